@@ -18,7 +18,9 @@ type Options struct {
 type Server struct{}
 
 // Start loads the reports and starts serving.
-func Start(opts Options) (*Server, error) { return nil, errors.New("roundtabletest: not implemented yet") }
+func Start(opts Options) (*Server, error) {
+	return nil, errors.New("roundtabletest: not implemented yet")
+}
 
 // URL is the base URL to give a fetcher.Client.
 func (s *Server) URL() string { return "" }
