@@ -1,0 +1,134 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// HeaderIdempotencyKey is the optional header of POST /v1/decisions that
+// makes retries return the first decision (handled by the decision log).
+const HeaderIdempotencyKey = "Idempotency-Key"
+
+// decideRequest is the body of POST /v1/decisions.
+type decideRequest struct {
+	SessionID string          `json:"session_id"`
+	Context   json.RawMessage `json:"context"`
+}
+
+// decide answers POST /v1/decisions: validate, fetch the report, pick the
+// policy by the report's tags, check the context, evaluate live and shadow,
+// record, answer. Once the request is valid and authorized it always ends in
+// a verdict (the policy's on_error when the report cannot be had), unless
+// the decision cannot be recorded (503).
+func (s *Server) decide(c echo.Context) error {
+	start := time.Now()
+	idemKey := c.Request().Header.Get(HeaderIdempotencyKey)
+	if err := validIdempotencyKey(idemKey); err != nil {
+		return err
+	}
+	var req decideRequest
+	body, err := decodeJSON(c, s.bodyLimit, &req)
+	if err != nil {
+		return err
+	}
+	if err := fetcher.ValidateSessionID(req.SessionID); err != nil {
+		return err
+	}
+	ctxMap, ctxRaw, err := decodeContext(req.Context)
+	if err != nil {
+		return err
+	}
+	set := s.live.Load() // once: the whole request runs on this set
+	if set == nil {
+		return errNoPolicySet
+	}
+
+	ctx := c.Request().Context()
+	report, fetchErr := s.fetch.Fetch(ctx, req.SessionID)
+	fetched := time.Now()
+	reportStatus := fetcher.Status(fetchErr)
+	var tags []string
+	if fetchErr == nil {
+		tags = report.Tags
+	} else {
+		report = nil
+		zerolog.Ctx(ctx).Warn().Str("session_id", req.SessionID).Str("report_status", reportStatus).
+			Err(fetchErr).Msg("report unavailable: deciding with on_error")
+	}
+
+	live, shadow := set.Select(tags)
+	if live == nil {
+		return fmt.Errorf("policy set selected no live policy for tags %q", tags)
+	}
+	if err := live.CheckContext(ctxMap); err != nil {
+		return err
+	}
+	decision := evaluate(live, report, ctxMap)
+	rec := &DecisionRecord{
+		DecisionID:     newID(),
+		DecidedAt:      time.Now().UTC(),
+		RequestID:      requestID(c),
+		KeyID:          keyID(c),
+		IdempotencyKey: idemKey,
+		RequestBody:    body,
+		SessionID:      req.SessionID,
+		Context:        ctxRaw,
+		Report:         report,
+		ReportStatus:   reportStatus,
+		Live:           decision,
+		SetLoadedAt:    set.LoadedAt(),
+	}
+	if report != nil {
+		rec.RawReport = report.Raw
+	}
+	if fetchErr != nil {
+		rec.FetchError = fetchErr.Error()
+	}
+	if shadow != nil {
+		if err := shadow.CheckContext(ctxMap); err != nil {
+			rec.ShadowError = err.Error()
+		} else {
+			sd := evaluate(shadow, report, ctxMap)
+			rec.Shadow = &sd
+		}
+	}
+	evaluated := time.Now()
+	rec.Timings = Timings{Fetch: fetched.Sub(start), Evaluate: evaluated.Sub(fetched), Total: evaluated.Sub(start)}
+
+	resp := newDecisionResponse(rec.DecisionID, req.SessionID, decision, report, reportStatus, rec.DecidedAt)
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return fmt.Errorf("encode decision: %w", err)
+	}
+	rec.ResponseBody = out
+
+	if s.recorder != nil {
+		if err := s.recorder.Record(ctx, rec); err != nil {
+			s.metrics.decisionLogErrs.Inc()
+			return &Error{Status: http.StatusServiceUnavailable, Code: CodeDecisionLogFailed,
+				Message: "the decision could not be recorded; retry", err: fmt.Errorf("record decision %s: %w", rec.DecisionID, err)}
+		}
+	}
+	s.metrics.observeDecision(decision, rec.Shadow, reportStatus)
+	s.metrics.decisionStage.WithLabelValues("fetch").Observe(rec.Timings.Fetch.Seconds())
+	s.metrics.decisionStage.WithLabelValues("evaluate").Observe(rec.Timings.Evaluate.Seconds())
+	s.metrics.decisionStage.WithLabelValues("total").Observe(time.Since(start).Seconds())
+	c.Set(ctxOutcome, string(decision.Outcome))
+	return c.JSONBlob(http.StatusOK, out)
+}
+
+// evaluate runs p over the report, or takes its on_error fallback when there
+// is no report.
+func evaluate(p *engine.Policy, r *fetcher.Report, ctx map[string]any) engine.Decision {
+	if r == nil {
+		return p.Fallback()
+	}
+	return p.Evaluate(r, ctx)
+}

@@ -1,0 +1,14 @@
+// Package api is verdict's HTTP decision API, served with Echo v4: routes,
+// thin handlers over the engine and the fetcher, API-key auth with scopes,
+// strict JSON decoding, one table from domain errors to HTTP errors, request
+// ids and logs, Prometheus metrics, policy hot reload, and the hand-written
+// OpenAPI document it serves at /openapi.json.
+//
+// It adapts; it does not decide. Policy selection and evaluation live in
+// engine, report fetching in fetcher; neither knows this package exists.
+// Wiring (configuration, the listener, signals) lives in cmd/verdict.
+//
+// The decision log plugs in through DecisionRecorder (called before every
+// POST /v1/decisions answer) and Options.Readiness; its read routes can be
+// added with Server.Route.
+package api

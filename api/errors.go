@@ -1,0 +1,157 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// Error is an API error: an HTTP status, a stable machine-readable code and a
+// message for people. Every error answer is {"error": {"code", "message"}}
+// (plus "details" for policy load errors and readiness failures).
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+	err     error  // the cause, for logs only
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.err }
+
+// The error codes the API returns. They are part of the contract (see
+// api/openapi.json); messages are not.
+const (
+	CodeMalformedJSON     = "malformed_json"           // 400: not JSON, not one object, trailing data
+	CodeUnknownField      = "unknown_field"            // 400: a field the request type does not have
+	CodeInvalidField      = "invalid_field"            // 400: a field of the wrong JSON type
+	CodeInvalidSessionID  = "invalid_session_id"       // 400
+	CodeInvalidContext    = "invalid_context"          // 400: context not an object, or a field of the wrong type for the policy
+	CodeInvalidReport     = "invalid_report"           // 400: the inline report of /v1/evaluate
+	CodeInvalidHeader     = "invalid_header"           // 400: e.g. a malformed Idempotency-Key
+	CodeUnauthenticated   = "unauthenticated"          // 401: no key or an unknown key
+	CodeForbidden         = "forbidden"                // 403: the key lacks the route's scope
+	CodeNotFound          = "not_found"                // 404: no such route
+	CodeMethodNotAllowed  = "method_not_allowed"       // 405
+	CodeBodyTooLarge      = "body_too_large"           // 413
+	CodeUnsupportedMedia  = "unsupported_media_type"   // 415
+	CodeInvalidPolicy     = "invalid_policy"           // 422: a policy set that does not load
+	CodeNotReady          = "not_ready"                // 503: no policy set loaded, or a readiness check fails
+	CodeDecisionLogFailed = "decision_log_unavailable" // 503: the decision could not be recorded
+	CodeTimeout           = "timeout"                  // 503: the request ran out of time
+	CodeInternal          = "internal"                 // 500: a bug; the message says nothing more
+)
+
+// Sentinel errors of the api package itself, mapped in toError.
+var (
+	errNoPolicySet = errors.New("no policy set is loaded")
+	errNoReloader  = errors.New("policy reload is not configured")
+)
+
+// toError maps any error a handler or middleware returns to an *Error. This
+// is the one table from domain errors to HTTP statuses.
+func toError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return fromEchoError(he)
+	}
+	var ce *engine.ContextError
+	var le engine.LoadErrors
+	var le1 *engine.LoadError
+	switch {
+	case errors.Is(err, fetcher.ErrInvalidSessionID):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidSessionID, Message: "session_id: " + err.Error(), err: err}
+	case errors.As(err, &ce):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidContext, Message: ce.Error(), err: err}
+	case errors.Is(err, fetcher.ErrInvalidReport):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidReport, Message: "report: " + err.Error(), err: err}
+	case errors.As(err, &le):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidPolicy, Message: fmt.Sprintf("the policy set does not load: %d error(s)", len(le)), Details: []*engine.LoadError(le), err: err}
+	case errors.As(err, &le1):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidPolicy, Message: "the policy set does not load: 1 error(s)", Details: []*engine.LoadError{le1}, err: err}
+	case errors.Is(err, errNoPolicySet):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotReady, Message: "no policy set is loaded yet", err: err}
+	case errors.Is(err, errNoReloader):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotReady, Message: err.Error(), err: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeTimeout, Message: "the request ran out of time", err: err}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error", err: err}
+}
+
+// fromEchoError maps Echo's own errors (routing, its middleware).
+func fromEchoError(he *echo.HTTPError) *Error {
+	msg := http.StatusText(he.Code)
+	if s, ok := he.Message.(string); ok && s != "" {
+		msg = s
+	}
+	e := &Error{Status: he.Code, Message: msg, err: he}
+	switch he.Code {
+	case http.StatusNotFound:
+		e.Code, e.Message = CodeNotFound, "no such route"
+	case http.StatusMethodNotAllowed:
+		e.Code, e.Message = CodeMethodNotAllowed, "method not allowed on this route"
+	case http.StatusRequestEntityTooLarge:
+		e.Code = CodeBodyTooLarge
+	case http.StatusUnsupportedMediaType:
+		e.Code = CodeUnsupportedMedia
+	case http.StatusUnauthorized:
+		e.Code = CodeUnauthenticated
+	case http.StatusForbidden:
+		e.Code = CodeForbidden
+	case http.StatusServiceUnavailable:
+		e.Code = CodeTimeout
+	case http.StatusBadRequest:
+		e.Code = CodeMalformedJSON
+	default:
+		if he.Code >= 500 {
+			e.Status, e.Code, e.Message = http.StatusInternalServerError, CodeInternal, "internal error"
+		} else {
+			e.Code = "http_" + fmt.Sprint(he.Code)
+		}
+	}
+	return e
+}
+
+// errorBody is the JSON shape of every error answer.
+type errorBody struct {
+	Error *Error `json:"error"`
+}
+
+// handleError is Echo's HTTPErrorHandler: it writes every error as JSON and
+// logs server-side failures.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	e := toError(err)
+	if e.Status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="verdict"`)
+	}
+	if e.Status >= 500 {
+		s.log.Error().Err(err).Str("request_id", requestID(c)).Str("code", e.Code).Msg("request failed")
+	}
+	c.Set(ctxErrorCode, e.Code)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(e.Status)
+		return
+	}
+	_ = c.JSON(e.Status, errorBody{Error: e})
+}
+
+// apiError builds an *Error.
+func apiError(status int, code, format string, a ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, a...)}
+}

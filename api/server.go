@@ -1,0 +1,122 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// ReportFetcher gets a session's report; *fetcher.Client is the real one.
+// Errors wrap the fetcher's sentinel errors (fetcher.Status maps them).
+type ReportFetcher interface {
+	Fetch(ctx context.Context, sessionID string) (*fetcher.Report, error)
+}
+
+// Options configures a Server. Live, Fetcher and Keys are required.
+type Options struct {
+	Live      *engine.Live     // the live policy set, swapped by the Reloader
+	Fetcher   ReportFetcher    // Roundtable
+	Keys      []config.APIKey  // callers' keys
+	Logger    zerolog.Logger   // base logger; requests add request_id
+	Metrics   *Metrics         // nil creates a fresh registry
+	Reloader  *Reloader        // nil answers POST /v1/policies/reload with 503
+	Recorder  DecisionRecorder // the decision log; nil records nothing
+	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
+
+	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
+	RequestTimeout time.Duration // per-request deadline (default 5s)
+}
+
+// Server is the decision API. Handler serves it; cmd/verdict owns the
+// listener and signals.
+type Server struct {
+	e         *echo.Echo
+	live      *engine.Live
+	fetch     ReportFetcher
+	keys      *keyring
+	log       zerolog.Logger
+	metrics   *Metrics
+	reloader  *Reloader
+	recorder  DecisionRecorder
+	readiness []ReadinessCheck
+	bodyLimit int64
+	draining  atomic.Bool
+}
+
+// New builds the Echo router with every route and middleware.
+func New(opts Options) (*Server, error) {
+	if opts.Live == nil || opts.Fetcher == nil {
+		return nil, errors.New("api: Options.Live and Options.Fetcher are required")
+	}
+	if len(opts.Keys) == 0 {
+		return nil, errors.New("api: at least one API key is required")
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = 64 << 10
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 5 * time.Second
+	}
+	s := &Server{
+		e:         echo.New(),
+		live:      opts.Live,
+		fetch:     opts.Fetcher,
+		keys:      newKeyring(opts.Keys),
+		log:       opts.Logger,
+		metrics:   opts.Metrics,
+		reloader:  opts.Reloader,
+		recorder:  opts.Recorder,
+		readiness: opts.Readiness,
+		bodyLimit: opts.BodyLimit,
+	}
+	e := s.e
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(s.requestIDMiddleware, s.accessLog, s.recoverMiddleware,
+		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
+			Timeout:      opts.RequestTimeout,
+			ErrorHandler: func(err error, c echo.Context) error { return err },
+		}))
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
+	e.GET("/openapi.json", serveOpenAPI)
+
+	s.Route(http.MethodPost, "/v1/decisions", config.ScopeDecide, s.decide)
+	s.Route(http.MethodPost, "/v1/evaluate", config.ScopeEvaluate, s.evaluate)
+	s.Route(http.MethodGet, "/v1/policies", config.ScopeAdmin, s.listPolicies)
+	s.Route(http.MethodPost, "/v1/policies/validate", config.ScopeAdmin, s.validatePolicy)
+	s.Route(http.MethodPost, "/v1/policies/reload", config.ScopeAdmin, s.reloadPolicies)
+	return s, nil
+}
+
+// Route adds an authenticated route that needs scope. The decision log's
+// read routes (GET /v1/decisions...) are added this way; errors they return
+// go through the same error table.
+func (s *Server) Route(method, path, scope string, h echo.HandlerFunc) {
+	s.e.Add(method, path, h, s.requireScope(scope))
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// SetDraining makes /readyz answer 503 from now on, so load balancers stop
+// sending traffic while a shutdown lets requests in flight finish.
+func (s *Server) SetDraining() { s.draining.Store(true) }

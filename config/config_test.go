@@ -1,0 +1,151 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaultsAreTheDemo(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.ListenAddr != "127.0.0.1:8080" || c.RulesDir != "rules" || !c.DemoRoundtable() || !c.DemoKeyInUse() {
+		t.Fatalf("defaults are not the loopback demo: %+v", c)
+	}
+	keys := c.Keys()
+	if len(keys) != 1 || keys[0].ID != "demo" || !keys[0].Has(ScopeDecide) || !keys[0].Has(ScopeAdmin) {
+		t.Fatalf("demo key not in use: %+v", keys)
+	}
+}
+
+func TestLoadFileThenEnv(t *testing.T) {
+	c, err := Load("testdata/full.yaml", env(map[string]string{
+		"VERDICT_LISTEN_ADDR":     "127.0.0.1:7070",
+		"VERDICT_REQUEST_TIMEOUT": "4s",
+		"ROUNDTABLE_API_KEY":      "sk-from-env",
+		"VERDICT_API_KEYS":        "ops:admin:aaaaaaaaaaaaaaaaaaaa, checkout:decide:bbbbbbbbbbbbbbbbbbbb",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"listen_addr from env", c.ListenAddr, "127.0.0.1:7070"},
+		{"rules_dir from file", c.RulesDir, "/etc/verdict/rules"},
+		{"log.format from file", c.Log.Format, "console"},
+		{"body_limit from file", c.HTTP.BodyLimit, int64(32768)},
+		{"request_timeout from env", c.HTTP.RequestTimeout, 4 * time.Second},
+		{"reload.watch from file", c.Reload.Watch, false},
+		{"roundtable key from env", c.Roundtable.APIKey.Reveal(), "sk-from-env"},
+		{"roundtable cache_size from file", c.Roundtable.CacheSize, 500},
+		{"keys replaced by env", len(c.Keys()), 2},
+		{"first key id", c.Keys()[0].ID, "ops"},
+	}
+	for _, ch := range checks {
+		t.Run(ch.name, func(t *testing.T) {
+			if ch.got != ch.want {
+				t.Fatalf("got %v, want %v", ch.got, ch.want)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		file string
+		env  map[string]string
+		want string // substring of the error
+	}{
+		{"unknown yaml key", "testdata/unknown_key.yaml", nil, "field listen_adr not found"},
+		{"missing file", "testdata/nope.yaml", nil, "no such file"},
+		{"demo key on all interfaces", "", map[string]string{"VERDICT_LISTEN_ADDR": ":8080"}, "demo key may only serve a loopback"},
+		{"demo key named explicitly on a public address", "", map[string]string{"VERDICT_LISTEN_ADDR": "10.0.0.1:8080", "VERDICT_API_KEYS": DemoKey}, "demo key may only serve a loopback"},
+		{"bad listen addr", "", map[string]string{"VERDICT_LISTEN_ADDR": "8080"}, "listen_addr"},
+		{"bad scope", "", map[string]string{"VERDICT_API_KEYS": "a:decide+root:aaaaaaaaaaaaaaaaaaaa"}, `unknown scope "root"`},
+		{"short secret", "", map[string]string{"VERDICT_API_KEYS": "a:decide:short"}, "shorter than 16"},
+		{"missing secret", "", map[string]string{"VERDICT_API_KEYS": "a:decide"}, "want id:scope+scope:secret"},
+		{"duplicate id", "", map[string]string{"VERDICT_API_KEYS": "a:decide:aaaaaaaaaaaaaaaaaaaa,a:admin:bbbbbbbbbbbbbbbbbbbb"}, "appears twice"},
+		{"shared secret", "", map[string]string{"VERDICT_API_KEYS": "a:decide:aaaaaaaaaaaaaaaaaaaa,b:admin:aaaaaaaaaaaaaaaaaaaa"}, "share one secret"},
+		{"log format", "", map[string]string{"VERDICT_LOG_FORMAT": "xml"}, "log.format"},
+		{"log level", "", map[string]string{"VERDICT_LOG_LEVEL": "loud"}, "log.level"},
+		{"bad duration", "", map[string]string{"VERDICT_REQUEST_TIMEOUT": "5"}, "not a duration"},
+		{"bad body limit", "", map[string]string{"VERDICT_BODY_LIMIT": "1"}, "http.body_limit"},
+		{"base url without key", "", map[string]string{"ROUNDTABLE_BASE_URL": "https://api.poh.org"}, "roundtable.api_key"},
+		{"base url not http", "", map[string]string{"ROUNDTABLE_BASE_URL": "ftp://x", "ROUNDTABLE_API_KEY": "sk-x"}, "roundtable.base_url"},
+		{"fetch budget over request timeout", "", map[string]string{"ROUNDTABLE_TIMEOUT": "6s"}, "must be shorter than http.request_timeout"},
+		{"reload watch not bool", "", map[string]string{"VERDICT_RELOAD_WATCH": "perhaps"}, "VERDICT_RELOAD_WATCH"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.file, env(tc.env))
+			if err == nil {
+				t.Fatalf("Load succeeded, want an error containing %q", tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRoundtableKeyAloneUsesTheDefaultURL(t *testing.T) {
+	c, err := Load("", env(map[string]string{"ROUNDTABLE_API_KEY": "sk-live-123"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.DemoRoundtable() || c.Roundtable.BaseURL != DefaultRoundtableURL {
+		t.Fatalf("got demo=%v url=%q", c.DemoRoundtable(), c.Roundtable.BaseURL)
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	c, err := Load("", env(map[string]string{
+		"ROUNDTABLE_API_KEY": "sk-very-secret-value",
+		"VERDICT_API_KEYS":   "ci:decide:caller-secret-value-123",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	js, _ := json.Marshal(c.Roundtable)
+	outs := map[string]string{
+		"%v config":     fmt.Sprintf("%v", c.Roundtable),
+		"%+v config":    fmt.Sprintf("%+v", c.Roundtable),
+		"%#v config":    fmt.Sprintf("%#v", c.Roundtable.APIKey),
+		"%+v keys":      fmt.Sprintf("%+v", c.Keys()),
+		"json":          string(js),
+		"key error msg": fmt.Sprint(mustErr(ParseAPIKey("bad id!:decide:caller-secret-value-123"))),
+	}
+	for name, out := range outs {
+		t.Run(name, func(t *testing.T) {
+			if strings.Contains(out, "secret-value") {
+				t.Fatalf("secret printed: %s", out)
+			}
+		})
+	}
+}
+
+func mustErr(_ APIKey, err error) error { return err }
+
+func TestParseAPIKeys(t *testing.T) {
+	keys, err := ParseAPIKeys("a:decide+evaluate:s3cr3t:with:colons, ,b:admin:x")
+	if err != nil {
+		t.Fatalf("ParseAPIKeys: %v", err)
+	}
+	if len(keys) != 2 || keys[0].Secret.Reveal() != "s3cr3t:with:colons" || !keys[0].Has(ScopeEvaluate) || keys[0].Has(ScopeAdmin) {
+		t.Fatalf("got %+v", keys)
+	}
+	if _, err := ParseAPIKeys("a::x"); err == nil {
+		t.Fatal("empty scope accepted")
+	}
+}

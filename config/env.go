@@ -1,0 +1,84 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// applyEnv overrides fields from the environment. Only variables that are set
+// and not empty take effect.
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	dur := func(name string, dst *time.Duration) error {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration (e.g. 1.5s, 250ms)", name, v)
+		}
+		*dst = d
+		return nil
+	}
+	str("VERDICT_LISTEN_ADDR", &c.ListenAddr)
+	str("VERDICT_RULES_DIR", &c.RulesDir)
+	if v := getenv("VERDICT_API_KEYS"); strings.TrimSpace(v) != "" {
+		c.APIKeys = nil
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				c.APIKeys = append(c.APIKeys, e)
+			}
+		}
+	}
+	str("VERDICT_LOG_FORMAT", &c.Log.Format)
+	str("VERDICT_LOG_LEVEL", &c.Log.Level)
+	if v := strings.TrimSpace(getenv("VERDICT_BODY_LIMIT")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("VERDICT_BODY_LIMIT: %q is not a number of bytes", v)
+		}
+		c.HTTP.BodyLimit = n
+	}
+	if err := dur("VERDICT_REQUEST_TIMEOUT", &c.HTTP.RequestTimeout); err != nil {
+		return err
+	}
+	if err := dur("VERDICT_SHUTDOWN_TIMEOUT", &c.HTTP.ShutdownTimeout); err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_RELOAD_WATCH")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("VERDICT_RELOAD_WATCH: %q is not true or false", v)
+		}
+		c.Reload.Watch = b
+	}
+	str("ROUNDTABLE_BASE_URL", &c.Roundtable.BaseURL)
+	if v := strings.TrimSpace(getenv("ROUNDTABLE_API_KEY")); v != "" {
+		c.Roundtable.APIKey = Secret(v)
+	}
+	if err := dur("ROUNDTABLE_TIMEOUT", &c.Roundtable.Timeout); err != nil {
+		return err
+	}
+	if err := dur("ROUNDTABLE_CACHE_TTL", &c.Roundtable.CacheTTL); err != nil {
+		return err
+	}
+	str("VERDICT_DEMO_REPORTS_DIR", &c.Demo.ReportsDir)
+	return nil
+}
+
+// EnvVars lists every environment variable Load reads, for documentation and
+// `verdict serve --help`.
+var EnvVars = []string{
+	"VERDICT_LISTEN_ADDR", "VERDICT_RULES_DIR", "VERDICT_API_KEYS",
+	"VERDICT_LOG_FORMAT", "VERDICT_LOG_LEVEL",
+	"VERDICT_BODY_LIMIT", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT",
+	"VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
+	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",
+}

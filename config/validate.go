@@ -1,0 +1,150 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// Validate checks every field, fills in what follows from others (parsed
+// keys, the default Roundtable URL) and returns every problem at once, each
+// naming its field.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, a...)))
+	}
+
+	loopback := false
+	if host, port, err := net.SplitHostPort(c.ListenAddr); err != nil {
+		bad("listen_addr", "%q is not host:port (%v)", c.ListenAddr, err)
+	} else {
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad("listen_addr", "port %q is not a number in 0..65535", port)
+		}
+		loopback = IsLoopbackHost(host)
+	}
+	if strings.TrimSpace(c.RulesDir) == "" {
+		bad("rules_dir", "is empty")
+	}
+
+	c.keys = nil
+	if len(c.APIKeys) == 0 {
+		k, _ := ParseAPIKey(DemoKey)
+		c.keys = []APIKey{k}
+		if !loopback {
+			bad("api_keys", "no API key is configured, and the public demo key may only serve a loopback listen_addr (got %q): set VERDICT_API_KEYS", c.ListenAddr)
+		}
+	}
+	seenID := map[string]bool{}
+	seenSecret := map[string]string{}
+	for i, entry := range c.APIKeys {
+		k, err := ParseAPIKey(entry)
+		if err != nil {
+			bad("api_keys", "#%d: %v", i+1, err)
+			continue
+		}
+		if seenID[k.ID] {
+			bad("api_keys", "key id %q appears twice", k.ID)
+		}
+		seenID[k.ID] = true
+		if prev, ok := seenSecret[k.Secret.Reveal()]; ok {
+			bad("api_keys", "keys %q and %q share one secret", prev, k.ID)
+		}
+		seenSecret[k.Secret.Reveal()] = k.ID
+		if entry == DemoKey {
+			if !loopback {
+				bad("api_keys", "the public demo key may only serve a loopback listen_addr (got %q)", c.ListenAddr)
+			}
+		} else if len(k.Secret) < MinSecretLen {
+			bad("api_keys", "key %q: secret shorter than %d characters", k.ID, MinSecretLen)
+		}
+		c.keys = append(c.keys, k)
+	}
+
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		bad("log.format", "%q is not json or console", c.Log.Format)
+	}
+	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+
+	if c.HTTP.BodyLimit < 1024 || c.HTTP.BodyLimit > 16<<20 {
+		bad("http.body_limit", "%d is outside 1024..16777216 bytes", c.HTTP.BodyLimit)
+	}
+	for _, d := range []struct {
+		field string
+		v     int64
+	}{
+		{"http.request_timeout", int64(c.HTTP.RequestTimeout)},
+		{"http.read_header_timeout", int64(c.HTTP.ReadHeaderTimeout)},
+		{"http.idle_timeout", int64(c.HTTP.IdleTimeout)},
+		{"http.shutdown_timeout", int64(c.HTTP.ShutdownTimeout)},
+		{"roundtable.timeout", int64(c.Roundtable.Timeout)},
+	} {
+		if d.v <= 0 {
+			bad(d.field, "must be positive")
+		}
+	}
+	if c.Reload.Debounce < 0 {
+		bad("reload.debounce", "must not be negative")
+	}
+
+	if c.Roundtable.APIKey != "" && c.Roundtable.BaseURL == "" {
+		c.Roundtable.BaseURL = DefaultRoundtableURL
+	}
+	if c.Roundtable.BaseURL != "" {
+		u, err := url.Parse(c.Roundtable.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("roundtable.base_url", "%q is not an http(s) URL", c.Roundtable.BaseURL)
+		}
+		if c.Roundtable.APIKey == "" {
+			bad("roundtable.api_key", "is required when roundtable.base_url is set (ROUNDTABLE_API_KEY)")
+		}
+	}
+	if c.Roundtable.Timeout > 0 && c.HTTP.RequestTimeout > 0 && c.Roundtable.Timeout >= c.HTTP.RequestTimeout {
+		bad("roundtable.timeout", "%s must be shorter than http.request_timeout %s, or a slow Roundtable turns into request timeouts instead of on_error verdicts",
+			c.Roundtable.Timeout, c.HTTP.RequestTimeout)
+	}
+	if c.Roundtable.CacheSize <= 0 {
+		bad("roundtable.cache_size", "must be positive")
+	}
+	if c.DemoRoundtable() && strings.TrimSpace(c.Demo.ReportsDir) == "" {
+		bad("demo.reports_dir", "is empty, and no Roundtable is configured")
+	}
+
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host names only the local machine:
+// "localhost" or a loopback IP. An empty host (all interfaces) is not.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+type indented []error
+
+func (e indented) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = err.Error()
+	}
+	return strings.Join(parts, "\n  ")
+}
+
+func (e indented) Unwrap() []error { return e }
+
+func joinIndented(errs []error) error { return indented(errs) }
