@@ -48,6 +48,7 @@ const (
 	CodeDecisionLogFailed = "decision_log_unavailable" // 503: the decision could not be recorded
 	CodeTimeout           = "timeout"                  // 503: the request ran out of time
 	CodeInternal          = "internal"                 // 500: a bug; the message says nothing more
+	CodeBadRequest        = "bad_request"              // any other 4xx Echo itself raises
 )
 
 // Sentinel errors of the api package itself, mapped in toError.
@@ -119,7 +120,7 @@ func fromEchoError(he *echo.HTTPError) *Error {
 		if he.Code >= 500 {
 			e.Status, e.Code, e.Message = http.StatusInternalServerError, CodeInternal, "internal error"
 		} else {
-			e.Code = "http_" + fmt.Sprint(he.Code)
+			e.Code = CodeBadRequest
 		}
 	}
 	return e

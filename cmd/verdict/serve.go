@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/verdicthq/verdict/config"
+)
+
+func init() {
+	register(&command{name: "serve", summary: "run the decision API (a loopback demo with no configuration)", run: runServe})
+}
+
+// runServe is `verdict serve [--config FILE]`: load the configuration, start
+// the API, reload policies on SIGHUP, and shut down gracefully on SIGTERM or
+// SIGINT (requests in flight finish, then exit 0).
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration `file` (see docs/operations.md); environment variables override it")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: verdict serve [--config FILE]")
+		fmt.Fprintln(stderr, "\nRuns the decision API. With no configuration it is a demo on 127.0.0.1:8080: the")
+		fmt.Fprintln(stderr, "rules/ folder, the built-in Roundtable simulator over testdata/reports, and the")
+		fmt.Fprintln(stderr, "public demo key \"demo-key\".\n\nFlags:")
+		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nEnvironment (overrides the file): %s\n", strings.Join(config.EnvVars, ", "))
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "verdict serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, err := config.Load(*configPath, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg.Log, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	a, err := newApp(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("verdict serve could not start")
+		return 1
+	}
+	if err := a.run(ctx, hup, nil); err != nil {
+		log.Error().Err(err).Msg("verdict serve stopped with an error")
+		return 1
+	}
+	log.Info().Msg("verdict serve stopped")
+	return 0
+}

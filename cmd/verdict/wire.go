@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/api"
+	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+)
+
+// app is a wired `verdict serve`: every part built from the configuration,
+// not yet listening.
+type app struct {
+	cfg      *config.Config
+	log      zerolog.Logger
+	sim      *roundtabletest.Server // the demo's Roundtable; nil with a real one
+	client   *fetcher.Client
+	reloader *api.Reloader
+	server   *api.Server
+}
+
+// newLogger builds the service logger: JSON lines, or a console writer for a
+// terminal.
+func newLogger(c config.LogConfig, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(c.Level)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	if c.Format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "verdict").Logger()
+}
+
+// newApp wires the parts: metrics, the Roundtable client (and the demo
+// simulator), the first policy load, and the API. A policy set that does not
+// load at start is fatal: verdict never serves without one.
+func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	metrics := api.NewMetrics()
+
+	base, key := cfg.Roundtable.BaseURL, cfg.Roundtable.APIKey.Reveal()
+	if cfg.DemoRoundtable() {
+		key = "sk-demo-" + randomHex(12)
+		sim, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: cfg.Demo.ReportsDir, APIKey: key, Addr: "127.0.0.1:0"})
+		if err != nil {
+			return nil, fmt.Errorf("demo: start the Roundtable simulator over %s: %w", cfg.Demo.ReportsDir, err)
+		}
+		a.sim, base = sim, sim.URL()
+		log.Warn().Str("simulator_url", base).Str("reports_dir", cfg.Demo.ReportsDir).
+			Msg("DEMO MODE: no ROUNDTABLE_API_KEY is set, so reports come from the built-in Roundtable simulator, not from Roundtable. Set ROUNDTABLE_API_KEY (and ROUNDTABLE_BASE_URL) for real decisions.")
+	}
+	client, err := fetcher.New(fetcher.Config{
+		BaseURL: base, APIKey: key,
+		Timeout: cfg.Roundtable.Timeout, CacheTTL: cfg.Roundtable.CacheTTL, CacheSize: cfg.Roundtable.CacheSize,
+		Observer: metrics,
+	})
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("roundtable client: %w", err)
+	}
+	a.client = client
+
+	live := &engine.Live{}
+	a.reloader = api.NewReloader(cfg.RulesDir, live, log, metrics)
+	if _, err := a.reloader.Reload(api.TriggerStart); err != nil {
+		a.close()
+		return nil, err
+	}
+
+	srv, err := api.New(api.Options{
+		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
+		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.server = srv
+	return a, nil
+}
+
+// run listens and serves until ctx ends, then shuts down gracefully: /readyz
+// turns 503, the listener closes, requests in flight finish (up to
+// http.shutdown_timeout), and the parts are closed. SIGHUP on hup reloads
+// the policies. ready, when not nil, gets the bound address.
+func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr string)) error {
+	defer a.close()
+	ln, err := net.Listen("tcp", a.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
+	}
+	addr := ln.Addr().String()
+	hs := &http.Server{
+		Handler:           a.server.Handler(),
+		ReadHeaderTimeout: a.cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.HTTP.ReadHeaderTimeout + a.cfg.HTTP.RequestTimeout,
+		WriteTimeout:      a.cfg.HTTP.RequestTimeout + time.Second,
+		IdleTimeout:       a.cfg.HTTP.IdleTimeout,
+		ErrorLog:          stdlog.New(a.log.With().Str("component", "http").Logger(), "", 0),
+	}
+	a.announce(addr)
+	if ready != nil {
+		ready(addr)
+	}
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if a.cfg.Reload.Watch {
+		go func() {
+			if err := a.reloader.Watch(watchCtx, a.cfg.Reload.Debounce); err != nil {
+				a.log.Error().Err(err).Msg("policy file watching is off")
+			}
+		}()
+	}
+	go func() {
+		for {
+			select {
+			case <-watchCtx.Done():
+				return
+			case <-hup:
+				_, _ = a.reloader.Reload(api.TriggerSIGHUP)
+			}
+		}
+	}()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info().Dur("timeout", a.cfg.HTTP.ShutdownTimeout).Msg("shutting down: finishing requests in flight")
+	a.server.SetDraining()
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// announce logs where verdict listens and, in the demo, how to call it.
+func (a *app) announce(addr string) {
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	if a.cfg.DemoKeyInUse() {
+		a.log.Warn().Str("api_key", "demo-key").
+			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).
+			Msg("DEMO KEY: no VERDICT_API_KEYS is set, so the public key \"demo-key\" (all scopes) is accepted, on loopback only. Set VERDICT_API_KEYS before serving anyone else.")
+	}
+}
+
+// close releases the Roundtable client and the simulator.
+func (a *app) close() {
+	if a.client != nil {
+		a.client.Close()
+		a.client = nil
+	}
+	if a.sim != nil {
+		_ = a.sim.Close()
+		a.sim = nil
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
