@@ -146,9 +146,10 @@ func TestReloadUnderLoad(t *testing.T) {
 			if currentVersion(t, h) == sha(content) {
 				continue
 			}
+			rejected := strings.Count(h.logs.String(), "policy reload rejected")
 			writePolicy(t, dir, policyBroken)
 			waitFor(t, fmt.Sprintf("round %d: the broken file is rejected", i), func() bool {
-				return strings.Contains(h.logs.String(), "policy reload rejected")
+				return strings.Count(h.logs.String(), "policy reload rejected") > rejected
 			})
 			writePolicy(t, dir, content)
 			waitFor(t, fmt.Sprintf("round %d: the watcher swaps in %s...", i, sha(content)[:8]), func() bool {

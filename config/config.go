@@ -48,8 +48,9 @@ type Config struct {
 
 // LogConfig configures logging.
 type LogConfig struct {
-	// Format is "json" (one JSON object per line) or "console" (readable,
-	// for a terminal). Env VERDICT_LOG_FORMAT. Default "json".
+	// Format is "json" (one JSON object per line), "console" (readable), or
+	// "auto": console when stderr is a terminal, else json.
+	// Env VERDICT_LOG_FORMAT. Default "auto".
 	Format string `yaml:"format"`
 	// Level is the lowest level logged: debug, info, warn or error.
 	// Env VERDICT_LOG_LEVEL. Default "info".
@@ -118,7 +119,7 @@ func Default() *Config {
 	return &Config{
 		ListenAddr: "127.0.0.1:8080",
 		RulesDir:   "rules",
-		Log:        LogConfig{Format: "json", Level: "info"},
+		Log:        LogConfig{Format: "auto", Level: "info"},
 		HTTP: HTTPConfig{
 			BodyLimit:         64 << 10,
 			RequestTimeout:    5 * time.Second,

@@ -67,9 +67,9 @@ func (c *Config) Validate() error {
 	}
 
 	switch c.Log.Format {
-	case "json", "console":
+	case "json", "console", "auto":
 	default:
-		bad("log.format", "%q is not json or console", c.Log.Format)
+		bad("log.format", "%q is not json, console or auto", c.Log.Format)
 	}
 	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
 		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)

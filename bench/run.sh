@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Load figures for `verdict serve` (docs/bench-api.md):
+#
+#   bench/run.sh throughput   # wrk: POST /v1/decisions (report cached) beside a bare Echo handler
+#   bench/run.sh latency      # paced 200 req/s with the simulator adding 50 ms: verdict's p99 overhead
+#   bench/run.sh              # both
+#
+# Needs wrk (apt-get install -y wrk). Knobs: DURATION (20s), CONNS (32),
+# THREADS (2), ROUNDS (2), RATE (200). Everything listens on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+DURATION=${DURATION:-20s}; CONNS=${CONNS:-32}; THREADS=${THREADS:-2}; ROUNDS=${ROUNDS:-2}; RATE=${RATE:-200}
+OUT=bench/results; mkdir -p "$OUT" bin
+V_ADDR=127.0.0.1:18080; B_ADDR=127.0.0.1:18081; S_ADDR=127.0.0.1:18082
+
+go build -o bin/verdict ./cmd/verdict
+go build -o bin/baseline ./bench/baseline
+go build -o bin/paced ./bench/paced
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_http() { for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+decide_body='{"session_id":"demo-review","context":{"amount":120}}'
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2)"
+echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [[ $what == throughput || $what == all ]]; then
+  # verdict in demo mode (shipped rules, built-in simulator); the report stays
+  # cached for the whole run, access logs on (info) and written to a file.
+  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false \
+    ./bin/verdict serve 2>"$OUT/verdict-throughput.log" & pids+=($!)
+  wait_http "http://$V_ADDR/healthz"
+  curl -fsS -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' \
+    -d "$decide_body" "http://$V_ADDR/v1/decisions" > "$OUT/decision.json"
+  echo "== decision body: $(wc -c < "$OUT/decision.json") bytes"
+  ./bin/baseline --addr $B_ADDR --body-file "$OUT/decision.json" 2>/dev/null & pids+=($!)
+  wait_http "http://$B_ADDR/v1/decisions" || true
+  for target in "verdict http://$V_ADDR" "baseline http://$B_ADDR"; do # warm both up
+    set -- $target; wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/decide.lua "$2/v1/decisions" >/dev/null
+  done
+  for r in $(seq 1 "$ROUNDS"); do
+    for target in "baseline http://$B_ADDR" "verdict http://$V_ADDR"; do
+      set -- $target
+      line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/decide.lua "$2/v1/decisions" | grep '^RESULT')
+      echo "round $r $1 ${line#RESULT }" | tee -a "$OUT/throughput.txt"
+    done
+  done
+  cleanup; pids=()
+fi
+
+if [[ $what == latency || $what == all ]]; then
+  # The simulator adds 50 ms to every report; verdict's cache is off, so every
+  # decision waits on it. Both targets get the same paced load.
+  ./bin/verdict sim --reports testdata/reports --addr $S_ADDR --latency 50ms 2>"$OUT/sim.log" & pids+=($!)
+  sleep 0.5
+  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_BASE_URL=http://$S_ADDR ROUNDTABLE_API_KEY=sk-bench \
+    ROUNDTABLE_CACHE_TTL=-1s VERDICT_RELOAD_WATCH=false VERDICT_API_KEYS="bench:decide:bench-secret-0123456789" \
+    ./bin/verdict serve 2>"$OUT/verdict-latency.log" & pids+=($!)
+  wait_http "http://$V_ADDR/healthz"
+  echo "== simulator alone (GET report, 50 ms added) at $RATE req/s"
+  ./bin/paced --url "http://$S_ADDR/v1/sessions/demo-review/report" -H "Authorization: Bearer sk-bench" \
+    --rate "$RATE" --duration "$DURATION" | tee "$OUT/latency-sim.txt"
+  echo "== verdict POST /v1/decisions (every decision fetches) at $RATE req/s"
+  ./bin/paced --url "http://$V_ADDR/v1/decisions" --body "$decide_body" -H "Authorization: Bearer bench-secret-0123456789" \
+    --rate "$RATE" --duration "$DURATION" | tee "$OUT/latency-verdict.txt"
+  s99=$(grep -o 'p99_ms=[0-9.]*' "$OUT/latency-sim.txt" | cut -d= -f2)
+  v99=$(grep -o 'p99_ms=[0-9.]*' "$OUT/latency-verdict.txt" | cut -d= -f2)
+  echo "== p99: simulator ${s99} ms, verdict ${v99} ms, verdict adds $(echo "$v99 - $s99" | bc -l) ms"
+fi
