@@ -40,12 +40,13 @@ var testKeys = "all:decide+evaluate+audit+admin:" + keyAll + ",checkout:decide:"
 
 // harnessOpts says what a test server runs with.
 type harnessOpts struct {
-	rules     string               // rules folder to load; "" leaves the set empty
-	reports   string               // reports folder for the simulator; "" points the fetcher at a closed port
-	recorder  api.DecisionRecorder // the decision log seam
-	readiness []api.ReadinessCheck
-	cacheTTL  time.Duration
-	timeout   time.Duration // Roundtable fetch budget
+	rules      string               // rules folder to load; "" leaves the set empty
+	reports    string               // reports folder for the simulator; "" points the fetcher at a closed port
+	recorder   api.DecisionRecorder // the decision log seam
+	readiness  []api.ReadinessCheck
+	cacheTTL   time.Duration
+	timeout    time.Duration // Roundtable fetch budget
+	reqTimeout time.Duration // the API's request timeout (default 5s)
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -98,9 +99,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			t.Fatalf("load %s: %v", o.rules, err)
 		}
 	}
+	if o.reqTimeout == 0 {
+		o.reqTimeout = 5 * time.Second
+	}
 	h.server, err = api.New(api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics, Reloader: h.reloader,
-		Recorder: o.recorder, Readiness: o.readiness, BodyLimit: 8 << 10, RequestTimeout: 5 * time.Second,
+		Recorder: o.recorder, Readiness: o.readiness, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)

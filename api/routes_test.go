@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/config"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/verdicthq/verdict/api"
@@ -42,9 +48,10 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 
 func TestProbesMetricsAndContract(t *testing.T) {
 	failing := errors.New("decision log unreachable")
-	var logUp = true
+	var logUp atomic.Bool
+	logUp.Store(true)
 	h := newHarness(t, harnessOpts{readiness: []api.ReadinessCheck{{Name: "decision_log", Check: func(context.Context) error {
-		if logUp {
+		if logUp.Load() {
 			return nil
 		}
 		return failing
@@ -67,8 +74,8 @@ func TestProbesMetricsAndContract(t *testing.T) {
 		}
 	})
 	t.Run("readyz with a failing check", func(t *testing.T) {
-		logUp = false
-		defer func() { logUp = true }()
+		logUp.Store(false)
+		defer logUp.Store(true)
 		res := h.do(req{method: "GET", path: "/readyz"})
 		details := res.json(t)["error"].(map[string]any)["details"].(map[string]any)
 		if res.status != 503 || details["decision_log"] != failing.Error() {
@@ -134,4 +141,48 @@ func TestRequestID(t *testing.T) {
 	}
 }
 
-var _ = http.MethodGet
+// TestExtraRoutes checks the seam the decision log uses to add its routes:
+// they get auth and scopes, and their errors, panics and timeouts go through
+// the same error table.
+func TestExtraRoutes(t *testing.T) {
+	h := newHarness(t, harnessOpts{reqTimeout: 100 * time.Millisecond})
+	h.server.Route(http.MethodGet, "/v1/extra/ok", config.ScopeAudit, func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"key": c.Request().Header.Get("X-Nothing")})
+	})
+	h.server.Route(http.MethodGet, "/v1/extra/panic", config.ScopeAudit, func(c echo.Context) error {
+		panic("boom")
+	})
+	h.server.Route(http.MethodGet, "/v1/extra/slow", config.ScopeAudit, func(c echo.Context) error {
+		<-c.Request().Context().Done()
+		return c.Request().Context().Err()
+	})
+	h.server.Route(http.MethodGet, "/v1/extra/fail", config.ScopeAudit, func(c echo.Context) error {
+		return fmt.Errorf("query decisions: %w", errors.New("connection refused to db.internal:5432"))
+	})
+	cases := []struct {
+		name, path, key string
+		status          int
+		code            string
+	}{
+		{"scope held", "/v1/extra/ok", keyAuditor, 200, ""},
+		{"scope missing", "/v1/extra/ok", keyCheckout, 403, "forbidden"},
+		{"no key", "/v1/extra/ok", "", 401, "unauthenticated"},
+		{"panic is a 500", "/v1/extra/panic", keyAuditor, 500, "internal"},
+		{"request timeout is a 503", "/v1/extra/slow", keyAuditor, 503, "timeout"},
+		{"unexpected error is a 500 without its detail", "/v1/extra/fail", keyAuditor, 500, "internal"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := h.send(req{method: "GET", path: tc.path, key: tc.key})
+			if res.status != tc.status || tc.code != "" && res.errorCode(t) != tc.code {
+				t.Fatalf("got %d %s", res.status, res.body)
+			}
+			if strings.Contains(string(res.body), "db.internal") || strings.Contains(string(res.body), "boom") {
+				t.Fatalf("internal detail leaked to the caller: %s", res.body)
+			}
+		})
+	}
+	if !strings.Contains(h.logs.String(), "handler panicked") || !strings.Contains(h.logs.String(), "db.internal") {
+		t.Fatal("panics and internal errors are not logged")
+	}
+}
