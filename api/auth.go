@@ -68,7 +68,7 @@ func (s *Server) requireScope(scope string) echo.MiddlewareFunc {
 			if k == nil {
 				return apiError(http.StatusUnauthorized, CodeUnauthenticated, "unknown API key")
 			}
-			c.Set(ctxKeyID, k.id)
+			state(c).keyID = k.id
 			if !k.has(scope) {
 				return apiError(http.StatusForbidden, CodeForbidden, "key %q lacks the %q scope this route needs", k.id, scope)
 			}
@@ -90,6 +90,5 @@ func bearerToken(h string) (string, bool) {
 
 // keyID returns the id of the authenticated key, "" before auth.
 func keyID(c echo.Context) string {
-	id, _ := c.Get(ctxKeyID).(string)
-	return id
+	return state(c).keyID
 }

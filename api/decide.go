@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 )
@@ -59,7 +58,7 @@ func (s *Server) decide(c echo.Context) error {
 		tags = report.Tags
 	} else {
 		report = nil
-		zerolog.Ctx(ctx).Warn().Str("session_id", req.SessionID).Str("report_status", reportStatus).
+		s.log.Warn().Str("request_id", requestID(c)).Str("session_id", req.SessionID).Str("report_status", reportStatus).
 			Err(fetchErr).Msg("report unavailable: deciding with on_error")
 	}
 
@@ -117,10 +116,10 @@ func (s *Server) decide(c echo.Context) error {
 		}
 	}
 	s.metrics.observeDecision(decision, rec.Shadow, reportStatus)
-	s.metrics.decisionStage.WithLabelValues("fetch").Observe(rec.Timings.Fetch.Seconds())
-	s.metrics.decisionStage.WithLabelValues("evaluate").Observe(rec.Timings.Evaluate.Seconds())
-	s.metrics.decisionStage.WithLabelValues("total").Observe(time.Since(start).Seconds())
-	c.Set(ctxOutcome, string(decision.Outcome))
+	s.metrics.stageFetch.Observe(rec.Timings.Fetch.Seconds())
+	s.metrics.stageEvaluate.Observe(rec.Timings.Evaluate.Seconds())
+	s.metrics.stageTotal.Observe(time.Since(start).Seconds())
+	state(c).outcome = string(decision.Outcome)
 	return c.JSONBlob(http.StatusOK, out)
 }
 

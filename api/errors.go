@@ -144,7 +144,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.Status >= 500 {
 		s.log.Error().Err(err).Str("request_id", requestID(c)).Str("code", e.Code).Msg("request failed")
 	}
-	c.Set(ctxErrorCode, e.Code)
+	state(c).errorCode = e.Code
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(e.Status)
 		return

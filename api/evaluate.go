@@ -48,6 +48,6 @@ func (s *Server) evaluate(c echo.Context) error {
 	d := live.Evaluate(report, ctxMap)
 	resp := newDecisionResponse(newID(), report.SessionID, d, report, fetcher.StatusOK, time.Now().UTC())
 	resp.DryRun = true
-	c.Set(ctxOutcome, string(d.Outcome))
+	state(c).outcome = string(d.Outcome)
 	return c.JSON(http.StatusOK, resp)
 }

@@ -47,12 +47,13 @@ type harnessOpts struct {
 	cacheTTL   time.Duration
 	timeout    time.Duration // Roundtable fetch budget
 	reqTimeout time.Duration // the API's request timeout (default 5s)
+	quiet      bool          // logs to io.Discard (benchmarks)
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
 // Roundtable simulator.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	url      string
 	server   *api.Server
 	live     *engine.Live
@@ -62,10 +63,14 @@ type harness struct {
 	client   *http.Client
 }
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	h := &harness{t: t, live: &engine.Live{}, logs: &syncBuffer{}, client: &http.Client{Timeout: 10 * time.Second}}
-	log := zerolog.New(h.logs)
+	var sink io.Writer = h.logs
+	if o.quiet {
+		sink = io.Discard
+	}
+	log := zerolog.New(sink)
 	metrics := api.NewMetrics()
 
 	base := "http://127.0.0.1:1" // nothing listens there
@@ -225,7 +230,7 @@ func loadContract() (*openapi3.T, routers.Router, error) {
 // documented status, headers and body schema; answers for unknown routes and
 // methods against the ErrorBody schema. Every answer carries X-Request-Id, and
 // every 4xx/5xx is a JSON error.
-func checkContract(t *testing.T, httpReq *http.Request, res *result) {
+func checkContract(t testing.TB, httpReq *http.Request, res *result) {
 	t.Helper()
 	doc, router, err := loadContract()
 	if err != nil {

@@ -24,6 +24,9 @@ type Metrics struct {
 	ruleFires       *prometheus.CounterVec
 	shadowDecisions *prometheus.CounterVec
 	decisionStage   *prometheus.HistogramVec
+	stageFetch      prometheus.Observer
+	stageEvaluate   prometheus.Observer
+	stageTotal      prometheus.Observer
 
 	upstreamDuration *prometheus.HistogramVec
 	upstreamRetries  prometheus.Counter
@@ -61,7 +64,7 @@ func NewMetrics() *Metrics {
 			Name: "verdict_shadow_decisions_total", Help: "Shadow policy decisions, by shadow policy, outcome and whether they agree with the live outcome.",
 		}, []string{"policy", "outcome", "agrees"}),
 		decisionStage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "verdict_decision_stage_duration_seconds", Help: "Time spent in each stage of a decision: fetch, evaluate, record, total.", Buckets: latency,
+			Name: "verdict_decision_stage_duration_seconds", Help: "Time spent in each stage of a decision: fetch, evaluate, total.", Buckets: latency,
 		}, []string{"stage"}),
 		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "verdict_upstream_request_duration_seconds", Help: "Roundtable HTTP attempts, by status code (or \"error\").", Buckets: latency,
@@ -90,6 +93,9 @@ func NewMetrics() *Metrics {
 	}
 	reg.MustRegister(m.httpDuration, m.httpInFlight, m.decisions, m.ruleFires, m.shadowDecisions, m.decisionStage,
 		m.upstreamDuration, m.upstreamRetries, m.breakerState, m.cache, m.reloads, m.lastReload, m.policiesLoaded, m.decisionLogErrs)
+	m.stageFetch = m.decisionStage.WithLabelValues("fetch")
+	m.stageEvaluate = m.decisionStage.WithLabelValues("evaluate")
+	m.stageTotal = m.decisionStage.WithLabelValues("total")
 	for _, st := range []string{"closed", "open", "half-open"} {
 		m.breakerState.WithLabelValues(st).Set(0)
 	}

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,32 +14,70 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Keys of values kept on echo.Context.
-const (
-	ctxRequestID = "verdict.request_id"
-	ctxKeyID     = "verdict.key_id"
-	ctxErrorCode = "verdict.error_code"
-	ctxOutcome   = "verdict.outcome"
-)
+// ctxState is the key of the per-request state kept on echo.Context.
+const ctxState = "verdict.request"
+
+// reqState is what the middleware and handlers note about one request, for
+// the access log and the decision record. It is stored once per request.
+type reqState struct {
+	requestID string
+	keyID     string // set by auth
+	errorCode string // set by the error handler
+	outcome   string // set by the decision handlers
+}
+
+// state returns the request's state; a zero one (never nil) outside the
+// middleware chain.
+func state(c echo.Context) *reqState {
+	if st, ok := c.Get(ctxState).(*reqState); ok {
+		return st
+	}
+	st := &reqState{}
+	c.Set(ctxState, st)
+	return st
+}
 
 // HeaderRequestID carries the request id in both directions.
 const HeaderRequestID = "X-Request-Id"
 
 // requestIDMiddleware takes the caller's X-Request-Id when it is sane (1..128
-// characters of [A-Za-z0-9._:-]) or makes one (a UUIDv7), keeps it on the
-// context and the request's logger, and returns it as X-Request-Id.
+// characters of [A-Za-z0-9._:-]) or makes one, keeps it in the request's
+// state, and returns it as X-Request-Id.
 func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(HeaderRequestID)
 		if !saneRequestID(id) {
-			id = newID()
+			id = s.ids.next()
 		}
-		c.Set(ctxRequestID, id)
-		c.Response().Header().Set(HeaderRequestID, id)
-		l := s.log.With().Str("request_id", id).Logger()
-		c.SetRequest(c.Request().WithContext(l.WithContext(c.Request().Context())))
+		c.Set(ctxState, &reqState{requestID: id})
+		c.Response().Header()[HeaderRequestID] = []string{id}
 		return next(c)
 	}
+}
+
+// requestIDs makes request ids: a random per-process prefix and a counter,
+// e.g. "4f9c2a7d01b3e8a6-000000000000002a". Unique across replicas (64
+// random bits) and cheap: no system call per request.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (r *requestIDs) next() string {
+	var buf [16]byte
+	n := r.n.Add(1)
+	const digits = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		buf[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return r.prefix + string(buf[:])
 }
 
 func saneRequestID(id string) bool {
@@ -61,10 +102,7 @@ func newID() string {
 	return id.String()
 }
 
-func requestID(c echo.Context) string {
-	id, _ := c.Get(ctxRequestID).(string)
-	return id
-}
+func requestID(c echo.Context) string { return state(c).requestID }
 
 // accessLog logs one line per request (never headers or bodies, so never a
 // key) and observes the HTTP latency histogram. Errors are written by the
@@ -79,8 +117,9 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		elapsed := time.Since(start)
 		req, res := c.Request(), c.Response()
+		st := state(c)
 		route := c.Path()
-		if route == "" || c.Get(ctxErrorCode) == CodeNotFound {
+		if route == "" || st.errorCode == CodeNotFound {
 			route = "unmatched"
 		}
 		status := res.Status
@@ -96,7 +135,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			level = zerolog.DebugLevel
 		}
 		ev := s.log.WithLevel(level).
-			Str("request_id", requestID(c)).
+			Str("request_id", st.requestID).
 			Str("method", req.Method).
 			Str("path", req.URL.Path).
 			Str("route", route).
@@ -104,14 +143,14 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			Int64("bytes_out", res.Size).
 			Dur("latency", elapsed).
 			Str("remote_ip", c.RealIP())
-		if k := keyID(c); k != "" {
-			ev = ev.Str("key_id", k)
+		if st.keyID != "" {
+			ev = ev.Str("key_id", st.keyID)
 		}
-		if code, ok := c.Get(ctxErrorCode).(string); ok {
-			ev = ev.Str("error_code", code)
+		if st.errorCode != "" {
+			ev = ev.Str("error_code", st.errorCode)
 		}
-		if o, ok := c.Get(ctxOutcome).(string); ok {
-			ev = ev.Str("outcome", o)
+		if st.outcome != "" {
+			ev = ev.Str("outcome", st.outcome)
 		}
 		ev.Msg("request")
 		return nil

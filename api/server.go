@@ -50,6 +50,7 @@ type Server struct {
 	readiness []ReadinessCheck
 	bodyLimit int64
 	draining  atomic.Bool
+	ids       *requestIDs
 }
 
 // New builds the Echo router with every route and middleware.
@@ -80,6 +81,7 @@ func New(opts Options) (*Server, error) {
 		recorder:  opts.Recorder,
 		readiness: opts.Readiness,
 		bodyLimit: opts.BodyLimit,
+		ids:       newRequestIDs(),
 	}
 	e := s.e
 	e.HideBanner, e.HidePort = true, true

@@ -1,0 +1,63 @@
+package api_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// BenchmarkDecide measures POST /v1/decisions through the whole handler
+// chain (request id, access log to io.Discard, metrics, auth, strict
+// decoding, the cached report, policy selection and evaluation, the answer),
+// in process without a network, beside BenchmarkBareEcho: an Echo handler
+// that returns a body of the same size. Load figures over real HTTP are in
+// bench/ (docs/bench-api.md).
+//
+//	go test -run '^$' -bench 'Decide|BareEcho' -benchmem ./api/
+func BenchmarkDecide(b *testing.B) {
+	h := newHarness(b, harnessOpts{rules: "testdata/rules", reports: "testdata/reports", cacheTTL: time.Hour, quiet: true})
+	handler := h.server.Handler()
+	first := serveOnce(handler, decideBody)
+	if first.Code != 200 {
+		b.Fatalf("status %d: %s", first.Code, first.Body)
+	}
+	b.SetBytes(int64(first.Body.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if rec := serveOnce(handler, decideBody); rec.Code != 200 {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkBareEcho is the floor for BenchmarkDecide.
+func BenchmarkBareEcho(b *testing.B) {
+	out := []byte(`{"pad":"` + strings.Repeat("x", 560) + `"}`)
+	e := echo.New()
+	e.POST("/v1/decisions", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, out) })
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if rec := serveOnce(e, decideBody); rec.Code != 200 {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+const decideBody = `{"session_id":"t-review","context":{"amount":120}}`
+
+func serveOnce(h http.Handler, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/v1/decisions", bytes.NewReader([]byte(body)))
+	req.Header.Set("Authorization", "Bearer "+keyCheckout)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
