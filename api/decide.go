@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -43,6 +44,11 @@ func (s *Server) decide(c echo.Context) error {
 	ctxMap, ctxRaw, err := decodeContext(req.Context)
 	if err != nil {
 		return err
+	}
+	if answer, found, err := s.lookupIdempotent(c, idemKey, body); err != nil {
+		return err
+	} else if found {
+		return replay(c, answer)
 	}
 	set := s.live.Load() // once: the whole request runs on this set
 	if set == nil {
@@ -110,9 +116,14 @@ func (s *Server) decide(c echo.Context) error {
 
 	if s.recorder != nil {
 		if err := s.recorder.Record(ctx, rec); err != nil {
-			s.metrics.decisionLogErrs.Inc()
-			return &Error{Status: http.StatusServiceUnavailable, Code: CodeDecisionLogFailed,
-				Message: "the decision could not be recorded; retry", err: fmt.Errorf("record decision %s: %w", rec.DecisionID, err)}
+			var re *ReplayError
+			if errors.As(err, &re) {
+				return replay(c, re.Answer)
+			}
+			if !errors.Is(err, ErrIdempotencyConflict) {
+				s.metrics.decisionLogErrs.Inc()
+			}
+			return recordError(fmt.Errorf("record decision %s: %w", rec.DecisionID, err))
 		}
 	}
 	s.metrics.observeDecision(decision, rec.Shadow, reportStatus)

@@ -30,25 +30,26 @@ func (e *Error) Unwrap() error { return e.err }
 // The error codes the API returns. They are part of the contract (see
 // api/openapi.json); messages are not.
 const (
-	CodeMalformedJSON     = "malformed_json"           // 400: not JSON, not one object, trailing data
-	CodeUnknownField      = "unknown_field"            // 400: a field the request type does not have
-	CodeInvalidField      = "invalid_field"            // 400: a field of the wrong JSON type
-	CodeInvalidSessionID  = "invalid_session_id"       // 400
-	CodeInvalidContext    = "invalid_context"          // 400: context not an object, or a field of the wrong type for the policy
-	CodeInvalidReport     = "invalid_report"           // 400: the inline report of /v1/evaluate
-	CodeInvalidHeader     = "invalid_header"           // 400: e.g. a malformed Idempotency-Key
-	CodeUnauthenticated   = "unauthenticated"          // 401: no key or an unknown key
-	CodeForbidden         = "forbidden"                // 403: the key lacks the route's scope
-	CodeNotFound          = "not_found"                // 404: no such route
-	CodeMethodNotAllowed  = "method_not_allowed"       // 405
-	CodeBodyTooLarge      = "body_too_large"           // 413
-	CodeUnsupportedMedia  = "unsupported_media_type"   // 415
-	CodeInvalidPolicy     = "invalid_policy"           // 422: a policy set that does not load
-	CodeNotReady          = "not_ready"                // 503: no policy set loaded, or a readiness check fails
-	CodeDecisionLogFailed = "decision_log_unavailable" // 503: the decision could not be recorded
-	CodeTimeout           = "timeout"                  // 503: the request ran out of time
-	CodeInternal          = "internal"                 // 500: a bug; the message says nothing more
-	CodeBadRequest        = "bad_request"              // any other 4xx Echo itself raises
+	CodeMalformedJSON       = "malformed_json"           // 400: not JSON, not one object, trailing data
+	CodeUnknownField        = "unknown_field"            // 400: a field the request type does not have
+	CodeInvalidField        = "invalid_field"            // 400: a field of the wrong JSON type
+	CodeInvalidSessionID    = "invalid_session_id"       // 400
+	CodeInvalidContext      = "invalid_context"          // 400: context not an object, or a field of the wrong type for the policy
+	CodeInvalidReport       = "invalid_report"           // 400: the inline report of /v1/evaluate
+	CodeInvalidHeader       = "invalid_header"           // 400: e.g. a malformed Idempotency-Key
+	CodeUnauthenticated     = "unauthenticated"          // 401: no key or an unknown key
+	CodeForbidden           = "forbidden"                // 403: the key lacks the route's scope
+	CodeNotFound            = "not_found"                // 404: no such route
+	CodeMethodNotAllowed    = "method_not_allowed"       // 405
+	CodeBodyTooLarge        = "body_too_large"           // 413
+	CodeUnsupportedMedia    = "unsupported_media_type"   // 415
+	CodeInvalidPolicy       = "invalid_policy"           // 422: a policy set that does not load
+	CodeNotReady            = "not_ready"                // 503: no policy set loaded, or a readiness check fails
+	CodeDecisionLogFailed   = "decision_log_unavailable" // 503: the decision could not be recorded
+	CodeIdempotencyConflict = "idempotency_conflict"     // 409: an Idempotency-Key reused with another body
+	CodeTimeout             = "timeout"                  // 503: the request ran out of time
+	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
+	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises
 )
 
 // Sentinel errors of the api package itself, mapped in toError.

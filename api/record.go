@@ -47,7 +47,10 @@ type Timings struct {
 // DecisionRecorder stores decision records durably. Record is called once per
 // decision, on the request's goroutine, before the answer is written; when it
 // returns an error the caller gets a 503 decision_log_unavailable error, never
-// a verdict without a trace. A nil DecisionRecorder in Options means no log.
+// a verdict without a trace — except for a *ReplayError (the caller gets the
+// stored answer) and an error wrapping ErrIdempotencyConflict (409). A
+// recorder that keeps Idempotency-Keys also implements IdempotencyStore. A nil
+// DecisionRecorder in Options means no log.
 type DecisionRecorder interface {
 	Record(ctx context.Context, rec *DecisionRecord) error
 }
