@@ -85,6 +85,10 @@ func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
 func (c *compiler) exprError(s src, what string, err error) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
+		if strings.HasPrefix(err.Error(), "expected bool") {
+			c.el.add(s.line, s.col, CodeNotBool, "%s: when must be true or false; %v", what, err)
+			return
+		}
 		c.el.add(s.line, s.col, CodeExpr, "%s: %v", what, err)
 		return
 	}

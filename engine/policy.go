@@ -19,6 +19,8 @@ type Policy struct {
 	def, onError      Outcome
 	context           []ctxField
 	rules             []*rule
+	nameLine          int // for set-level errors
+	matchLine         int
 	pool              sync.Pool // of *evaluator
 }
 
@@ -58,7 +60,7 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 	p := &Policy{
 		name: s.name, description: s.description, file: file, version: hex.EncodeToString(sum[:]),
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
-		context: s.context,
+		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
 	}
 	seen := map[string]int{}
 	for _, rs := range s.rules {

@@ -27,7 +27,7 @@ func (s *Set) index(dir string) LoadErrors {
 			continue
 		}
 		if q := byName[p.name]; q != nil {
-			errs = append(errs, &LoadError{File: p.file, Line: 1, Col: 1, Code: CodeDuplicate,
+			errs = append(errs, &LoadError{File: p.file, Line: p.nameLine, Col: 1, Code: CodeDuplicate,
 				Message: fmt.Sprintf("policy name %q is also used by %s", p.name, q.file)})
 			continue
 		}
@@ -38,7 +38,7 @@ func (s *Set) index(dir string) LoadErrors {
 		}
 		if len(p.matchTags) == 0 {
 			if *def != nil {
-				errs = append(errs, &LoadError{File: p.file, Line: 1, Col: 1, Code: CodeDefault,
+				errs = append(errs, &LoadError{File: p.file, Line: p.nameLine, Col: 1, Code: CodeDefault,
 					Message: fmt.Sprintf("two %s default policies (without match): %q and %q (%s); give one of them match.tags", p.mode, (*def).name, p.name, (*def).file)})
 				continue
 			}
@@ -47,7 +47,7 @@ func (s *Set) index(dir string) LoadErrors {
 		}
 		for _, t := range p.matchTags {
 			if q := tags[t]; q != nil && q != p {
-				errs = append(errs, &LoadError{File: p.file, Line: 1, Col: 1, Code: CodeMatch,
+				errs = append(errs, &LoadError{File: p.file, Line: p.matchLine, Col: 1, Code: CodeMatch,
 					Message: fmt.Sprintf("%s policies %q and %q (%s) both match tag %q", p.mode, q.name, p.name, q.file, t)})
 				continue
 			}
