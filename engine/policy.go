@@ -56,9 +56,8 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 		c.ctxTypes[f.name] = f.typ
 	}
 	c.compileVariables(s.variables)
-	sum := sha256.Sum256(data)
 	p := &Policy{
-		name: s.name, description: s.description, file: file, version: hex.EncodeToString(sum[:]),
+		name: s.name, description: s.description, file: file, version: sha256hex(data),
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
 	}
@@ -126,4 +125,9 @@ type PolicyInfo struct {
 	Default   bool     `json:"default"`
 	MatchTags []string `json:"match_tags,omitempty"`
 	Rules     int      `json:"rules"`
+}
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
