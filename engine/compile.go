@@ -33,20 +33,20 @@ type compiler struct {
 	lines    []string // the file's lines, for block scalar indentation
 	vars     map[string]*variable
 	ctxTypes map[string]string
+	sample   map[string]any // the typed env the checker sees
 }
 
 // variable is a named expression; rules use it by name and get it inlined.
 type variable struct {
-	spec   varSpec
-	state  int // 0 not compiled, 1 compiling, 2 done
-	ok     bool
-	inputs map[string]int
+	spec  varSpec
+	state int // 0 not compiled, 1 compiling, 2 done
+	ok    bool
 }
 
-// compiled is one compiled expression and the report/context paths it reads.
+// compiled is one compiled expression and what it reads.
 type compiled struct {
-	prog   *vm.Program
-	inputs []string
+	prog  *vm.Program
+	reads reads
 }
 
 // compile compiles one expression; what names it in errors ("rule \"x\"").
@@ -56,8 +56,8 @@ func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
 		c.el.add(s.line, s.col, CodeMissing, "%s: empty expression", what)
 		return nil
 	}
-	p := &patcher{c: c, src: []rune(s.text), inputs: map[string]int{}}
-	opts := []expr.Option{expr.Env(&env{}), expr.Patch(p), expr.MaxNodes(MaxNodes)}
+	p := &patcher{c: c, src: []rune(s.text), reads: newReads()}
+	opts := []expr.Option{expr.Env(c.sample), expr.Patch(p), expr.MaxNodes(MaxNodes)}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}
@@ -78,7 +78,7 @@ func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
 		c.exprError(s, what, err)
 		return nil
 	}
-	return &compiled{prog: prog, inputs: inputList(p.inputs)}
+	return &compiled{prog: prog, reads: p.reads}
 }
 
 // exprError records an expr compile error at its position inside the YAML file.
@@ -184,21 +184,50 @@ func editDistance(a, b string) int {
 
 // variableTree returns a fresh, patched tree of a variable for inlining, with
 // the paths it reads; ok is false when the variable does not compile.
-func (c *compiler) variableTree(name string) (ast.Node, map[string]int, bool) {
+func (c *compiler) variableTree(name string) (ast.Node, reads, bool) {
 	v := c.vars[name]
 	if !v.ok {
-		return nil, nil, false
+		return nil, reads{}, false
 	}
 	tree, err := parser.Parse(v.spec.expr.text)
 	if err != nil {
-		return nil, nil, false
+		return nil, reads{}, false
 	}
-	p := &patcher{c: c, src: []rune(v.spec.expr.text), inputs: map[string]int{}}
+	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads()}
 	ast.Walk(&tree.Node, p)
 	if p.brokenVar != "" || len(p.errs) > 0 {
-		return nil, nil, false
+		return nil, reads{}, false
 	}
-	return tree.Node, p.inputs, true
+	return tree.Node, p.reads, true
+}
+
+// extraChecks finds the checks expressions read by index that are not
+// documented (device_checks["headless_gpu"]), so the sample env can type them.
+func extraChecks(texts []string) map[string]bool {
+	out := map[string]bool{}
+	for _, text := range texts {
+		tree, err := parser.Parse(text)
+		if err != nil {
+			continue
+		}
+		src := []rune(text)
+		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
+			m, ok := (*n).(*ast.MemberNode)
+			if !ok {
+				return
+			}
+			id, ok := m.Node.(*ast.IdentifierNode)
+			prop, ok2 := m.Property.(*ast.StringNode)
+			if !ok || !ok2 || (id.Value != nameDevice && id.Value != nameBiometric) {
+				return
+			}
+			p := &patcher{src: src}
+			if p.bracketForm(prop) && !slices.Contains(knownChecks(id.Value), prop.Value) {
+				out[id.Value+"."+prop.Value] = true
+			}
+		}))
+	}
+	return out
 }
 
 // compileVariables compiles every variable (in dependency order, catching

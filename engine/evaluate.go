@@ -12,11 +12,11 @@ import (
 // neither.
 type evaluator struct {
 	vm  vm.VM
-	env *env
+	env map[string]any
 }
 
-func newEvaluator(declared int) *evaluator {
-	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: newEnv(declared)}
+func newEvaluator(l *layout) *evaluator {
+	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against
@@ -46,8 +46,7 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 	}
 	ev := p.pool.Get().(*evaluator)
 	defer p.pool.Put(ev)
-	ev.env.fill(r, ctx, p.context)
-	defer ev.env.clear()
+	p.layout.fill(ev.env, r, ctx)
 
 	worst := Outcome("")
 	for _, ru := range p.rules {

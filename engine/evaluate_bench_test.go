@@ -83,8 +83,8 @@ func BenchmarkFloor(b *testing.B) {
 	for _, name := range []string{"shipped", "rules50", "rules500"} {
 		p := benchPolicies(b)[name]
 		b.Run(name, func(b *testing.B) {
-			e := newEnv(len(p.context))
-			e.fill(r, ctx, p.context)
+			e := make(map[string]any, p.layout.size())
+			p.layout.fill(e, r, ctx)
 			machine := vm.VM{MemoryBudget: MemoryBudget}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -51,6 +51,7 @@ type varSpec struct {
 
 type ctxField struct {
 	name, typ string
+	key       string // "context." + name, the env key
 	line, col int
 }
 
@@ -227,7 +228,7 @@ func parseContext(el *errList, v *yaml.Node) []ctxField {
 		}
 		typ := choice(el, "context."+k.Value, t, TypeNumber, TypeString, TypeBool)
 		if typ != "" {
-			out = append(out, ctxField{name: k.Value, typ: typ, line: k.Line, col: k.Column})
+			out = append(out, ctxField{name: k.Value, typ: typ, key: nameContext + "." + k.Value, line: k.Line, col: k.Column})
 		}
 	}
 	return out

@@ -14,15 +14,34 @@ import (
 //   - rejects device_checks.X / biometric_checks.X when X is not a documented
 //     check (the bracket form device_checks["X"] stays open for checks
 //     Roundtable adds later),
-//   - points reads of declared context fields at the typed maps, so the
-//     checker knows context.amount is a number,
-//   - and records every report and context path the expression reads.
+//   - flattens device_checks.X and declared context fields into single env
+//     keys ("device_checks.vpn", "context.amount"), typed in the sample env,
+//   - and records every report and context path the expression reads, and
+//     the top-level names it still reads as such.
 type patcher struct {
 	c         *compiler
 	src       []rune
-	inputs    map[string]int // path -> uses; a root's count goes down when it is the base of a member
+	reads     reads
 	errs      []patchErr
 	brokenVar string
+}
+
+// reads are the paths an expression reads and the roots its program loads.
+// Counts go down when a root turns out to be the base of a member.
+type reads struct {
+	inputs map[string]int // "risk_score", "device_checks.vpn", "context.amount", ...
+	roots  map[string]int // top-level env names the program loads
+}
+
+func newReads() reads { return reads{inputs: map[string]int{}, roots: map[string]int{}} }
+
+func (r reads) merge(o reads) {
+	for k, v := range o.inputs {
+		r.inputs[k] += v
+	}
+	for k, v := range o.roots {
+		r.roots[k] += v
+	}
 }
 
 type patchErr struct {
@@ -34,19 +53,18 @@ func (p *patcher) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
 		if _, isVar := p.c.vars[x.Value]; isVar {
-			tree, inputs, ok := p.c.variableTree(x.Value)
+			tree, rd, ok := p.c.variableTree(x.Value)
 			if !ok {
 				p.brokenVar = x.Value
 				return
 			}
-			for k, v := range inputs {
-				p.inputs[k] += v
-			}
+			p.reads.merge(rd)
 			ast.Patch(n, tree)
 			return
 		}
 		if slices.Contains(rootNames, x.Value) {
-			p.inputs[x.Value]++
+			p.reads.inputs[x.Value]++
+			p.reads.roots[x.Value]++
 		}
 	case *ast.MemberNode:
 		id, ok := x.Node.(*ast.IdentifierNode)
@@ -56,21 +74,25 @@ func (p *patcher) Visit(n *ast.Node) {
 		}
 		switch id.Value {
 		case nameDevice, nameBiometric:
-			p.inputs[id.Value]--
-			p.inputs[id.Value+"."+prop.Value]++
+			path := id.Value + "." + prop.Value
+			p.reads.inputs[id.Value]--
+			p.reads.inputs[path]++
 			known := knownChecks(id.Value)
 			if !p.bracketForm(prop) && !slices.Contains(known, prop.Value) {
 				p.errs = append(p.errs, patchErr{from: prop.Location().From, code: CodeUnknownCheck,
 					msg: fmt.Sprintf("unknown %s check %q (known: %s); a check Roundtable added after these can be read as %s[%q]",
 						strings.TrimSuffix(id.Value, "_checks"), prop.Value, strings.Join(known, ", "), id.Value, prop.Value)})
+				return
 			}
+			p.reads.roots[id.Value]--
+			p.flatten(n, path)
 		case nameContext:
-			p.inputs[id.Value]--
-			p.inputs[id.Value+"."+prop.Value]++
-			if name := typedContextName(p.c.ctxTypes[prop.Value]); name != "" {
-				typed := &ast.IdentifierNode{Value: name}
-				typed.SetLocation(id.Location())
-				x.Node = typed
+			path := id.Value + "." + prop.Value
+			p.reads.inputs[id.Value]--
+			p.reads.inputs[path]++
+			if _, declared := p.c.ctxTypes[prop.Value]; declared {
+				p.reads.roots[id.Value]--
+				p.flatten(n, path)
 			}
 		}
 	}
@@ -83,16 +105,9 @@ func (p *patcher) bracketForm(prop *ast.StringNode) bool {
 	return from >= 0 && from < len(p.src) && (p.src[from] == '"' || p.src[from] == '\'' || p.src[from] == '`')
 }
 
-func typedContextName(typ string) string {
-	switch typ {
-	case TypeNumber:
-		return ctxNumberName
-	case TypeString:
-		return ctxStringName
-	case TypeBool:
-		return ctxBoolName
-	}
-	return ""
+// flatten replaces a member read by the env key of its path.
+func (p *patcher) flatten(n *ast.Node, path string) {
+	ast.Patch(n, &ast.IdentifierNode{Value: path})
 }
 
 // inputList turns use counts into the sorted list of paths read.

@@ -19,7 +19,8 @@ type Policy struct {
 	def, onError      Outcome
 	context           []ctxField
 	rules             []*rule
-	nameLine          int // for set-level errors
+	layout            layout // env keys filled per decision
+	nameLine          int    // for set-level errors
 	matchLine         int
 	pool              sync.Pool // of *evaluator
 }
@@ -55,6 +56,14 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 	for _, f := range s.context {
 		c.ctxTypes[f.name] = f.typ
 	}
+	var texts []string
+	for _, v := range s.variables {
+		texts = append(texts, v.expr.text)
+	}
+	for _, r := range s.rules {
+		texts = append(texts, r.when.text)
+	}
+	c.sample = sampleEnv(extraChecks(texts), s.context)
 	c.compileVariables(s.variables)
 	p := &Policy{
 		name: s.name, description: s.description, file: file, version: sha256hex(data),
@@ -62,6 +71,7 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
 	}
 	seen := map[string]int{}
+	all := newReads()
 	for _, rs := range s.rules {
 		if rs.id != "" {
 			if first, dup := seen[rs.id]; dup {
@@ -77,12 +87,14 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 		if out == nil {
 			continue
 		}
+		all.merge(out.reads)
 		p.rules = append(p.rules, &rule{
-			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, inputs: out.inputs,
+			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, inputs: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col),
 		})
 	}
-	p.pool.New = func() any { return newEvaluator(len(p.context)) }
+	p.layout = newLayout(all, s.context)
+	p.pool.New = func() any { return newEvaluator(&p.layout) }
 	return p
 }
 
