@@ -41,6 +41,7 @@ type variable struct {
 	spec  varSpec
 	state int // 0 not compiled, 1 compiling, 2 done
 	ok    bool
+	size  int // nodes once its own variables are inlined
 }
 
 // compiled is one compiled expression and what it reads.
@@ -284,6 +285,13 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 	}
 	out := c.compile(v.spec.expr, fmt.Sprintf("variable %q", v.spec.name), false)
 	v.state, v.ok = 2, out != nil
+	if v.ok {
+		tree, _, ok := c.variableTree(v.spec.name)
+		v.ok = ok
+		if ok {
+			ast.Walk(&tree, visitorFunc(func(*ast.Node) { v.size++ }))
+		}
+	}
 }
 
 type visitorFunc func(*ast.Node)

@@ -24,6 +24,7 @@ type patcher struct {
 	reads     reads
 	errs      []patchErr
 	brokenVar string
+	inlined   int // nodes inlined from variables so far
 }
 
 // reads are the paths an expression reads and the roots its program loads.
@@ -52,7 +53,13 @@ type patchErr struct {
 func (p *patcher) Visit(n *ast.Node) {
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
-		if _, isVar := p.c.vars[x.Value]; isVar {
+		if v, isVar := p.c.vars[x.Value]; isVar {
+			if v.ok && p.inlined+v.size > MaxNodes {
+				p.errs = append(p.errs, patchErr{from: x.Location().From, code: CodeExpr,
+					msg: fmt.Sprintf("too large once its variables are written out (over %d nodes); split it into smaller rules", MaxNodes)})
+				return
+			}
+			p.inlined += v.size
 			tree, rd, ok := p.c.variableTree(x.Value)
 			if !ok {
 				p.brokenVar = x.Value
