@@ -108,3 +108,27 @@ func BenchmarkCompile500(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFloorFill is the floor plus refilling the env from the report per
+// decision (what any caller of expr must do): the engine's own cost beyond it
+// is selection of the pooled VM, the context check and the explanation.
+func BenchmarkFloorFill(b *testing.B) {
+	r := benchReport(b)
+	ctx := map[string]any{"amount": 120.0}
+	for _, name := range []string{"shipped", "rules50", "rules500"} {
+		p := benchPolicies(b)[name]
+		b.Run(name, func(b *testing.B) {
+			e := make(map[string]any, p.layout.size())
+			machine := vm.VM{MemoryBudget: MemoryBudget}
+			b.ReportAllocs()
+			for b.Loop() {
+				p.layout.fill(e, r, ctx)
+				for _, ru := range p.rules {
+					if _, err := machine.Run(ru.prog, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
