@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -80,7 +83,19 @@ var topKeys = []string{"name", "description", "mode", "match", "default", "on_er
 // parseSpec decodes the YAML of one policy strictly, collecting every problem.
 func parseSpec(data []byte, el *errList) *spec {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if err == nil {
+		var extra yaml.Node
+		if dec.Decode(&extra) == nil {
+			el.add(extra.Line, extra.Column, CodeYAML, "a second YAML document (after ---): put each policy in its own file")
+			return nil
+		}
+	}
+	if err != nil {
 		line := 1
 		var n int
 		msg := err.Error()
