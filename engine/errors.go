@@ -32,6 +32,7 @@ type LoadError struct {
 	Message string `json:"message"`
 }
 
+// Error formats the problem as file:line:col: message.
 func (e *LoadError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Message)
 }
@@ -40,6 +41,7 @@ func (e *LoadError) Error() string {
 // and position order.
 type LoadErrors []*LoadError
 
+// Error lists every problem, one per line.
 func (es LoadErrors) Error() string {
 	var b strings.Builder
 	for i, e := range es {
@@ -81,4 +83,5 @@ type ContextError struct {
 	Message string `json:"message"`
 }
 
+// Error formats the problem as context.field: message.
 func (e *ContextError) Error() string { return "context." + e.Field + ": " + e.Message }
