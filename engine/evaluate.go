@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr/file"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -52,7 +56,7 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 	for _, ru := range p.rules {
 		out, err := ev.vm.Run(ru.prog, ev.env)
 		if err != nil {
-			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: err.Error(), Position: ru.pos})
+			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: runtimeMessage(err), Position: ru.pos})
 			if p.strategy == StrategyFirstMatch {
 				break // an earlier rule's error means the first match is unknowable
 			}
@@ -83,4 +87,15 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 		d.Outcome, d.Reason = p.def, ReasonDefault
 	}
 	return d
+}
+
+// runtimeMessage is an expr run-time error on one line, without expr's
+// source snippet (the position is the rule's).
+func runtimeMessage(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }
