@@ -30,6 +30,7 @@ func TestPolicyCommands(t *testing.T) {
 		{"lint help", []string{"lint", "--help"}, 0, nil, []string{"Usage: verdict lint"}},
 		{"test shipped suite", []string{"test", "../../rules"}, 0, []string{"PASS demo-deny", "0 failed"}, nil},
 		{"test a failing suite", []string{"test", "testdata/failing"}, 1, []string{"FAIL expects the wrong outcome", "outcome: expected allow, got deny", "fired: expected [], got [", "PASS demo-allow", "1 passed, 1 failed"}, nil},
+		{"test first_match policy suite", []string{"test", "../../testdata/policies/valid/first-match_test.yaml"}, 0, []string{"PASS a future check read by index", "6 passed, 0 failed"}, nil},
 		{"test help", []string{"test", "-h"}, 0, nil, []string{"Usage: verdict test"}},
 		{"eval text", []string{"eval", "--rules", "../../rules", "--report", "../../testdata/reports/demo-deny.json", "--format", "text"}, 0, []string{"session demo-deny: deny", "fired:   automation-tool -> deny", "device_checks.bot = \"Detected\""}, nil},
 		{"eval bad context type", []string{"eval", "--rules", "../../rules", "--report", "../../testdata/reports/demo-allow.json", "--context", `{"amount":"120.00"}`}, 2, nil, []string{"context.amount: must be a number"}},
