@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"sort"
+	"strconv"
+	"unicode/utf8"
 )
 
 // CheckValue is the result of one Roundtable check.
@@ -70,17 +74,18 @@ type Report struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// wireReport mirrors Report with pointers, so that missing and null fields can be told apart.
+// wireReport mirrors Report loosely, so that missing, null and mistyped
+// fields can be told apart and named.
 type wireReport struct {
-	SessionID         *string                     `json:"session_id"`
-	UserID            *string                     `json:"user_id"`
-	Tags              []string                    `json:"tags"`
-	RiskScore         *json.Number                `json:"risk_score"`
-	RiskExplanation   *string                     `json:"risk_explanation"`
-	RecommendedAction *string                     `json:"recommended_action"`
-	UserLogs          []UserLog                   `json:"user_logs"`
-	BiometricChecks   map[string]*json.RawMessage `json:"biometric_checks"`
-	DeviceChecks      map[string]*json.RawMessage `json:"device_checks"`
+	SessionID         *string         `json:"session_id"`
+	UserID            *string         `json:"user_id"`
+	Tags              []string        `json:"tags"`
+	RiskScore         json.RawMessage `json:"risk_score"`
+	RiskExplanation   *string         `json:"risk_explanation"`
+	RecommendedAction *string         `json:"recommended_action"`
+	UserLogs          json.RawMessage `json:"user_logs"`
+	BiometricChecks   map[string]any  `json:"biometric_checks"`
+	DeviceChecks      map[string]any  `json:"device_checks"`
 }
 
 // InvalidReportError says which field of a report is wrong and why.
@@ -102,22 +107,27 @@ func (e *InvalidReportError) Is(target error) bool { return target == ErrInvalid
 
 // DecodeReport parses and validates a report. Unknown top-level fields are
 // ignored, unknown check names are kept, and missing documented checks read
-// Unknown. It returns an *InvalidReportError naming the field at fault.
+// Unknown. The deprecated user_logs field is kept when it has the documented
+// shape and dropped (Raw still has it) when not: no policy reads it, and a
+// field Roundtable is removing must not make reports invalid. It returns an
+// *InvalidReportError naming the field at fault.
 func DecodeReport(raw []byte) (*Report, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var w wireReport
 	if err := dec.Decode(&w); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return nil, &InvalidReportError{Field: te.Field, Reason: fmt.Sprintf("a JSON %s is not allowed here", te.Value)}
+		}
 		return nil, &InvalidReportError{Reason: "not a JSON report object: " + jsonErrText(err)}
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, &InvalidReportError{Reason: "trailing data after the report object"}
 	}
-	r := &Report{Tags: w.Tags, UserLogs: w.UserLogs, Raw: append(json.RawMessage(nil), raw...)}
 	if w.SessionID == nil || *w.SessionID == "" {
 		return nil, &InvalidReportError{Field: "session_id", Reason: "missing"}
 	}
-	r.SessionID = *w.SessionID
+	r := &Report{SessionID: *w.SessionID, Tags: w.Tags, Raw: append(json.RawMessage(nil), raw...)}
 	if w.UserID != nil {
 		r.UserID = *w.UserID
 	}
@@ -126,6 +136,9 @@ func DecodeReport(raw []byte) (*Report, error) {
 	}
 	if w.RecommendedAction != nil {
 		r.RecommendedAction = *w.RecommendedAction
+	}
+	if len(w.UserLogs) > 0 && json.Unmarshal(w.UserLogs, &r.UserLogs) != nil {
+		r.UserLogs = nil
 	}
 	score, err := decodeScore(w.RiskScore)
 	if err != nil {
@@ -141,48 +154,51 @@ func DecodeReport(raw []byte) (*Report, error) {
 	return r, nil
 }
 
-func decodeScore(n *json.Number) (int, error) {
-	if n == nil {
+// decodeScore reads risk_score: a JSON number (not a string) with an integer
+// value in 0..100. 75.0 and 7.5e1 are accepted as 75.
+func decodeScore(raw json.RawMessage) (int, error) {
+	s := string(raw)
+	switch {
+	case s == "" || s == "null":
 		return 0, &InvalidReportError{Field: "risk_score", Reason: "missing"}
+	case s[0] != '-' && (s[0] < '0' || s[0] > '9'):
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
-	i, err := n.Int64()
-	if err != nil {
-		f, ferr := n.Float64()
-		if ferr != nil || f != float64(int64(f)) {
-			return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", n.String())}
-		}
-		i = int64(f)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
-	if i < 0 || i > 100 {
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%d is outside 0..100", i)}
+	if f != math.Trunc(f) || math.IsInf(f, 0) {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", truncate(s, 40))}
 	}
-	return int(i), nil
+	if f < 0 || f > 100 {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is outside 0..100", truncate(s, 40))}
+	}
+	return int(f), nil
 }
 
-func decodeChecks(group string, in map[string]*json.RawMessage, known []string) (Checks, error) {
+func decodeChecks(group string, in map[string]any, known []string) (Checks, error) {
 	out := make(Checks, len(known)+len(in))
 	for _, name := range known {
 		out[name] = Unknown
 	}
-	names := make([]string, 0, len(in))
-	for name := range in {
-		names = append(names, name)
-	}
-	sort.Strings(names) // report the first bad check deterministically
-	for _, name := range names {
-		raw := in[name]
-		var s string
-		if raw == nil || json.Unmarshal(*raw, &s) != nil || !CheckValue(s).Valid() {
-			got := "null"
-			if raw != nil {
-				got = string(*raw)
-			}
-			return nil, &InvalidReportError{
-				Field:  group + "." + name,
-				Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(got, 40)),
-			}
+	var bad []string
+	for name, v := range in {
+		s, ok := v.(string)
+		if !ok || !CheckValue(s).Valid() {
+			bad = append(bad, name)
+			continue
 		}
 		out[name] = CheckValue(s)
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad) // report the first bad check deterministically
+		name := bad[0]
+		got, _ := json.Marshal(in[name])
+		return nil, &InvalidReportError{
+			Field:  group + "." + truncate(name, 64),
+			Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(string(got), 40)),
+		}
 	}
 	return out, nil
 }
@@ -195,9 +211,13 @@ func jsonErrText(err error) string {
 	return err.Error()
 }
 
+// truncate cuts s to at most n bytes without splitting a UTF-8 character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
