@@ -168,11 +168,11 @@ func decodeScore(raw json.RawMessage) (int, error) {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
-	if f != math.Trunc(f) || math.IsInf(f, 0) {
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", truncate(s, 40))}
-	}
 	if f < 0 || f > 100 {
 		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is outside 0..100", truncate(s, 40))}
+	}
+	if f != math.Trunc(f) {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", truncate(s, 40))}
 	}
 	return int(f), nil
 }
