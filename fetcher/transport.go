@@ -95,12 +95,12 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.cfg.Observer.Upstream("error", time.Since(start))
-		return nil, networkError("request", err)
+		return nil, networkError(ctx, "request", err)
 	}
 	defer resp.Body.Close()
 
 	if resp.StatusCode == http.StatusOK {
-		body, err := c.readBody(resp)
+		body, err := c.readBody(ctx, resp)
 		if err != nil {
 			c.cfg.Observer.Upstream("error", time.Since(start))
 			return nil, err
@@ -139,7 +139,7 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 }
 
 // readBody reads a 200 body through the size limit.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, error) {
 	limit := c.cfg.MaxBodyBytes
 	if resp.ContentLength > limit {
 		return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1,
@@ -147,7 +147,7 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, networkError("read body", err)
+		return nil, networkError(ctx, "read body", err)
 	}
 	if int64(len(body)) > limit {
 		return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1,
@@ -156,15 +156,17 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	return body, nil
 }
 
-// networkError classifies a transport failure: always unavailable and a
-// breaker failure, retryable unless the fetch's own budget is spent or the
-// fetch was cancelled.
-func networkError(what string, err error) *attemptError {
+// networkError classifies a transport failure: unavailable and a breaker
+// failure, retryable unless the fetch's budget is spent (ctx's deadline) or
+// the fetch was cancelled (every caller gave up: not the upstream's fault).
+// A connect or header timeout inside the budget is retryable.
+func networkError(ctx context.Context, what string, err error) *attemptError {
 	e := &attemptError{kind: ErrUnavailable, retryAfter: -1, retryable: true, tripping: true, detail: what, cause: err}
-	switch {
-	case errors.Is(err, context.Canceled):
+	switch ctx.Err() {
+	case context.Canceled:
 		e.retryable, e.tripping, e.detail = false, false, what+" cancelled"
-	case errors.Is(err, context.DeadlineExceeded):
+		e.cause = errors.Join(context.Canceled, err)
+	case context.DeadlineExceeded:
 		e.retryable, e.detail = false, what+": fetch budget exhausted"
 	}
 	return e

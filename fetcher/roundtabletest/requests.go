@@ -2,6 +2,7 @@ package roundtabletest
 
 import (
 	"context"
+	"strings"
 	"net/http"
 	"time"
 )
@@ -22,7 +23,11 @@ type Request struct {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+	}
+	return out
 }
 
 // RequestCount returns how many requests named this session (any path form).
@@ -68,30 +73,46 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush and Hijack.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// record logs each request once it has been answered.
+// record logs each request as it arrives (so a test that has seen its
+// client give up still finds the request logged), and completes the entry
+// with the status once answered.
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w}
-		entry := Request{
-			Method:   r.Method,
-			Path:     r.URL.EscapedPath(),
-			RawQuery: r.URL.RawQuery,
-			Auth:     r.Header.Get("Authorization") != "",
-			Time:     time.Now(),
-		}
-		note := &reqNote{}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), noteKey{}, note)))
-		entry.SessionID = note.sessionID
-		entry.Status = sw.status
-		if note.cut {
-			entry.Status = 0
+		entry := &Request{
+			Method:    r.Method,
+			Path:      r.URL.EscapedPath(),
+			RawQuery:  r.URL.RawQuery,
+			SessionID: sessionOf(r),
+			Auth:      r.Header.Get("Authorization") != "",
+			Time:      time.Now(),
 		}
 		s.mu.Lock()
 		s.requests = append(s.requests, entry)
 		s.mu.Unlock()
+		note := &reqNote{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), noteKey{}, note)))
+		s.mu.Lock()
+		entry.Status = sw.status
+		if note.cut {
+			entry.Status = 0
+		}
+		s.mu.Unlock()
 		s.opts.Logger.Debug().Str("method", entry.Method).Str("path", entry.Path).
-			Str("query", entry.RawQuery).Int("status", entry.Status).Msg("roundtable simulator request")
+			Str("query", entry.RawQuery).Int("status", sw.status).Msg("roundtable simulator request")
 	})
+}
+
+// sessionOf returns the session a report request names, in either form.
+func sessionOf(r *http.Request) string {
+	const prefix, suffix = "/v1/sessions/", "/report"
+	switch p := r.URL.Path; {
+	case p == "/v1/sessions/report":
+		return r.URL.Query().Get("sessionId")
+	case strings.HasPrefix(p, prefix) && strings.HasSuffix(p, suffix) && len(p) > len(prefix)+len(suffix):
+		return p[len(prefix) : len(p)-len(suffix)]
+	}
+	return ""
 }
 
 // reqNote is what a handler tells record about a request.

@@ -40,7 +40,7 @@ type Server struct {
 	mu       sync.Mutex
 	reports  map[string][]byte
 	faults   map[string]*Fault // by session id; AllSessions for every session
-	requests []Request
+	requests []*Request
 }
 
 // Start loads the reports and starts serving.
