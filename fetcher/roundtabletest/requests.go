@@ -2,8 +2,8 @@ package roundtabletest
 
 import (
 	"context"
-	"strings"
 	"net/http"
+	"strings"
 	"time"
 )
 
