@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -90,10 +91,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
-		return cfg, fmt.Errorf("fetcher: base URL %q: %w", cfg.BaseURL, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, which may hold a password
+		}
+		return cfg, fmt.Errorf("fetcher: base URL: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("fetcher: base URL %q: want http(s)://host[/prefix]", cfg.BaseURL)
+		return cfg, fmt.Errorf("fetcher: base URL %q: want http(s)://host[/prefix]", u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return cfg, fmt.Errorf("fetcher: base URL %q: must not carry a query, fragment or user info", u.Redacted())
