@@ -3,7 +3,6 @@ package roundtabletest
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -105,14 +104,8 @@ func (s *Server) record(next http.Handler) http.Handler {
 
 // sessionOf returns the session a report request names, in either form.
 func sessionOf(r *http.Request) string {
-	const prefix, suffix = "/v1/sessions/", "/report"
-	switch p := r.URL.Path; {
-	case p == "/v1/sessions/report":
-		return r.URL.Query().Get("sessionId")
-	case strings.HasPrefix(p, prefix) && strings.HasSuffix(p, suffix) && len(p) > len(prefix)+len(suffix):
-		return p[len(prefix) : len(p)-len(suffix)]
-	}
-	return ""
+	id, _ := reportSession(r)
+	return id
 }
 
 // reqNote is what a handler tells record about a request.

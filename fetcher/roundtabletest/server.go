@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,18 +67,8 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("roundtabletest: listen on %s: %w", addr, err)
 	}
 	s.listener = ln
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/sessions/{id}/report", func(w http.ResponseWriter, r *http.Request) {
-		s.serveReport(w, r, r.PathValue("id"))
-	})
-	mux.HandleFunc("GET /v1/sessions/report", func(w http.ResponseWriter, r *http.Request) {
-		s.serveReport(w, r, r.URL.Query().Get("sessionId"))
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint")
-	})
 	s.srv = &http.Server{
-		Handler:           s.record(mux),
+		Handler:           s.record(http.HandlerFunc(s.route)),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          nil,
 	}
@@ -108,6 +100,39 @@ func (s *Server) Close() error {
 	err := s.srv.Close()
 	s.wg.Wait()
 	return err
+}
+
+// route sends GET requests for either report path form to serveReport and
+// answers everything else 404. It matches on the path as sent and never
+// redirects (http.ServeMux would clean "/../" with a redirect), so the request
+// log shows exactly which paths a client reached.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	id, ok := reportSession(r)
+	if !ok || r.Method != http.MethodGet {
+		writeError(w, http.StatusNotFound, "no such endpoint")
+		return
+	}
+	s.serveReport(w, r, id)
+}
+
+// reportSession returns the session id a report request names, from
+// /v1/sessions/{id}/report (one path segment, unescaped) or
+// /v1/sessions/report?sessionId=; ok is false for any other path.
+func reportSession(r *http.Request) (id string, ok bool) {
+	const prefix, suffix = "/v1/sessions/", "/report"
+	p := r.URL.EscapedPath()
+	if p == "/v1/sessions/report" {
+		return r.URL.Query().Get("sessionId"), true
+	}
+	if !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) || len(p) <= len(prefix)+len(suffix) {
+		return "", false
+	}
+	seg := p[len(prefix) : len(p)-len(suffix)]
+	if strings.Contains(seg, "/") {
+		return "", false
+	}
+	id, err := url.PathUnescape(seg)
+	return id, err == nil
 }
 
 // serveReport answers one report request: bearer check, latency, faults,
