@@ -22,6 +22,7 @@ type Client struct {
 	breaker   *gobreaker.CircuitBreaker[*Report]
 	cache     *cache
 	flights   flights
+	auth      []string // the Authorization header value; nil without a key
 	closed    atomic.Bool
 }
 
@@ -38,6 +39,9 @@ func New(cfg Config) (*Client, error) {
 		cache:     newCache(cfg.CacheTTL, cfg.CacheSize),
 	}
 	c.http = newHTTPClient(c.transport)
+	if cfg.APIKey != "" {
+		c.auth = []string{"Bearer " + cfg.APIKey}
+	}
 	c.breaker = newBreaker(cfg, func(from, to gobreaker.State) {
 		ev := c.log.Warn()
 		if to == gobreaker.StateClosed {

@@ -1,14 +1,13 @@
 package fetcher
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -74,18 +73,32 @@ type Report struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// wireReport mirrors Report loosely, so that missing, null and mistyped
-// fields can be told apart and named.
+// wireCore mirrors Report loosely, so that missing, null and mistyped
+// fields can be told apart and named. Strings that may be absent decode to
+// "" either way.
+type wireCore struct {
+	SessionID         string                `json:"session_id"`
+	UserID            string                `json:"user_id"`
+	Tags              []string              `json:"tags"`
+	RiskScore         json.RawMessage       `json:"risk_score"`
+	RiskExplanation   string                `json:"risk_explanation"`
+	RecommendedAction string                `json:"recommended_action"`
+	BiometricChecks   map[string]CheckValue `json:"biometric_checks"`
+	DeviceChecks      map[string]CheckValue `json:"device_checks"`
+}
+
+// wireReport adds the deprecated user_logs, decoded in the same pass when
+// it has the documented shape.
 type wireReport struct {
-	SessionID         *string         `json:"session_id"`
-	UserID            *string         `json:"user_id"`
-	Tags              []string        `json:"tags"`
-	RiskScore         json.RawMessage `json:"risk_score"`
-	RiskExplanation   *string         `json:"risk_explanation"`
-	RecommendedAction *string         `json:"recommended_action"`
-	UserLogs          json.RawMessage `json:"user_logs"`
-	BiometricChecks   map[string]any  `json:"biometric_checks"`
-	DeviceChecks      map[string]any  `json:"device_checks"`
+	wireCore
+	UserLogs []UserLog `json:"user_logs"`
+}
+
+// checkGroups holds the check groups loosely typed, to name a bad check on
+// the (rare) error path.
+type checkGroups struct {
+	BiometricChecks map[string]any `json:"biometric_checks"`
+	DeviceChecks    map[string]any `json:"device_checks"`
 }
 
 // InvalidReportError says which field of a report is wrong and why.
@@ -110,46 +123,55 @@ func (e *InvalidReportError) Is(target error) bool { return target == ErrInvalid
 // Unknown. The deprecated user_logs field is kept when it has the documented
 // shape and dropped (Raw still has it) when not: no policy reads it, and a
 // field Roundtable is removing must not make reports invalid. It returns an
-// *InvalidReportError naming the field at fault.
+// *InvalidReportError naming the field at fault. Report.Raw is a copy of raw.
 func DecodeReport(raw []byte) (*Report, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	return decodeReport(raw, true)
+}
+
+// decodeReport is DecodeReport; with copyRaw false the report keeps raw
+// itself as Raw (the client hands over a body it no longer uses).
+func decodeReport(raw []byte, copyRaw bool) (*Report, error) {
 	var w wireReport
-	if err := dec.Decode(&w); err != nil {
-		var te *json.UnmarshalTypeError
+	err := json.Unmarshal(raw, &w)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && (te.Field == "user_logs" || strings.HasPrefix(te.Field, "user_logs.")) {
+		// user_logs has changed shape: decode the rest without it.
+		w = wireReport{}
+		err = json.Unmarshal(raw, &w.wireCore)
+	}
+	if err != nil {
 		if errors.As(err, &te) && te.Field != "" {
+			te.Field = strings.TrimPrefix(te.Field, "wireCore.") // the embedded struct's name
+			for _, group := range []string{"biometric_checks", "device_checks"} {
+				if te.Field == group || strings.HasPrefix(te.Field, group+".") {
+					return nil, badCheck(raw, group)
+				}
+			}
 			return nil, &InvalidReportError{Field: te.Field, Reason: fmt.Sprintf("a JSON %s is not allowed here", te.Value)}
 		}
 		return nil, &InvalidReportError{Reason: "not a JSON report object: " + jsonErrText(err)}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &InvalidReportError{Reason: "trailing data after the report object"}
-	}
-	if w.SessionID == nil || *w.SessionID == "" {
+	if w.SessionID == "" {
 		return nil, &InvalidReportError{Field: "session_id", Reason: "missing"}
 	}
-	r := &Report{SessionID: *w.SessionID, Tags: w.Tags, Raw: append(json.RawMessage(nil), raw...)}
-	if w.UserID != nil {
-		r.UserID = *w.UserID
+	r := &Report{
+		SessionID: w.SessionID, UserID: w.UserID, Tags: w.Tags, RiskExplanation: w.RiskExplanation,
+		RecommendedAction: w.RecommendedAction, UserLogs: w.UserLogs, Raw: raw,
 	}
-	if w.RiskExplanation != nil {
-		r.RiskExplanation = *w.RiskExplanation
-	}
-	if w.RecommendedAction != nil {
-		r.RecommendedAction = *w.RecommendedAction
-	}
-	if len(w.UserLogs) > 0 && json.Unmarshal(w.UserLogs, &r.UserLogs) != nil {
-		r.UserLogs = nil
+	if copyRaw {
+		r.Raw = append(json.RawMessage(nil), raw...)
 	}
 	score, err := decodeScore(w.RiskScore)
 	if err != nil {
 		return nil, err
 	}
 	r.RiskScore = score
-	if r.BiometricChecks, err = decodeChecks("biometric_checks", w.BiometricChecks, BiometricCheckNames); err != nil {
-		return nil, err
+	var ok bool
+	if r.BiometricChecks, ok = completeChecks(w.BiometricChecks, BiometricCheckNames); !ok {
+		return nil, badCheck(raw, "biometric_checks")
 	}
-	if r.DeviceChecks, err = decodeChecks("device_checks", w.DeviceChecks, DeviceCheckNames); err != nil {
-		return nil, err
+	if r.DeviceChecks, ok = completeChecks(w.DeviceChecks, DeviceCheckNames); !ok {
+		return nil, badCheck(raw, "device_checks")
 	}
 	return r, nil
 }
@@ -164,6 +186,9 @@ func decodeScore(raw json.RawMessage) (int, error) {
 	case s[0] != '-' && (s[0] < '0' || s[0] > '9'):
 		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
+	if i, err := strconv.Atoi(s); err == nil && i >= 0 && i <= 100 { // the usual case
+		return i, nil
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
@@ -177,30 +202,50 @@ func decodeScore(raw json.RawMessage) (int, error) {
 	return int(f), nil
 }
 
-func decodeChecks(group string, in map[string]any, known []string) (Checks, error) {
-	out := make(Checks, len(known)+len(in))
+// completeChecks checks every value and adds the documented checks the
+// report lacks as Unknown; ok is false when a value is not one of the three.
+func completeChecks(in map[string]CheckValue, known []string) (Checks, bool) {
+	if in == nil {
+		in = make(map[string]CheckValue, len(known))
+	}
+	for _, v := range in {
+		if !v.Valid() {
+			return nil, false
+		}
+	}
 	for _, name := range known {
-		out[name] = Unknown
+		if _, ok := in[name]; !ok {
+			in[name] = Unknown
+		}
+	}
+	return Checks(in), true
+}
+
+// badCheck decodes raw again, loosely, to name the first bad check of group
+// (by name) and show its value as sent.
+func badCheck(raw []byte, group string) error {
+	var g checkGroups
+	_ = json.Unmarshal(raw, &g)
+	in := g.BiometricChecks
+	if group == "device_checks" {
+		in = g.DeviceChecks
 	}
 	var bad []string
 	for name, v := range in {
-		s, ok := v.(string)
-		if !ok || !CheckValue(s).Valid() {
+		if s, ok := v.(string); !ok || !CheckValue(s).Valid() {
 			bad = append(bad, name)
-			continue
-		}
-		out[name] = CheckValue(s)
-	}
-	if len(bad) > 0 {
-		sort.Strings(bad) // report the first bad check deterministically
-		name := bad[0]
-		got, _ := json.Marshal(in[name])
-		return nil, &InvalidReportError{
-			Field:  group + "." + truncate(name, 64),
-			Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(string(got), 40)),
 		}
 	}
-	return out, nil
+	if len(bad) == 0 { // the group itself is not an object
+		return &InvalidReportError{Field: group, Reason: "not an object of checks"}
+	}
+	sort.Strings(bad)
+	name := bad[0]
+	got, _ := json.Marshal(in[name])
+	return &InvalidReportError{
+		Field:  group + "." + truncate(name, 64),
+		Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(string(got), 40)),
+	}
 }
 
 func jsonErrText(err error) string {

@@ -13,8 +13,11 @@ import (
 	"time"
 )
 
-// userAgent identifies verdict to Roundtable.
-const userAgent = "verdict-fetcher/1"
+// Request header values shared by every request (the transport only reads them).
+var (
+	acceptJSON     = []string{"application/json"}
+	userAgentValue = []string{"verdict-fetcher/1"} // identifies verdict to Roundtable
+)
 
 // attemptError is the outcome of one failed HTTP attempt: which sentinel it
 // maps to, whether another attempt may help, and what the breaker should make
@@ -85,11 +88,12 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 	if err != nil {
 		return nil, &attemptError{kind: ErrUnavailable, detail: "build request", cause: err, retryAfter: -1}
 	}
-	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	// Canonical keys, values built once in New: no per-request work.
+	if c.auth != nil {
+		req.Header["Authorization"] = c.auth
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
+	req.Header["Accept"] = acceptJSON
+	req.Header["User-Agent"] = userAgentValue
 
 	start := time.Now()
 	resp, err := c.http.Do(req)
@@ -106,7 +110,7 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 			return nil, err
 		}
 		c.cfg.Observer.Upstream("200", time.Since(start))
-		rep, err := DecodeReport(body)
+		rep, err := decodeReport(body, false)
 		if err != nil {
 			return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1, detail: "decode", cause: err}
 		}
@@ -144,6 +148,13 @@ func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, err
 	if resp.ContentLength > limit {
 		return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1,
 			detail: fmt.Sprintf("body of %d bytes is over the %d-byte limit", resp.ContentLength, limit)}
+	}
+	if resp.ContentLength >= 0 { // the usual case: one exact allocation
+		body := make([]byte, resp.ContentLength)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, networkError(ctx, "read body", err)
+		}
+		return body, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
