@@ -98,6 +98,6 @@ func (c *Client) store(id string, rep *Report) { c.cache.put(id, rep, time.Now()
 // releases idle connections. Fetch fails as unavailable afterwards.
 func (c *Client) Close() {
 	c.closed.Store(true)
-	c.flights.wait()
+	c.flights.close()
 	c.transport.CloseIdleConnections()
 }

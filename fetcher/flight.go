@@ -16,7 +16,55 @@ import (
 type flights struct {
 	mu    sync.Mutex
 	calls map[string]*call
-	wg    sync.WaitGroup // running fetches, for Close
+	wg    sync.WaitGroup // running fetches and idle workers, for Close
+
+	// Shared fetches run on worker goroutines that stay for a while after a
+	// fetch, waiting for the next: a fresh goroutine must grow its stack to
+	// the depth of an HTTP round trip on every fetch, which costs more than
+	// the rest of the client's own work (see docs/bench-fetcher.md).
+	jobs   chan func()
+	stop   chan struct{}
+	once   sync.Once
+	closed bool // set under mu by close: no new fetch starts after
+}
+
+// workerIdle is how long a worker waits for another fetch before exiting.
+const workerIdle = 5 * time.Second
+
+// init makes the channels once.
+func (f *flights) init() {
+	f.once.Do(func() {
+		f.jobs = make(chan func())
+		f.stop = make(chan struct{})
+	})
+}
+
+// run runs job on an idle worker, or on a new one; f.mu is held.
+func (f *flights) run(job func()) {
+	f.init()
+	select {
+	case f.jobs <- job:
+		return
+	default:
+	}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		job()
+		idle := time.NewTimer(workerIdle)
+		defer idle.Stop()
+		for {
+			select {
+			case job := <-f.jobs:
+				job()
+				idle.Reset(workerIdle)
+			case <-idle.C:
+				return
+			case <-f.stop:
+				return
+			}
+		}
+	}()
 }
 
 // call is one shared upstream fetch.
@@ -35,6 +83,10 @@ type call struct {
 func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 	run func(context.Context, string) (*Report, error), store func(string, *Report)) (*Report, error) {
 	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return nil, fmt.Errorf("fetch session %s: %w: client closed", id, ErrUnavailable)
+	}
 	c, ok := f.calls[id]
 	if !ok {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
@@ -43,9 +95,7 @@ func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 			f.calls = make(map[string]*call)
 		}
 		f.calls[id] = c
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
+		f.run(func() {
 			rep, err := run(fctx, id)
 			cancel()
 			if err == nil {
@@ -58,7 +108,7 @@ func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 			f.mu.Unlock()
 			c.rep, c.err = rep, err
 			close(c.done)
-		}()
+		})
 	}
 	c.waiters++
 	f.mu.Unlock()
@@ -82,5 +132,15 @@ func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 	}
 }
 
-// wait blocks until every running fetch has ended.
-func (f *flights) wait() { f.wg.Wait() }
+// close waits for every running fetch to end and stops the idle workers.
+// It may be called more than once.
+func (f *flights) close() {
+	f.init()
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		close(f.stop)
+	}
+	f.mu.Unlock()
+	f.wg.Wait()
+}

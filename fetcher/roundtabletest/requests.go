@@ -77,6 +77,8 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // with the status once answered.
 func (s *Server) record(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.wg.Add(1) // Close waits for handlers too
+		defer s.wg.Done()
 		sw := &statusWriter{ResponseWriter: w}
 		entry := &Request{
 			Method:    r.Method,

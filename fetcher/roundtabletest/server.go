@@ -89,15 +89,17 @@ func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
 // Close stops the server, ends requests held by latency or a slow drip, and
-// waits for its goroutines.
+// waits for its goroutines and handlers. It may be called more than once.
 func (s *Server) Close() error {
 	select {
 	case <-s.closing:
 		return nil
 	default:
 	}
-	close(s.closing)
+	// Connections first, so that a held handler, once woken, can no longer
+	// send even the default empty answer.
 	err := s.srv.Close()
+	close(s.closing)
 	s.wg.Wait()
 	return err
 }
