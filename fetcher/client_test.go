@@ -1,7 +1,9 @@
 package fetcher_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +109,22 @@ func TestReportRaw(t *testing.T) {
 	}
 	if rep.RiskScore != 75 || rep.DeviceChecks.Get("vpn") != fetcher.Detected {
 		t.Errorf("report = %+v", rep)
+	}
+}
+
+// TestConfigPrintsNoKey: printing a Config, however, never shows the key.
+func TestConfigPrintsNoKey(t *testing.T) {
+	cfg := fetcher.Config{BaseURL: "https://api.poh.org", APIKey: testKey}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), string(js)} {
+		if strings.Contains(out, testKey) || strings.Contains(out, "S3CR3T") {
+			t.Errorf("printed Config shows the key: %s", out)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(cfg), "[redacted]") {
+		t.Errorf("String() = %s, want the key marked [redacted]", cfg)
 	}
 }

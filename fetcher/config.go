@@ -35,8 +35,9 @@ type Config struct {
 	// It may carry a path prefix; it must not carry a query or fragment.
 	BaseURL string
 	// APIKey is the secret key (ROUNDTABLE_API_KEY, sk-...), sent as a bearer
-	// token. It never appears in a log line or an error.
-	APIKey string
+	// token. It never appears in a log line or an error; Config's String,
+	// GoString and JSON forms leave it out.
+	APIKey string `json:"-"`
 	// Timeout is the total budget of one fetch, retries and back-off included
 	// (default 1.5s). A caller's own context deadline, when shorter, wins.
 	Timeout time.Duration
@@ -152,3 +153,17 @@ func setDefault[T int | int64 | uint32](v *T, def T) {
 		*v = def
 	}
 }
+
+// String describes the configuration without the key, so that printing a
+// Config (%v, %+v) is safe.
+func (cfg Config) String() string {
+	key := "none"
+	if cfg.APIKey != "" {
+		key = "[redacted]"
+	}
+	return fmt.Sprintf("fetcher.Config{BaseURL: %q, APIKey: %s, Timeout: %s, MaxAttempts: %d, CacheTTL: %s, CacheSize: %d, BreakerFailures: %d, BreakerCooldown: %s}",
+		cfg.BaseURL, key, cfg.Timeout, cfg.MaxAttempts, cfg.CacheTTL, cfg.CacheSize, cfg.BreakerFailures, cfg.BreakerCooldown)
+}
+
+// GoString is String, so that %#v does not print the key either.
+func (cfg Config) GoString() string { return cfg.String() }

@@ -39,7 +39,11 @@ func (c *Client) fetchUpstream(ctx context.Context, sessionID string) (*Report, 
 				Msg("roundtable refused the API key: check ROUNDTABLE_API_KEY; every decision falls to on_error until it is fixed")
 		}
 		giveUp := func(why string) error {
-			c.log.Warn().Str("session_id", sessionID).Int("attempts", attempt).
+			ev := c.log.Warn()
+			if ae.kind == ErrNotFound {
+				ev = c.log.Info() // an unknown session is news, not trouble
+			}
+			ev.Str("session_id", sessionID).Int("attempts", attempt).
 				Dur("elapsed", time.Since(start)).Str("reason", why).Err(ae).Msg("roundtable fetch failed")
 			return fmt.Errorf("fetch session %s: %w (%d attempt%s, %s)", sessionID, ae, attempt, plural(attempt), why)
 		}
