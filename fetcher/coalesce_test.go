@@ -65,17 +65,17 @@ func TestCoalescingFailureShared(t *testing.T) {
 	}
 }
 
-// TestCallerCancelDoesNotFailOthers: one coalesced caller giving up returns
-// at once with ErrUnavailable; the others still get the report.
+// TestCallerCancelDoesNotFailOthers: a coalesced caller giving up returns at
+// once with ErrUnavailable; the others, the leader among them, still get the
+// report from the one upstream request.
 func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 	h := newHarness(t, nil)
-	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 150 * time.Millisecond})
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 200 * time.Millisecond})
 
-	ctx, cancel := context.WithCancel(context.Background())
-	leaderErr := make(chan error, 1)
-	go func() { // the first caller starts the fetch, then gives up
-		_, err := h.client.Fetch(ctx, "sess-full")
-		leaderErr <- err
+	leader := make(chan error, 1)
+	go func() {
+		_, err := h.client.Fetch(context.Background(), "sess-full")
+		leader <- err
 	}()
 	for h.srv.RequestCount("sess-full") == 0 { // wait until the fetch is under way
 		time.Sleep(time.Millisecond)
@@ -88,13 +88,59 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	quitter := make(chan error, 1)
+	go func() {
+		_, err := h.client.Fetch(ctx, "sess-full")
+		quitter <- err
+	}()
+	waitForWaiters(t, h.client, "sess-full", 12)
 	cancel()
-	err := <-leaderErr
-	if !errors.Is(err, fetcher.ErrUnavailable) || !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled caller got %v, want ErrUnavailable wrapping context.Canceled", err)
+	select {
+	case err := <-quitter:
+		if !errors.Is(err, fetcher.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled caller got %v, want ErrUnavailable wrapping context.Canceled", err)
+		}
+	case err := <-leader:
+		t.Fatalf("the cancelled caller waited for the fetch (leader finished first: %v)", err)
+	}
+	if err := <-leader; err != nil {
+		t.Errorf("leader: %v", err)
 	}
 	wg.Wait()
+	if got := h.srv.RequestCount("sess-full"); got != 1 {
+		t.Errorf("upstream requests = %d, want 1", got)
+	}
+}
+
+// TestLeaderCancelDoesNotFailOthers: the caller that started the shared
+// fetch giving up does not cancel it for the others.
+func TestLeaderCancelDoesNotFailOthers(t *testing.T) {
+	h := newHarness(t, nil)
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 150 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	leader := make(chan error, 1)
+	go func() {
+		_, err := h.client.Fetch(ctx, "sess-full")
+		leader <- err
+	}()
+	for h.srv.RequestCount("sess-full") == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := h.client.Fetch(context.Background(), "sess-full"); err != nil {
+				t.Errorf("a waiter failed: %v", err)
+			}
+		})
+	}
+	waitForWaiters(t, h.client, "sess-full", 11)
+	cancel()
+	wg.Wait()
+	if err := <-leader; err != nil {
+		t.Errorf("leader: %v (it stays with a fetch others wait on, and gets the report)", err)
+	}
 	if got := h.srv.RequestCount("sess-full"); got != 1 {
 		t.Errorf("upstream requests = %d, want 1", got)
 	}
@@ -151,5 +197,16 @@ func TestCancelledContextBeforeFetch(t *testing.T) {
 	}
 	if got := len(h.srv.Requests()); got != 0 {
 		t.Errorf("upstream requests = %d, want 0", got)
+	}
+}
+
+// waitForWaiters waits until n callers wait on the session's shared fetch.
+func waitForWaiters(t *testing.T, c *fetcher.Client, id string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); fetcher.Waiters(c, id) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callers wait on %s, want %d", fetcher.Waiters(c, id), id, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
