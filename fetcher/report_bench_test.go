@@ -7,6 +7,10 @@ import (
 	"github.com/verdicthq/verdict/fetcher"
 )
 
+// BenchmarkDecodeReport and its floor BenchmarkJSONUnmarshalReport: the
+// validating decoder against a bare json.Unmarshal of the same report.
+// DecodeReport also copies the body into Report.Raw (the client hands its
+// buffer over instead).
 func BenchmarkDecodeReport(b *testing.B) {
 	raw := readFixture(b, "full.json")
 	for b.Loop() {

@@ -14,8 +14,11 @@ import (
 // an *InvalidReportError, and that every report it accepts keeps its
 // promises: a session id, a score in 0..100, only the three check values,
 // every documented check present, Raw equal to the input. The seeds (the
-// fixtures, testdata/fuzz/FuzzDecodeReport and the cases below) run as an
-// ordinary test under `go test`.
+// fixtures in testdata/reports and the cases below, plus any failing input
+// the fuzzer saves to testdata/fuzz/FuzzDecodeReport) run as an ordinary test
+// under `go test`. Fuzz with:
+//
+//	go test -run '^$' -fuzz FuzzDecodeReport -fuzztime 60s ./fetcher/
 func FuzzDecodeReport(f *testing.F) {
 	fixtures, _ := filepath.Glob(filepath.Join("testdata", "reports", "*.json"))
 	for _, p := range fixtures {
