@@ -71,9 +71,11 @@ func (c *Client) Config() Config {
 //
 // A report is reused for Config.CacheTTL. Concurrent fetches of one session
 // share one upstream fetch, which runs within Config.Timeout however many
-// callers wait on it; a caller whose ctx ends first gets ErrUnavailable
-// without disturbing the others. The returned Report is shared with the cache
-// and other callers: treat it as read-only.
+// callers wait on it. A caller whose ctx ends first gets ErrUnavailable
+// without disturbing the others; only the caller that started a shared fetch
+// others still wait on stays with it until it ends (see flights). The
+// returned Report is shared with the cache and other callers: treat it as
+// read-only.
 func (c *Client) Fetch(ctx context.Context, sessionID string) (*Report, error) {
 	if err := ValidateSessionID(sessionID); err != nil {
 		return nil, fmt.Errorf("fetch session: %w", err)
