@@ -67,7 +67,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	client, err := fetcher.New(fetcher.Config{
 		BaseURL: base, APIKey: key,
 		Timeout: cfg.Roundtable.Timeout, CacheTTL: cfg.Roundtable.CacheTTL, CacheSize: cfg.Roundtable.CacheSize,
-		Observer: metrics,
+		Observer: metrics, Logger: log.With().Str("component", "fetcher").Logger(),
 	})
 	if err != nil {
 		a.close()
