@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,7 +77,7 @@ func (s *Server) decide(c echo.Context) error {
 		return err
 	}
 	decision := evaluate(live, report, ctxMap)
-	rec := &DecisionRecord{
+	rec := DecisionRecord{
 		DecisionID:     newID(),
 		DecidedAt:      time.Now().UTC(),
 		RequestID:      requestID(c),
@@ -108,14 +109,14 @@ func (s *Server) decide(c echo.Context) error {
 	rec.Timings = Timings{Fetch: fetched.Sub(start), Evaluate: evaluated.Sub(fetched), Total: evaluated.Sub(start)}
 
 	resp := newDecisionResponse(rec.DecisionID, req.SessionID, decision, report, reportStatus, rec.DecidedAt)
-	out, err := json.Marshal(resp)
+	out, err := appendDecision(make([]byte, 0, 1024), &resp)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
 	rec.ResponseBody = out
 
 	if s.recorder != nil {
-		if err := s.recorder.Record(ctx, rec); err != nil {
+		if err := s.record(ctx, start, rec); err != nil {
 			var re *ReplayError
 			if errors.As(err, &re) {
 				return replay(c, re.Answer)
@@ -132,6 +133,16 @@ func (s *Server) decide(c echo.Context) error {
 	s.metrics.stageTotal.Observe(time.Since(start).Seconds())
 	state(c).outcome = string(decision.Outcome)
 	return c.JSONBlob(http.StatusOK, out)
+}
+
+// record hands the record to the decision log within what is left of the
+// request timeout. (POST /v1/decisions bounds each of its waits itself —
+// the fetch by the fetcher's budget, the log here — instead of paying for a
+// deadline context on every request.)
+func (s *Server) record(ctx context.Context, start time.Time, rec DecisionRecord) error {
+	ctx, cancel := context.WithDeadline(ctx, start.Add(s.requestTimeout))
+	defer cancel()
+	return s.recorder.Record(ctx, &rec)
 }
 
 // evaluate runs p over the report, or takes its on_error fallback when there

@@ -252,3 +252,17 @@ func TestEvaluateAndPolicies(t *testing.T) {
 		})
 	}
 }
+
+// TestDecisionLogTimeout: a decision log that hangs is cut off at the request
+// timeout and the caller gets a 503, not a verdict and not a hung request.
+func TestDecisionLogTimeout(t *testing.T) {
+	hang := api.RecorderFunc(func(ctx context.Context, _ *api.DecisionRecord) error {
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports", recorder: hang, reqTimeout: 200 * time.Millisecond})
+	res := h.decide(`{"session_id":"t-allow"}`)
+	if res.status != 503 || res.errorCode(t) != "decision_log_unavailable" {
+		t.Fatalf("got %d %s", res.status, res.body)
+	}
+}

@@ -49,5 +49,9 @@ func (s *Server) evaluate(c echo.Context) error {
 	resp := newDecisionResponse(newID(), report.SessionID, d, report, fetcher.StatusOK, time.Now().UTC())
 	resp.DryRun = true
 	state(c).outcome = string(d.Outcome)
-	return c.JSON(http.StatusOK, resp)
+	out, err := appendDecision(make([]byte, 0, 1024), &resp)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, out)
 }

@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +39,19 @@ type Metrics struct {
 	lastReload      prometheus.Gauge
 	policiesLoaded  prometheus.Gauge
 	decisionLogErrs prometheus.Counter
+
+	// Resolved children of the vectors, by label values: the hot path skips
+	// the vectors' label hashing. Bounded by the label sets themselves.
+	decisionChildren sync.Map // decisionLabels -> prometheus.Counter
+	fireChildren     sync.Map // [2]string{policy, rule} -> prometheus.Counter
+	httpChildren     sync.Map // httpLabels -> prometheus.Observer
+}
+
+type decisionLabels struct{ outcome, policy, version, reason, reportStatus string }
+
+type httpLabels struct {
+	method, route string
+	status        int
 }
 
 var _ fetcher.Observer = (*Metrics)(nil)
@@ -142,9 +157,19 @@ func (m *Metrics) Cache(hit bool) {
 
 // observeDecision counts a live decision, its fired rules and its shadow.
 func (m *Metrics) observeDecision(live engine.Decision, shadow *engine.Decision, reportStatus string) {
-	m.decisions.WithLabelValues(string(live.Outcome), live.Policy.Name, live.Policy.Version, live.Reason, reportStatus).Inc()
+	dl := decisionLabels{string(live.Outcome), live.Policy.Name, live.Policy.Version, live.Reason, reportStatus}
+	c, ok := m.decisionChildren.Load(dl)
+	if !ok {
+		c, _ = m.decisionChildren.LoadOrStore(dl, m.decisions.WithLabelValues(dl.outcome, dl.policy, dl.version, dl.reason, dl.reportStatus))
+	}
+	c.(prometheus.Counter).Inc()
 	for _, r := range live.FiredRules {
-		m.ruleFires.WithLabelValues(live.Policy.Name, r.ID).Inc()
+		k := [2]string{live.Policy.Name, r.ID}
+		fc, ok := m.fireChildren.Load(k)
+		if !ok {
+			fc, _ = m.fireChildren.LoadOrStore(k, m.ruleFires.WithLabelValues(k[0], k[1]))
+		}
+		fc.(prometheus.Counter).Inc()
 	}
 	if shadow != nil {
 		agrees := "false"
@@ -153,6 +178,16 @@ func (m *Metrics) observeDecision(live engine.Decision, shadow *engine.Decision,
 		}
 		m.shadowDecisions.WithLabelValues(shadow.Policy.Name, string(shadow.Outcome), agrees).Inc()
 	}
+}
+
+// observeHTTP records one request's latency.
+func (m *Metrics) observeHTTP(method, route string, status int, elapsed time.Duration) {
+	k := httpLabels{method, route, status}
+	o, ok := m.httpChildren.Load(k)
+	if !ok {
+		o, _ = m.httpChildren.LoadOrStore(k, m.httpDuration.WithLabelValues(method, route, strconv.Itoa(status)))
+	}
+	o.(prometheus.Observer).Observe(elapsed.Seconds())
 }
 
 // observeReload counts a reload attempt and, on success, the new set.

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -123,7 +122,7 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := res.Status
-		s.metrics.httpDuration.WithLabelValues(req.Method, route, strconv.Itoa(status)).Observe(elapsed.Seconds())
+		s.metrics.observeHTTP(methodLabel(req.Method), route, status, elapsed)
 
 		level := zerolog.InfoLevel
 		switch {
@@ -155,6 +154,16 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		ev.Msg("request")
 		return nil
 	}
+}
+
+// methodLabel bounds the method label of the HTTP metrics: a client can send
+// any method name.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }
 
 // recoverMiddleware turns a panic in a handler into a 500 JSON error and an

@@ -25,8 +25,8 @@ type DecisionResponse struct {
 
 // newDecisionResponse builds the answer from a decision and the report (nil
 // when it could not be had).
-func newDecisionResponse(id, sessionID string, d engine.Decision, r *fetcher.Report, reportStatus string, at time.Time) *DecisionResponse {
-	resp := &DecisionResponse{
+func newDecisionResponse(id, sessionID string, d engine.Decision, r *fetcher.Report, reportStatus string, at time.Time) DecisionResponse {
+	resp := DecisionResponse{
 		DecisionID:   id,
 		SessionID:    sessionID,
 		Outcome:      d.Outcome,

@@ -49,8 +49,11 @@ type Server struct {
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
 	bodyLimit int64
-	draining  atomic.Bool
-	ids       *requestIDs
+	// requestTimeout bounds every request: through a deadline context on all
+	// routes but POST /v1/decisions, which bounds its own waits (see record).
+	requestTimeout time.Duration
+	draining       atomic.Bool
+	ids            *requestIDs
 }
 
 // New builds the Echo router with every route and middleware.
@@ -82,6 +85,8 @@ func New(opts Options) (*Server, error) {
 		readiness: opts.Readiness,
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
+
+		requestTimeout: opts.RequestTimeout,
 	}
 	e := s.e
 	e.HideBanner, e.HidePort = true, true
@@ -90,6 +95,7 @@ func New(opts Options) (*Server, error) {
 	e.Use(s.requestIDMiddleware, s.accessLog, s.recoverMiddleware,
 		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
 			Timeout:      opts.RequestTimeout,
+			Skipper:      func(c echo.Context) bool { return c.Path() == "/v1/decisions" },
 			ErrorHandler: func(err error, c echo.Context) error { return err },
 		}))
 

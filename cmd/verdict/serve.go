@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/verdicthq/verdict/config"
 )
@@ -48,7 +49,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
 		return 2
 	}
-	log := newLogger(cfg.Log, stderr)
+	lw := newLogWriter(stderr, 100*time.Millisecond) // batched writes; warnings flush at once
+	defer lw.Close()
+	log := newLogger(cfg.Log, lw, isTerminal(stderr))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

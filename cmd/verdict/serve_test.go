@@ -52,7 +52,7 @@ func testConfig(t *testing.T) *config.Config {
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	cfg := testConfig(t)
 	var logs strings.Builder
-	a, err := newApp(cfg, newLogger(cfg.Log, &logs))
+	a, err := newApp(cfg, newLogger(cfg.Log, &logs, false))
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}

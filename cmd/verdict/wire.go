@@ -33,14 +33,14 @@ type app struct {
 }
 
 // newLogger builds the service logger: JSON lines, or a console writer for a
-// terminal.
-func newLogger(c config.LogConfig, w io.Writer) zerolog.Logger {
+// terminal (tty says whether the final output is one).
+func newLogger(c config.LogConfig, w io.Writer, tty bool) zerolog.Logger {
 	level, err := zerolog.ParseLevel(c.Level)
 	if err != nil {
 		level = zerolog.InfoLevel
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
-	if c.Format == "console" || c.Format == "auto" && isTerminal(w) {
+	if c.Format == "console" || c.Format == "auto" && tty {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Str("service", "verdict").Logger()
