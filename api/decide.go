@@ -34,15 +34,14 @@ func (s *Server) decide(c echo.Context) error {
 	if err := validIdempotencyKey(idemKey); err != nil {
 		return err
 	}
-	var req decideRequest
-	body, err := decodeJSON(c, s.bodyLimit, &req)
+	if _, err := requireMediaType(c, echo.MIMEApplicationJSON); err != nil {
+		return err
+	}
+	body, err := readBody(c, s.bodyLimit)
 	if err != nil {
 		return err
 	}
-	if err := fetcher.ValidateSessionID(req.SessionID); err != nil {
-		return err
-	}
-	ctxMap, ctxRaw, err := decodeContext(req.Context)
+	sessionID, ctxMap, ctxRaw, err := decodeDecideRequest(body)
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,7 @@ func (s *Server) decide(c echo.Context) error {
 	}
 
 	ctx := c.Request().Context()
-	report, fetchErr := s.fetch.Fetch(ctx, req.SessionID)
+	report, fetchErr := s.fetch.Fetch(ctx, sessionID)
 	fetched := time.Now()
 	reportStatus := fetcher.Status(fetchErr)
 	var tags []string
@@ -65,7 +64,7 @@ func (s *Server) decide(c echo.Context) error {
 		tags = report.Tags
 	} else {
 		report = nil
-		s.log.Warn().Str("request_id", requestID(c)).Str("session_id", req.SessionID).Str("report_status", reportStatus).
+		s.log.Warn().Str("request_id", requestID(c)).Str("session_id", sessionID).Str("report_status", reportStatus).
 			Err(fetchErr).Msg("report unavailable: deciding with on_error")
 	}
 
@@ -84,7 +83,7 @@ func (s *Server) decide(c echo.Context) error {
 		KeyID:          keyID(c),
 		IdempotencyKey: idemKey,
 		RequestBody:    body,
-		SessionID:      req.SessionID,
+		SessionID:      sessionID,
 		Context:        ctxRaw,
 		Report:         report,
 		ReportStatus:   reportStatus,
@@ -108,7 +107,7 @@ func (s *Server) decide(c echo.Context) error {
 	evaluated := time.Now()
 	rec.Timings = Timings{Fetch: fetched.Sub(start), Evaluate: evaluated.Sub(fetched), Total: evaluated.Sub(start)}
 
-	resp := newDecisionResponse(rec.DecisionID, req.SessionID, decision, report, reportStatus, rec.DecidedAt)
+	resp := newDecisionResponse(rec.DecisionID, sessionID, decision, report, reportStatus, rec.DecidedAt)
 	out, err := appendDecision(make([]byte, 0, 1024), &resp)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)

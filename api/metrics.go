@@ -34,6 +34,8 @@ type Metrics struct {
 	upstreamRetries  prometheus.Counter
 	breakerState     *prometheus.GaugeVec
 	cache            *prometheus.CounterVec
+	cacheHit         prometheus.Counter
+	cacheMiss        prometheus.Counter
 
 	reloads         *prometheus.CounterVec
 	lastReload      prometheus.Gauge
@@ -108,6 +110,7 @@ func NewMetrics() *Metrics {
 	}
 	reg.MustRegister(m.httpDuration, m.httpInFlight, m.decisions, m.ruleFires, m.shadowDecisions, m.decisionStage,
 		m.upstreamDuration, m.upstreamRetries, m.breakerState, m.cache, m.reloads, m.lastReload, m.policiesLoaded, m.decisionLogErrs)
+	m.cacheHit, m.cacheMiss = m.cache.WithLabelValues("hit"), m.cache.WithLabelValues("miss")
 	m.stageFetch = m.decisionStage.WithLabelValues("fetch")
 	m.stageEvaluate = m.decisionStage.WithLabelValues("evaluate")
 	m.stageTotal = m.decisionStage.WithLabelValues("total")
@@ -149,9 +152,9 @@ func (m *Metrics) BreakerState(state string) {
 // Cache implements fetcher.Observer.
 func (m *Metrics) Cache(hit bool) {
 	if hit {
-		m.cache.WithLabelValues("hit").Inc()
+		m.cacheHit.Inc()
 	} else {
-		m.cache.WithLabelValues("miss").Inc()
+		m.cacheMiss.Inc()
 	}
 }
 

@@ -22,7 +22,14 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-wait_http() { for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+# wait_http URL: wait until something answers HTTP there (any status).
+wait_http() {
+  for _ in $(seq 1 100); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null) != 000 ]] && return 0
+    sleep 0.1
+  done
+  echo "no answer from $1" >&2; return 1
+}
 decide_body='{"session_id":"demo-review","context":{"amount":120}}'
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3), wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2)"
@@ -38,7 +45,7 @@ if [[ $what == throughput || $what == all ]]; then
     -d "$decide_body" "http://$V_ADDR/v1/decisions" > "$OUT/decision.json"
   echo "== decision body: $(wc -c < "$OUT/decision.json") bytes"
   ./bin/baseline --addr $B_ADDR --body-file "$OUT/decision.json" 2>/dev/null & pids+=($!)
-  wait_http "http://$B_ADDR/v1/decisions" || true
+  wait_http "http://$B_ADDR/v1/decisions"
   for target in "verdict http://$V_ADDR" "baseline http://$B_ADDR"; do # warm both up
     set -- $target; wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/decide.lua "$2/v1/decisions" >/dev/null
   done
