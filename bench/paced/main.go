@@ -34,9 +34,14 @@ func main() {
 	rate := flag.Int("rate", 200, "requests per second")
 	duration := flag.Duration("duration", 30*time.Second, "how long to measure")
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring (not counted)")
+	ids := flag.String("ids", "", "comma-separated `ids`: request i replaces {id} in the URL and body with ids[i % len]")
 	var hdrs headers
 	flag.Var(&hdrs, "H", "request header `Name: value` (repeatable)")
 	flag.Parse()
+	var idList []string
+	if *ids != "" {
+		idList = strings.Split(*ids, ",")
+	}
 	if *url == "" || *rate <= 0 {
 		flag.Usage()
 		os.Exit(2)
@@ -48,12 +53,17 @@ func main() {
 		}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}, Timeout: 10 * time.Second}
-	send := func(ctx context.Context) (int, error) {
-		var rd io.Reader
-		if *body != "" {
-			rd = strings.NewReader(*body)
+	send := func(ctx context.Context, i int) (int, error) {
+		u, b := *url, *body
+		if len(idList) > 0 {
+			id := idList[i%len(idList)]
+			u, b = strings.ReplaceAll(u, "{id}", id), strings.ReplaceAll(b, "{id}", id)
 		}
-		req, err := http.NewRequestWithContext(ctx, *method, *url, rd)
+		var rd io.Reader
+		if b != "" {
+			rd = strings.NewReader(b)
+		}
+		req, err := http.NewRequestWithContext(ctx, *method, u, rd)
 		if err != nil {
 			return 0, err
 		}
@@ -91,9 +101,9 @@ func main() {
 		}
 		time.Sleep(time.Until(due))
 		wg.Add(1)
-		go func(due time.Time) {
+		go func(due time.Time, i int) {
 			defer wg.Done()
-			code, err := send(context.Background())
+			code, err := send(context.Background(), i)
 			lat := time.Since(due)
 			if due.Before(measureFrom) {
 				return
@@ -106,7 +116,7 @@ func main() {
 			}
 			statuses[code]++
 			latencies = append(latencies, lat)
-		}(due)
+		}(due, i)
 	}
 	wg.Wait()
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
