@@ -28,7 +28,7 @@ func parseDecideFast(b []byte) (sessionID string, context []byte, ok bool) {
 	}
 	seenID, seenCtx := false, false
 	for {
-		key, j, ok := plainString(b, i)
+		key, j, ok := plainBytes(b, i)
 		if !ok {
 			return "", nil, false
 		}
@@ -37,17 +37,18 @@ func parseDecideFast(b []byte) (sessionID string, context []byte, ok bool) {
 			return "", nil, false
 		}
 		i = skipWS(b, i+1)
-		switch key {
-		case "session_id":
+		switch {
+		case string(key) == "session_id": // compares without allocating
 			if seenID {
 				return "", nil, false
 			}
 			seenID = true
-			sessionID, i, ok = plainString(b, i)
-			if !ok {
+			var id []byte
+			if id, i, ok = plainBytes(b, i); !ok {
 				return "", nil, false
 			}
-		case "context":
+			sessionID = string(id)
+		case string(key) == "context":
 			if seenCtx {
 				return "", nil, false
 			}
@@ -82,21 +83,22 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// plainString reads a JSON string at b[i] made only of printable ASCII
-// without escapes, and returns it and the index after its closing quote.
-func plainString(b []byte, i int) (string, int, bool) {
+// plainBytes reads a JSON string at b[i] made only of printable ASCII
+// without escapes, and returns its content and the index after its closing
+// quote.
+func plainBytes(b []byte, i int) ([]byte, int, bool) {
 	if i >= len(b) || b[i] != '"' {
-		return "", i, false
+		return nil, i, false
 	}
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
-			return string(b[i+1 : j]), j + 1, true
+			return b[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", i, false
+			return nil, i, false
 		}
 	}
-	return "", i, false
+	return nil, i, false
 }
 
 // skipValue returns the index just after the JSON value starting at b[i]:

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/verdicthq/verdict/config"
 )
 
@@ -60,6 +61,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		// a few MB for less GC CPU per decision (docs/bench-api.md).
 		debug.SetGCPercent(defaultGCPercent)
 	}
+	// Decision ids are UUIDv7s: draw their random bits from a pooled buffer
+	// instead of one crypto/rand read each. Set once, before any id is made.
+	uuid.EnableRandPool()
 	lw := newLogWriter(stderr, 100*time.Millisecond) // batched writes; warnings flush at once
 	defer lw.Close()
 	log := newLogger(cfg.Log, lw, isTerminal(stderr))
