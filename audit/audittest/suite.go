@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("CloseDrains", func(t *testing.T) { testCloseDrains(t, newURL) })
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newURL) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newURL) })
+	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, newURL) })
 }
 
 // MustOpen opens a store or fails the test, and closes it at cleanup.
@@ -185,4 +187,39 @@ func testReadOnly(t *testing.T, newURL NewURL) {
 		t.Fatalf("get read-only: %v", err)
 	}
 	AssertSame(t, got, tr)
+}
+
+// testConcurrentOpen opens one fresh log from several goroutines at once, as
+// replicas starting together do: the migrations must run once and every open
+// must succeed.
+func testConcurrentOpen(t *testing.T, newURL NewURL) {
+	url := newURL(t)
+	const n = 4
+	stores := make([]audit.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = audit.Open(context.Background(), url, audit.Options{})
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("open %d: %v", i, errs[i])
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	for i, s := range stores {
+		MustAppend(t, s, SampleTrace(i))
+	}
+	var count int
+	if err := stores[0].Export(context.Background(), zeroTime, zeroTime, func(*audit.Trace) error { count++; return nil }); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	if count != n {
+		t.Fatalf("%d traces after %d appends through %d stores", count, n, n)
+	}
 }
