@@ -75,6 +75,9 @@ func (b *Batcher) Submit(ctx context.Context, row *Row) error {
 	}
 }
 
+// Pending is how many rows wait for a writer: a gauge for metrics.
+func (b *Batcher) Pending() int { return len(b.queue) }
+
 // Close stops taking rows, commits every row already queued, and waits for
 // the writers to finish.
 func (b *Batcher) Close() {

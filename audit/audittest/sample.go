@@ -41,7 +41,7 @@ func SampleTrace(i int) *audit.Trace {
 		SessionID:    fmt.Sprintf("sess-%d", i%7),
 		UserID:       fmt.Sprintf("user-%d", i%5),
 		Tags:         []string{"intake-survey", "checkout-flow"},
-		Context:      json.RawMessage(fmt.Sprintf(`{"amount": %d.50, "currency": "EUR", "country": "FR"}`, 100+i%900)),
+		Context:      json.RawMessage(fmt.Sprintf(`{"amount": %d.50, "currency": "EUR", "country": "FR", "order_id": "ord-%08d", "items": 3, "channel": "web", "first_purchase": %t}`, 100+i%900, i, i%3 == 0)),
 		Report:       Report,
 		ReportStatus: "ok",
 		Policy:       engine.PolicyRef{Name: "checkout", Version: sampleVersions[i%2]},
