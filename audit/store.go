@@ -86,3 +86,15 @@ func prepare(t *Trace, now time.Time) error {
 	t.DecidedAt = t.DecidedAt.UTC().Truncate(time.Microsecond)
 	return t.Validate()
 }
+
+// RowSource is implemented by stores that can stream stored rows without
+// decoding them, and count them, so a reader (replay) can decode on several
+// cores and show progress. Both shipped stores implement it.
+type RowSource interface {
+	// ExportRows calls fn with the stored body and report bytes of every
+	// trace with since <= decided_at < until, oldest first. The slices are
+	// fn's to keep. DecodeRow turns them into a Trace.
+	ExportRows(ctx context.Context, since, until time.Time, fn func(body, report []byte) error) error
+	// Count returns how many traces have since <= decided_at < until.
+	Count(ctx context.Context, since, until time.Time) (int64, error)
+}

@@ -196,6 +196,12 @@ func testExport(t *testing.T, newURL NewURL) {
 			for i, tr := range got {
 				AssertSame(t, tr, traces[c.from+i])
 			}
+			if rs, ok := s.(audit.RowSource); ok {
+				n, err := rs.Count(ctx, c.since, c.until)
+				if err != nil || n != int64(c.to-c.from) {
+					t.Fatalf("count: %d, %v; want %d", n, err, c.to-c.from)
+				}
+			}
 		})
 	}
 	t.Run("callback error stops", func(t *testing.T) {

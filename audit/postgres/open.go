@@ -24,7 +24,10 @@ type Store struct {
 	readOnly bool
 }
 
-var _ audit.Store = (*Store)(nil)
+var (
+	_ audit.Store     = (*Store)(nil)
+	_ audit.RowSource = (*Store)(nil)
+)
 
 // Open connects to the PostgreSQL log that url names and, unless read-only,
 // brings its schema up to date.

@@ -35,7 +35,10 @@ type Store struct {
 	insRule  *sql.Stmt // insert a fired rule id
 }
 
-var _ audit.Store = (*Store)(nil)
+var (
+	_ audit.Store     = (*Store)(nil)
+	_ audit.RowSource = (*Store)(nil)
+)
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
 // path; a path naming an existing folder means FileName inside it.

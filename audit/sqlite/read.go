@@ -103,7 +103,32 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) (audit.Page, error) {
 
 // Export streams the traces in [since, until), oldest first.
 func (s *Store) Export(ctx context.Context, since, until time.Time, fn func(*audit.Trace) error) error {
-	q := `SELECT body, report FROM traces`
+	return s.ExportRows(ctx, since, until, func(body, report []byte) error {
+		t, err := audit.DecodeRow(body, report)
+		if err != nil {
+			return err
+		}
+		return fn(t)
+	})
+}
+
+// ExportRows streams the stored rows in [since, until), oldest first (audit.RowSource).
+func (s *Store) ExportRows(ctx context.Context, since, until time.Time, fn func(body, report []byte) error) error {
+	where, args := timeRange(since, until)
+	return s.scanRows(ctx, `SELECT body, report FROM traces`+where+` ORDER BY decided_at, id`, args, fn)
+}
+
+// Count returns how many traces lie in [since, until) (audit.RowSource).
+func (s *Store) Count(ctx context.Context, since, until time.Time) (int64, error) {
+	where, args := timeRange(since, until)
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM traces`+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count traces: %w", err)
+	}
+	return n, nil
+}
+
+func timeRange(since, until time.Time) (string, []any) {
 	var where []string
 	var args []any
 	if !since.IsZero() {
@@ -112,29 +137,34 @@ func (s *Store) Export(ctx context.Context, since, until time.Time, fn func(*aud
 	if !until.IsZero() {
 		where, args = append(where, `decided_at < ?`), append(args, until.UnixMicro())
 	}
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
+	if len(where) == 0 {
+		return "", nil
 	}
-	q += ` ORDER BY decided_at, id`
-	return s.scan(ctx, q, args, fn)
+	return ` WHERE ` + strings.Join(where, ` AND `), args
 }
 
 func (s *Store) scan(ctx context.Context, q string, args []any, fn func(*audit.Trace) error) error {
+	return s.scanRows(ctx, q, args, func(body, report []byte) error {
+		t, err := audit.DecodeRow(body, report)
+		if err != nil {
+			return err
+		}
+		return fn(t)
+	})
+}
+
+func (s *Store) scanRows(ctx context.Context, q string, args []any, fn func(body, report []byte) error) error {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read traces: %w", err)
 	}
 	defer rows.Close()
-	var body, report []byte
 	for rows.Next() {
+		var body, report []byte
 		if err := rows.Scan(&body, &report); err != nil {
 			return fmt.Errorf("read trace: %w", err)
 		}
-		t, err := audit.DecodeRow(body, report)
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
+		if err := fn(body, report); err != nil {
 			return err
 		}
 	}
