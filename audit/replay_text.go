@@ -14,8 +14,11 @@ import (
 // fire counts stored against candidate, and sample changed decisions.
 func (r *ReplayReport) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Replayed %d of %d stored decisions (%s) in %.2fs, %.0f/s.\n",
-		r.Replayed, r.Read, window(r.Since, r.Until), r.Elapsed.Seconds(), r.PerSecond)
+	fmt.Fprintf(&b, "Replayed %d of %d stored decisions (%s)", r.Replayed, r.Read, window(r.Since, r.Until))
+	if r.Elapsed > 0 {
+		fmt.Fprintf(&b, " in %.2fs, %.0f/s", r.Elapsed.Seconds(), r.PerSecond)
+	}
+	b.WriteString(".\n")
 	if len(r.NotReplayed) > 0 {
 		var parts []string
 		var n int64
