@@ -10,20 +10,27 @@ import (
 	"github.com/verdicthq/verdict/audit"
 )
 
-// insertSQL stores one trace and its fired rule ids in one statement; it
-// returns 1 when the trace was stored, 0 when its id or idempotency key
-// already was.
+// insertSQL stores a whole batch of traces and their fired rule ids in one
+// statement, from arrays (one element per trace; rules as parallel arrays of
+// trace id and rule id). It returns the ids it stored: a missing one was
+// already stored (same id, or same key id and idempotency key).
 const insertSQL = `WITH ins AS (
 	INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
 		policy_name, policy_version, key_id, idempotency_key, body, report)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	SELECT id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
+		key_id, idempotency_key, body::json, report
+	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
+		AS v(id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
+			key_id, idempotency_key, body, report)
 	ON CONFLICT DO NOTHING
 	RETURNING id, decided_at
 ), rules AS (
 	INSERT INTO trace_rules (rule_id, decided_at, trace_id)
-	SELECT r, ins.decided_at, ins.id FROM ins, unnest($12::text[]) AS r
+	SELECT r.rule_id, ins.decided_at, ins.id
+	FROM ins JOIN unnest($12::text[], $13::text[]) AS r(trace_id, rule_id) ON r.trace_id = ins.id
 )
-SELECT count(*) FROM ins`
+SELECT id FROM ins`
 
 // pruneChunk bounds how many rows one prune statement deletes.
 const pruneChunk = 5000
@@ -40,41 +47,58 @@ func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
 	return s.batch.Submit(ctx, row)
 }
 
-// commit writes one batch in one transaction, its statements pipelined in
-// one round trip (audit.CommitFunc).
+// commit writes one batch in one transaction of one statement (audit.CommitFunc).
 func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		for _, r := range rows {
-			t := r.Trace
-			var idem *string
-			if t.IdempotencyKey != "" {
-				idem = &t.IdempotencyKey
-			}
-			report := r.Report
-			if report == nil {
-				report = []byte{}
-			}
-			b.Queue(insertSQL, t.ID, t.DecidedAt, t.SessionID, t.UserID, string(t.Outcome),
-				t.Policy.Name, t.Policy.Version, t.KeyID, idem, string(r.Body), report, r.Rules)
+	n := len(rows)
+	var (
+		ids, sessions, users, outcomes = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		names, versions, keys, bodies  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		times                          = make([]time.Time, n)
+		idems                          = make([]*string, n)
+		reports                        = make([][]byte, n)
+		ruleTraces, ruleIDs            []string
+	)
+	for i, r := range rows {
+		t := r.Trace
+		ids[i], times[i], sessions[i], users[i], outcomes[i] = t.ID, t.DecidedAt, t.SessionID, t.UserID, string(t.Outcome)
+		names[i], versions[i], keys[i], bodies[i] = t.Policy.Name, t.Policy.Version, t.KeyID, string(r.Body)
+		if t.IdempotencyKey != "" {
+			idems[i] = &t.IdempotencyKey
 		}
-		br := tx.SendBatch(ctx, b)
-		for i, r := range rows {
-			var n int
-			if err := br.QueryRow().Scan(&n); err != nil {
-				br.Close()
-				return fmt.Errorf("insert trace %s: %w", r.Trace.ID, err)
-			}
-			if n == 0 {
-				t := r.Trace
-				errs[i] = fmt.Errorf("%w: trace id %s or idempotency key %q of key %q", audit.ErrConflict, t.ID, t.IdempotencyKey, t.KeyID)
-			}
+		reports[i] = r.Report
+		if reports[i] == nil {
+			reports[i] = []byte{}
 		}
-		if err := br.Close(); err != nil {
-			return fmt.Errorf("insert batch: %w", err)
+		for _, rule := range r.Rules {
+			ruleTraces, ruleIDs = append(ruleTraces, t.ID), append(ruleIDs, rule)
 		}
-		return nil
+	}
+	stored := make(map[string]bool, n)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
+			names, versions, keys, idems, bodies, reports, ruleTraces, ruleIDs)
+		if err != nil {
+			return err
+		}
+		id, err := pgx.CollectRows(res, pgx.RowTo[string])
+		for _, v := range id {
+			stored[v] = true
+		}
+		return err
 	})
+	if err != nil {
+		return fmt.Errorf("insert %d traces: %w", n, err)
+	}
+	seen := make(map[string]bool, n)
+	for i, r := range rows {
+		t := r.Trace
+		// An id stored once in this batch belongs to its first row only.
+		if !stored[t.ID] || seen[t.ID] {
+			errs[i] = fmt.Errorf("%w: trace id %s or idempotency key %q of key %q", audit.ErrConflict, t.ID, t.IdempotencyKey, t.KeyID)
+		}
+		seen[t.ID] = true
+	}
+	return nil
 }
 
 // Prune deletes the traces decided before a time, a chunk per statement.
