@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -39,24 +38,17 @@ type ReplayOptions struct {
 	Progress func(done, total int64)
 }
 
-// replayBody is the part of a stored trace replay reads.
-type replayBody struct {
-	ID             string           `json:"id"`
-	DecidedAt      time.Time        `json:"decided_at"`
-	SessionID      string           `json:"session_id"`
-	Tags           []string         `json:"tags"`
-	Context        json.RawMessage  `json:"context"`
-	ReportStatus   string           `json:"report_status"`
-	Policy         engine.PolicyRef `json:"policy"`
-	Outcome        engine.Outcome   `json:"outcome"`
-	MonitorOnly    bool             `json:"monitor_only"`
-	WouldBeOutcome engine.Outcome   `json:"would_be_outcome"`
-	FiredRules     []struct {
-		ID string `json:"id"`
-	} `json:"fired_rules"`
+// replayRowOf builds a ReplayRow from a decoded trace, for stores that are
+// not a RowSource.
+func replayRowOf(t *Trace) (*ReplayRow, error) {
+	row, err := EncodeRow(t, t.DecidedAt)
+	if err != nil {
+		return nil, err
+	}
+	return &ReplayRow{ID: t.ID, DecidedAt: t.DecidedAt, SessionID: t.SessionID, Tags: row.Tags,
+		Context: row.Context, ReportStatus: t.ReportStatus, Policy: t.Policy, Outcome: t.PolicyOutcome(),
+		FiredRules: row.FiredRules, Report: t.Report}, nil
 }
-
-type replayRow struct{ body, report []byte }
 
 // Replay re-decides the stored decisions of a time window with a candidate
 // Decider and tallies how outcomes and rule fires would have moved. It only
@@ -85,7 +77,7 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 
 	start := time.Now()
 	const chunk = 64
-	rows := make(chan []replayRow, workers*4)
+	rows := make(chan []*ReplayRow, workers*4)
 	var done atomic.Int64
 	tallies := make([]*tally, workers)
 	var wg sync.WaitGroup
@@ -122,8 +114,8 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 		}()
 	}
 
-	batch := make([]replayRow, 0, chunk)
-	send := func(r replayRow) error {
+	batch := make([]*ReplayRow, 0, chunk)
+	send := func(r *ReplayRow) error {
 		batch = append(batch, r)
 		if len(batch) < chunk {
 			return nil
@@ -133,23 +125,19 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		batch = make([]replayRow, 0, chunk)
+		batch = make([]*ReplayRow, 0, chunk)
 		return nil
 	}
 	var readErr error
 	if raw {
-		readErr = rs.ExportRows(ctx, opts.Since, opts.Until, func(body, report []byte) error {
-			return send(replayRow{body, report})
-		})
+		readErr = rs.ReplayRows(ctx, opts.Since, opts.Until, send)
 	} else {
 		readErr = s.Export(ctx, opts.Since, opts.Until, func(t *Trace) error {
-			body := *t
-			body.Report = nil
-			b, err := json.Marshal(body)
+			r, err := replayRowOf(t)
 			if err != nil {
-				return fmt.Errorf("re-encode trace %s: %w", t.ID, err)
+				return err
 			}
-			return send(replayRow{b, t.Report})
+			return send(r)
 		})
 	}
 	if readErr == nil && len(batch) > 0 {

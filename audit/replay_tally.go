@@ -113,45 +113,38 @@ func (t *tally) unreadableRow(id string) {
 }
 
 // add decides one stored row again and counts it.
-func (t *tally) add(r replayRow, decide Decider) {
+func (t *tally) add(r *ReplayRow, decide Decider) {
 	t.read++
-	var b replayBody
-	if err := json.Unmarshal(r.body, &b); err != nil {
-		t.unreadableRow(b.ID)
+	if r.ReportStatus != fetcher.StatusOK {
+		t.notReplayed[r.ReportStatus]++
 		return
 	}
-	if b.ReportStatus != fetcher.StatusOK {
-		t.notReplayed[b.ReportStatus]++
-		return
-	}
-	report, err := fetcher.DecodeReport(r.report)
-	if err != nil {
-		t.unreadableRow(b.ID)
-		return
-	}
+	var tags, storedIDs []string
 	var ctx map[string]any
-	if len(b.Context) > 0 && string(b.Context) != "null" {
-		if err := json.Unmarshal(b.Context, &ctx); err != nil {
-			t.unreadableRow(b.ID)
-			return
-		}
+	report, err := fetcher.DecodeReport(r.Report)
+	if err == nil {
+		err = json.Unmarshal(r.Tags, &tags)
 	}
-	tags := b.Tags
+	if err == nil {
+		err = json.Unmarshal(r.FiredRules, &storedIDs)
+	}
+	if err == nil && len(r.Context) > 0 {
+		err = json.Unmarshal(r.Context, &ctx)
+	}
+	if err != nil {
+		t.unreadableRow(r.ID)
+		return
+	}
 	if len(tags) == 0 {
 		tags = report.Tags
 	}
 	d := decide(tags, report, ctx)
 	t.replayed++
-	from := b.Outcome
-	if b.MonitorOnly && b.WouldBeOutcome != "" {
-		from = b.WouldBeOutcome
-	}
+	from := r.Outcome
 	k := transKey{from, d.Outcome}
 	t.trans[k]++
-	storedIDs := make([]string, len(b.FiredRules))
-	for i, f := range b.FiredRules {
-		storedIDs[i] = f.ID
-		t.stored[f.ID]++
+	for _, id := range storedIDs {
+		t.stored[id]++
 	}
 	candIDs := make([]string, len(d.FiredRules))
 	for i, f := range d.FiredRules {
@@ -161,11 +154,14 @@ func (t *tally) add(r replayRow, decide Decider) {
 	if len(d.RuleErrors) > 0 {
 		t.ruleErrs++
 	}
-	t.policies[policyKey{b.Policy, d.Policy}]++
+	t.policies[policyKey{r.Policy, d.Policy}]++
 	switch {
 	case from != d.Outcome:
 		t.changed++
-		t.sample(k, ChangedDecision{ID: b.ID, DecidedAt: b.DecidedAt, SessionID: b.SessionID,
+		if storedIDs == nil {
+			storedIDs = []string{}
+		}
+		t.sample(k, ChangedDecision{ID: r.ID, DecidedAt: r.DecidedAt, SessionID: r.SessionID,
 			From: from, To: d.Outcome, StoredRules: storedIDs, CandidateRules: candIDs})
 	case !sameSet(storedIDs, candIDs):
 		t.rulesChanged++

@@ -14,6 +14,12 @@ type Row struct {
 	Body   []byte   // JSON of the trace, report left out
 	Rules  []string // distinct ids of the live fired rules, for the rule filter
 	Report []byte   // the report bytes, untouched
+
+	// Columns kept beside the body for replay (see ReplayRow).
+	Tags          []byte // JSON array
+	Context       []byte // JSON object, or nil
+	FiredRules    []byte // JSON array of the live fired rule ids, in order
+	PolicyOutcome string
 }
 
 // EncodeRow prepares a trace for storage: it fills and checks the trace as
@@ -36,7 +42,24 @@ func EncodeRow(t *Trace, now time.Time) (*Row, error) {
 			rules = append(rules, r.ID)
 		}
 	}
-	return &Row{Trace: t, Body: b, Rules: rules, Report: t.Report}, nil
+	tags := t.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	tagsJSON, err := json.Marshal(tags)
+	if err != nil {
+		return nil, fmt.Errorf("encode trace %s tags: %w", t.ID, err)
+	}
+	firedJSON, err := json.Marshal(t.FiredRuleIDs())
+	if err != nil {
+		return nil, fmt.Errorf("encode trace %s fired rules: %w", t.ID, err)
+	}
+	var ctx []byte
+	if len(t.Context) > 0 && string(t.Context) != "null" {
+		ctx = t.Context
+	}
+	return &Row{Trace: t, Body: b, Rules: rules, Report: t.Report, Tags: tagsJSON, Context: ctx,
+		FiredRules: firedJSON, PolicyOutcome: string(t.PolicyOutcome())}, nil
 }
 
 // DecodeRow rebuilds a trace from a stored body and report.

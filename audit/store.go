@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/verdicthq/verdict/engine"
 )
 
 // Store is the decision log. Implementations are safe for concurrent use.
@@ -87,14 +89,27 @@ func prepare(t *Trace, now time.Time) error {
 	return t.Validate()
 }
 
-// RowSource is implemented by stores that can stream stored rows without
-// decoding them, and count them, so a reader (replay) can decode on several
-// cores and show progress. Both shipped stores implement it.
+// RowSource is implemented by stores that can stream the columns replay
+// needs without decoding whole traces, and count traces, so replay decodes
+// on several cores and shows progress. Both shipped stores implement it.
 type RowSource interface {
-	// ExportRows calls fn with the stored body and report bytes of every
-	// trace with since <= decided_at < until, oldest first. The slices are
-	// fn's to keep. DecodeRow turns them into a Trace.
-	ExportRows(ctx context.Context, since, until time.Time, fn func(body, report []byte) error) error
+	// ReplayRows calls fn for every trace with since <= decided_at < until,
+	// oldest first. The row and its slices are fn's to keep.
+	ReplayRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
 	// Count returns how many traces have since <= decided_at < until.
 	Count(ctx context.Context, since, until time.Time) (int64, error)
+}
+
+// ReplayRow is the part of a stored trace that replay reads, undecoded.
+type ReplayRow struct {
+	ID           string
+	DecidedAt    time.Time
+	SessionID    string
+	Tags         []byte // JSON array of strings
+	Context      []byte // JSON object, or empty
+	ReportStatus string
+	Policy       engine.PolicyRef
+	Outcome      engine.Outcome // the policy's outcome: Trace.PolicyOutcome
+	FiredRules   []byte         // JSON array of the live fired rule ids
+	Report       []byte
 }

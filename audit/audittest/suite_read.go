@@ -1,7 +1,9 @@
 package audittest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sort"
@@ -246,4 +248,59 @@ func testPrune(t *testing.T, newURL NewURL) {
 	if n, err := s.Prune(ctx, Base.Add(25*time.Second)); err != nil || n != 0 {
 		t.Fatalf("second prune: %d, %v; want 0, nil", n, err)
 	}
+}
+
+func testReplayRows(t *testing.T, newURL NewURL) {
+	s := MustOpen(t, newURL(t), audit.Options{})
+	rs, ok := s.(audit.RowSource)
+	if !ok {
+		t.Fatalf("%T is not an audit.RowSource", s)
+	}
+	traces := seed(t, s, 12)
+	mon := SampleTrace(12)
+	mon.MonitorOnly, mon.WouldBeOutcome, mon.Outcome = true, engine.Deny, engine.Allow
+	mon.Context = nil
+	MustAppend(t, s, mon)
+	traces = append(traces, mon)
+	var got []*audit.ReplayRow
+	err := rs.ReplayRows(context.Background(), zeroTime, zeroTime, func(r *audit.ReplayRow) error { got = append(got, r); return nil })
+	if err != nil {
+		t.Fatalf("replay rows: %v", err)
+	}
+	if len(got) != len(traces) {
+		t.Fatalf("%d rows, want %d", len(got), len(traces))
+	}
+	for i, r := range got {
+		tr := traces[i]
+		var tags, fired []string
+		if err := json.Unmarshal(r.Tags, &tags); err != nil || !slices.Equal(tags, tr.Tags) {
+			t.Errorf("row %d tags %s (%v), want %v", i, r.Tags, err, tr.Tags)
+		}
+		if err := json.Unmarshal(r.FiredRules, &fired); err != nil || !slices.Equal(fired, SampleFires(i)) {
+			t.Errorf("row %d fired %s (%v), want %v", i, r.FiredRules, err, SampleFires(i))
+		}
+		switch {
+		case r.ID != tr.ID || !r.DecidedAt.Equal(tr.DecidedAt) || r.SessionID != tr.SessionID:
+			t.Errorf("row %d is %s at %v, want %s at %v", i, r.ID, r.DecidedAt, tr.ID, tr.DecidedAt)
+		case r.ReportStatus != tr.ReportStatus || r.Policy != tr.Policy || r.Outcome != tr.PolicyOutcome():
+			t.Errorf("row %d: status %s policy %v outcome %s; want %s %v %s", i, r.ReportStatus, r.Policy, r.Outcome,
+				tr.ReportStatus, tr.Policy, tr.PolicyOutcome())
+		case !bytes.Equal(r.Report, tr.Report):
+			t.Errorf("row %d: report bytes differ", i)
+		case len(tr.Context) == 0 && len(r.Context) != 0:
+			t.Errorf("row %d: context %s, want none", i, r.Context)
+		case len(tr.Context) > 0 && !jsonEqual(r.Context, tr.Context):
+			t.Errorf("row %d: context %s, want %s", i, r.Context, tr.Context)
+		}
+	}
+}
+
+func jsonEqual(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return bytes.Equal(xa, ya)
 }

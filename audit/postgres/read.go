@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/engine"
 )
 
 // Get returns one trace by id.
@@ -108,19 +109,36 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) (audit.Page, error) {
 
 // Export streams the traces in [since, until), oldest first.
 func (s *Store) Export(ctx context.Context, since, until time.Time, fn func(*audit.Trace) error) error {
-	return s.ExportRows(ctx, since, until, func(body, report []byte) error {
-		t, err := audit.DecodeRow(body, report)
-		if err != nil {
-			return err
-		}
-		return fn(t)
-	})
+	where, args := timeRange(since, until)
+	return s.scan(ctx, `SELECT body::text, report FROM traces`+where+` ORDER BY decided_at, id`, args, fn)
 }
 
-// ExportRows streams the stored rows in [since, until), oldest first (audit.RowSource).
-func (s *Store) ExportRows(ctx context.Context, since, until time.Time, fn func(body, report []byte) error) error {
+// ReplayRows streams what replay reads of the traces in [since, until),
+// oldest first (audit.RowSource).
+func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
 	where, args := timeRange(since, until)
-	return s.scanRows(ctx, `SELECT body::text, report FROM traces`+where+` ORDER BY decided_at, id`, args, fn)
+	rows, err := s.pool.Query(ctx, `SELECT id, decided_at, session_id, tags::text, context::text, report_status,
+		policy_name, policy_version, policy_outcome, fired::text, report FROM traces`+where+` ORDER BY decided_at, id`, args...)
+	if err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r audit.ReplayRow
+		var outcome string
+		if err := rows.Scan(&r.ID, &r.DecidedAt, &r.SessionID, &r.Tags, &r.Context, &r.ReportStatus,
+			&r.Policy.Name, &r.Policy.Version, &outcome, &r.FiredRules, &r.Report); err != nil {
+			return fmt.Errorf("read trace: %w", err)
+		}
+		r.DecidedAt, r.Outcome = r.DecidedAt.UTC(), engine.Outcome(outcome)
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	return nil
 }
 
 // Count returns how many traces lie in [since, until) (audit.RowSource).
@@ -151,16 +169,6 @@ func timeRange(since, until time.Time) (string, []any) {
 }
 
 func (s *Store) scan(ctx context.Context, q string, args []any, fn func(*audit.Trace) error) error {
-	return s.scanRows(ctx, q, args, func(body, report []byte) error {
-		t, err := audit.DecodeRow(body, report)
-		if err != nil {
-			return err
-		}
-		return fn(t)
-	})
-}
-
-func (s *Store) scanRows(ctx context.Context, q string, args []any, fn func(body, report []byte) error) error {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read traces: %w", err)
@@ -171,7 +179,11 @@ func (s *Store) scanRows(ctx context.Context, q string, args []any, fn func(body
 		if err := rows.Scan(&body, &report); err != nil {
 			return fmt.Errorf("read trace: %w", err)
 		}
-		if err := fn(body, report); err != nil {
+		t, err := audit.DecodeRow(body, report)
+		if err != nil {
+			return err
+		}
+		if err := fn(t); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,8 @@ var migrations = []struct {
 	{1, []string{
 		// body is the trace's JSON without the report (type json keeps the
 		// text as written); report is the report's bytes as received.
+		// report_status, policy_outcome, tags, context and fired (the live
+		// fired rule ids) repeat what replay reads, so it need not decode bodies.
 		`CREATE TABLE traces (
 			id              text COLLATE "C" PRIMARY KEY,
 			decided_at      timestamptz NOT NULL,
@@ -28,6 +30,11 @@ var migrations = []struct {
 			policy_version  text NOT NULL,
 			key_id          text NOT NULL,
 			idempotency_key text,
+			report_status   text NOT NULL,
+			policy_outcome  text NOT NULL,
+			tags            json NOT NULL,
+			context         json,
+			fired           json NOT NULL,
 			body            json NOT NULL,
 			report          bytea NOT NULL
 		)`,

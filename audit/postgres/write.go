@@ -16,13 +16,16 @@ import (
 // already stored (same id, or same key id and idempotency key).
 const insertSQL = `WITH ins AS (
 	INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
-		policy_name, policy_version, key_id, idempotency_key, body, report)
+		policy_name, policy_version, key_id, idempotency_key,
+		report_status, policy_outcome, tags, context, fired, body, report)
 	SELECT id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
-		key_id, idempotency_key, body::json, report
+		key_id, idempotency_key, report_status, policy_outcome, tags::json, context::json,
+		fired::json, body::json, report
 	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
+		$6::text[], $7::text[], $8::text[], $9::text[], $14::text[], $15::text[],
+		$16::text[], $17::text[], $18::text[], $10::text[], $11::bytea[])
 		AS v(id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
-			key_id, idempotency_key, body, report)
+			key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body, report)
 	ON CONFLICT DO NOTHING
 	RETURNING id, decided_at
 ), rules AS (
@@ -54,7 +57,9 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		ids, sessions, users, outcomes = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		names, versions, keys, bodies  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		times                          = make([]time.Time, n)
-		idems                          = make([]*string, n)
+		idems, contexts                = make([]*string, n), make([]*string, n)
+		statuses, polOutcomes          = make([]string, n), make([]string, n)
+		tags, fired                    = make([]string, n), make([]string, n)
 		reports                        = make([][]byte, n)
 		ruleTraces, ruleIDs            []string
 	)
@@ -64,6 +69,11 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		names[i], versions[i], keys[i], bodies[i] = t.Policy.Name, t.Policy.Version, t.KeyID, string(r.Body)
 		if t.IdempotencyKey != "" {
 			idems[i] = &t.IdempotencyKey
+		}
+		statuses[i], polOutcomes[i], tags[i], fired[i] = t.ReportStatus, r.PolicyOutcome, string(r.Tags), string(r.FiredRules)
+		if r.Context != nil {
+			c := string(r.Context)
+			contexts[i] = &c
 		}
 		reports[i] = r.Report
 		if reports[i] == nil {
@@ -76,7 +86,8 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 	stored := make(map[string]bool, n)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
-			names, versions, keys, idems, bodies, reports, ruleTraces, ruleIDs)
+			names, versions, keys, idems, bodies, reports, ruleTraces, ruleIDs,
+			statuses, polOutcomes, tags, contexts, fired)
 		if err != nil {
 			return err
 		}

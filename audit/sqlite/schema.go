@@ -16,6 +16,9 @@ var migrations = []struct {
 	{1, []string{
 		// decided_at is unix microseconds (UTC); body is the trace's JSON
 		// without the report; report is the report's bytes as received.
+		// report_status, policy_outcome, tags, context and fired (the live
+		// fired rule ids, JSON) repeat what replay reads, so it need not
+		// decode bodies.
 		`CREATE TABLE traces (
 			id              TEXT PRIMARY KEY,
 			decided_at      INTEGER NOT NULL,
@@ -26,8 +29,13 @@ var migrations = []struct {
 			policy_version  TEXT NOT NULL,
 			key_id          TEXT NOT NULL,
 			idempotency_key TEXT,
+			report_status   TEXT NOT NULL,
+			policy_outcome  TEXT NOT NULL,
+			tags            TEXT NOT NULL,
+			context         TEXT,
+			fired           TEXT NOT NULL,
 			body            TEXT NOT NULL,
-			report          BLOB
+			report          BLOB NOT NULL
 		)`,
 		`CREATE INDEX traces_time ON traces (decided_at, id)`,
 		`CREATE INDEX traces_session ON traces (session_id, decided_at, id)`,

@@ -10,8 +10,9 @@ import (
 )
 
 const insertTraceSQL = `INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
-	policy_name, policy_version, key_id, idempotency_key, body, report)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	policy_name, policy_version, key_id, idempotency_key,
+	report_status, policy_outcome, tags, context, fired, body, report)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
 const insertRuleSQL = `INSERT INTO trace_rules (rule_id, decided_at, trace_id) VALUES (?, ?, ?)`
 
@@ -50,8 +51,13 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		if report == nil {
 			report = []byte{}
 		}
+		var context any
+		if r.Context != nil {
+			context = string(r.Context)
+		}
 		res, err := ins.ExecContext(ctx, t.ID, micros, t.SessionID, t.UserID, string(t.Outcome),
-			t.Policy.Name, t.Policy.Version, t.KeyID, idem, r.Body, report)
+			t.Policy.Name, t.Policy.Version, t.KeyID, idem,
+			t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, report)
 		if err != nil {
 			return fmt.Errorf("insert trace %s: %w", t.ID, err)
 		}
