@@ -1,53 +1,105 @@
 package fetcher
 
-// STUB: the agreed API of the Roundtable client, with placeholder bodies. The
-// fetcher work replaces it; the signatures are what the api builds against.
-
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/sony/gobreaker/v2"
 )
 
-// Config configures a Client. Zero values take the documented defaults.
-type Config struct {
-	BaseURL   string        // ROUNDTABLE_BASE_URL, e.g. https://api.poh.org
-	APIKey    string        // ROUNDTABLE_API_KEY (sk-...); never logged
-	Timeout   time.Duration // total budget per fetch, retries included (default 1.5s)
-	CacheTTL  time.Duration // how long a report is reused (default 3s; 0 keeps the default, negative disables)
-	CacheSize int           // most reports cached (default 10000)
-	Observer  Observer      // metrics hooks; nil for none
+// Client fetches session reports from Roundtable: cache, then coalescing,
+// then HTTP with a budget, retries and a circuit breaker. It is safe for
+// concurrent use; make one per process and Close it on shutdown.
+type Client struct {
+	cfg       Config
+	log       zerolog.Logger
+	transport *http.Transport
+	http      *http.Client
+	breaker   *gobreaker.CircuitBreaker[*Report]
+	cache     *cache
+	flights   flights
+	auth      []string // the Authorization header value; nil without a key
+	closed    atomic.Bool
 }
 
-// Observer receives the client's events, for metrics.
-type Observer interface {
-	// Upstream is called once per HTTP attempt: status is the HTTP code as text, or "error".
-	Upstream(status string, elapsed time.Duration)
-	// Retry is called before each retry.
-	Retry()
-	// BreakerState is called when the circuit breaker changes state ("closed", "open", "half-open").
-	BreakerState(state string)
-	// Cache is called once per Fetch: hit is true when the report came from the cache.
-	Cache(hit bool)
-}
-
-// Client fetches session reports from Roundtable.
-type Client struct{ cfg Config }
-
-// New checks the configuration and returns a Client.
+// New checks the configuration, fills in the defaults and returns a Client.
 func New(cfg Config) (*Client, error) {
-	if cfg.BaseURL == "" {
-		return nil, fmt.Errorf("fetcher: base URL is required")
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	return &Client{cfg: cfg}, nil
+	c := &Client{
+		cfg:       cfg,
+		log:       cfg.Logger.With().Str("component", "fetcher").Logger(),
+		transport: newTransport(cfg),
+		cache:     newCache(cfg.CacheTTL, cfg.CacheSize),
+	}
+	c.http = newHTTPClient(c.transport)
+	if cfg.APIKey != "" {
+		c.auth = []string{"Bearer " + cfg.APIKey}
+	}
+	c.breaker = newBreaker(cfg, func(from, to gobreaker.State) {
+		ev := c.log.Warn()
+		if to == gobreaker.StateClosed {
+			ev = c.log.Info()
+		}
+		ev.Str("from", from.String()).Str("to", to.String()).Dur("cooldown", cfg.BreakerCooldown).
+			Msg("roundtable circuit breaker changed state")
+		cfg.Observer.BreakerState(to.String())
+	})
+	return c, nil
 }
 
-// Fetch returns the session's report (Report.Raw holds the body as received) or
-// an error wrapping one of ErrNotFound, ErrUnauthorized, ErrRateLimited,
-// ErrUnavailable, ErrInvalidReport, ErrInvalidSessionID.
+// Config returns the client's configuration with the defaults filled in.
+// The key is left out.
+func (c *Client) Config() Config {
+	cfg := c.cfg
+	if cfg.APIKey != "" {
+		cfg.APIKey = "[redacted]"
+	}
+	return cfg
+}
+
+// Fetch returns the session's report, or an error wrapping one of
+// ErrInvalidSessionID (no request made), ErrNotFound, ErrUnauthorized,
+// ErrRateLimited, ErrUnavailable or ErrInvalidReport; Status maps it to a
+// report status. Report.Raw holds the body as received.
+//
+// A report is reused for Config.CacheTTL. Concurrent fetches of one session
+// share one upstream fetch, which runs within Config.Timeout however many
+// callers wait on it. A caller whose ctx ends first gets ErrUnavailable
+// without disturbing the others; only the caller that started a shared fetch
+// others still wait on stays with it until it ends (see flights). The
+// returned Report is shared with the cache and other callers: treat it as
+// read-only.
 func (c *Client) Fetch(ctx context.Context, sessionID string) (*Report, error) {
-	return nil, fmt.Errorf("%w: not implemented yet", ErrUnavailable)
+	if err := ValidateSessionID(sessionID); err != nil {
+		return nil, fmt.Errorf("fetch session: %w", err)
+	}
+	if c.closed.Load() {
+		return nil, fmt.Errorf("fetch session %s: %w: client closed", sessionID, ErrUnavailable)
+	}
+	if rep, ok := c.cache.get(sessionID, time.Now()); ok {
+		c.cfg.Observer.Cache(true)
+		return rep, nil
+	}
+	c.cfg.Observer.Cache(false)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("fetch session %s: %w: caller gave up: %w", sessionID, ErrUnavailable, context.Cause(ctx))
+	}
+	return c.flights.do(ctx, sessionID, c.cfg.Timeout, c.fetchUpstream, c.store)
 }
 
-// Close releases idle connections.
-func (c *Client) Close() {}
+func (c *Client) store(id string, rep *Report) { c.cache.put(id, rep, time.Now()) }
+
+// Close waits for fetches under way (each ends within Config.Timeout) and
+// releases idle connections. Fetch fails as unavailable afterwards.
+func (c *Client) Close() {
+	c.closed.Store(true)
+	c.flights.close()
+	c.transport.CloseIdleConnections()
+}

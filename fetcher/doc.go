@@ -1,8 +1,28 @@
 // Package fetcher is verdict's Roundtable client: the session report type and
-// its validation, and (in client.go and friends) an HTTP client with timeouts,
-// retries, a circuit breaker, a short-lived cache and request coalescing.
+// its validation, and an HTTP client that stays fast and answers with a typed
+// error when Roundtable is slow, down, rate-limiting or returning garbage.
 //
-// It knows nothing of policies or of verdict's own API. The sub-package
-// roundtabletest is a real HTTP server that speaks Roundtable's API, for tests,
-// demos and benchmarks.
+// A Fetch goes through, in order:
+//
+//   - ValidateSessionID: ids outside [A-Za-z0-9_-]{1,128} are refused before
+//     any request, so no id can name another upstream path (sessionid.go);
+//   - a size-bounded LRU cache with a short TTL, successes only (cache.go);
+//   - coalescing: concurrent fetches of one session share one upstream fetch,
+//     which no single caller's cancellation can fail (flight.go);
+//   - the retry loop: one total budget per fetch, exponential back-off with
+//     jitter on 429, 5xx and network errors, Retry-After honoured when it fits
+//     the budget (retry.go);
+//   - a circuit breaker around each attempt, sony/gobreaker/v2 (breaker.go);
+//   - one HTTP attempt over a pooled keep-alive transport with connect, TLS and
+//     header timeouts and a body size limit, classified into the typed errors
+//     of errors.go (transport.go);
+//   - DecodeReport, which validates the body into a Report (report.go).
+//
+// Status maps an error to the report status the decision API returns;
+// Observer receives the events the service exports as metrics. The package
+// knows nothing of policies, of verdict's API or of Prometheus.
+//
+// The sub-package roundtabletest is a real HTTP server that speaks
+// Roundtable's report API from a folder of reports, with fault injection, for
+// tests, demos, benchmarks and `verdict sim`.
 package fetcher

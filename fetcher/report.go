@@ -1,11 +1,14 @@
 package fetcher
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // CheckValue is the result of one Roundtable check.
@@ -70,17 +73,32 @@ type Report struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// wireReport mirrors Report with pointers, so that missing and null fields can be told apart.
+// wireCore mirrors Report loosely, so that missing, null and mistyped
+// fields can be told apart and named. Strings that may be absent decode to
+// "" either way.
+type wireCore struct {
+	SessionID         string                `json:"session_id"`
+	UserID            string                `json:"user_id"`
+	Tags              []string              `json:"tags"`
+	RiskScore         json.RawMessage       `json:"risk_score"`
+	RiskExplanation   string                `json:"risk_explanation"`
+	RecommendedAction string                `json:"recommended_action"`
+	BiometricChecks   map[string]CheckValue `json:"biometric_checks"`
+	DeviceChecks      map[string]CheckValue `json:"device_checks"`
+}
+
+// wireReport adds the deprecated user_logs, decoded in the same pass when
+// it has the documented shape.
 type wireReport struct {
-	SessionID         *string                     `json:"session_id"`
-	UserID            *string                     `json:"user_id"`
-	Tags              []string                    `json:"tags"`
-	RiskScore         *json.Number                `json:"risk_score"`
-	RiskExplanation   *string                     `json:"risk_explanation"`
-	RecommendedAction *string                     `json:"recommended_action"`
-	UserLogs          []UserLog                   `json:"user_logs"`
-	BiometricChecks   map[string]*json.RawMessage `json:"biometric_checks"`
-	DeviceChecks      map[string]*json.RawMessage `json:"device_checks"`
+	wireCore
+	UserLogs []UserLog `json:"user_logs"`
+}
+
+// checkGroups holds the check groups loosely typed, to name a bad check on
+// the (rare) error path.
+type checkGroups struct {
+	BiometricChecks map[string]any `json:"biometric_checks"`
+	DeviceChecks    map[string]any `json:"device_checks"`
 }
 
 // InvalidReportError says which field of a report is wrong and why.
@@ -102,89 +120,132 @@ func (e *InvalidReportError) Is(target error) bool { return target == ErrInvalid
 
 // DecodeReport parses and validates a report. Unknown top-level fields are
 // ignored, unknown check names are kept, and missing documented checks read
-// Unknown. It returns an *InvalidReportError naming the field at fault.
+// Unknown. The deprecated user_logs field is kept when it has the documented
+// shape and dropped (Raw still has it) when not: no policy reads it, and a
+// field Roundtable is removing must not make reports invalid. It returns an
+// *InvalidReportError naming the field at fault. Report.Raw is a copy of raw.
 func DecodeReport(raw []byte) (*Report, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
+	return decodeReport(raw, true)
+}
+
+// decodeReport is DecodeReport; with copyRaw false the report keeps raw
+// itself as Raw (the client hands over a body it no longer uses).
+func decodeReport(raw []byte, copyRaw bool) (*Report, error) {
 	var w wireReport
-	if err := dec.Decode(&w); err != nil {
+	err := json.Unmarshal(raw, &w)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && (te.Field == "user_logs" || strings.HasPrefix(te.Field, "user_logs.")) {
+		// user_logs has changed shape: decode the rest without it.
+		w = wireReport{}
+		err = json.Unmarshal(raw, &w.wireCore)
+	}
+	if err != nil {
+		if errors.As(err, &te) && te.Field != "" {
+			te.Field = strings.TrimPrefix(te.Field, "wireCore.") // the embedded struct's name
+			for _, group := range []string{"biometric_checks", "device_checks"} {
+				if te.Field == group || strings.HasPrefix(te.Field, group+".") {
+					return nil, badCheck(raw, group)
+				}
+			}
+			return nil, &InvalidReportError{Field: te.Field, Reason: fmt.Sprintf("a JSON %s is not allowed here", te.Value)}
+		}
 		return nil, &InvalidReportError{Reason: "not a JSON report object: " + jsonErrText(err)}
 	}
-	if dec.More() {
-		return nil, &InvalidReportError{Reason: "trailing data after the report object"}
-	}
-	r := &Report{Tags: w.Tags, UserLogs: w.UserLogs, Raw: append(json.RawMessage(nil), raw...)}
-	if w.SessionID == nil || *w.SessionID == "" {
+	if w.SessionID == "" {
 		return nil, &InvalidReportError{Field: "session_id", Reason: "missing"}
 	}
-	r.SessionID = *w.SessionID
-	if w.UserID != nil {
-		r.UserID = *w.UserID
+	r := &Report{
+		SessionID: w.SessionID, UserID: w.UserID, Tags: w.Tags, RiskExplanation: w.RiskExplanation,
+		RecommendedAction: w.RecommendedAction, UserLogs: w.UserLogs, Raw: raw,
 	}
-	if w.RiskExplanation != nil {
-		r.RiskExplanation = *w.RiskExplanation
-	}
-	if w.RecommendedAction != nil {
-		r.RecommendedAction = *w.RecommendedAction
+	if copyRaw {
+		r.Raw = append(json.RawMessage(nil), raw...)
 	}
 	score, err := decodeScore(w.RiskScore)
 	if err != nil {
 		return nil, err
 	}
 	r.RiskScore = score
-	if r.BiometricChecks, err = decodeChecks("biometric_checks", w.BiometricChecks, BiometricCheckNames); err != nil {
-		return nil, err
+	var ok bool
+	if r.BiometricChecks, ok = completeChecks(w.BiometricChecks, BiometricCheckNames); !ok {
+		return nil, badCheck(raw, "biometric_checks")
 	}
-	if r.DeviceChecks, err = decodeChecks("device_checks", w.DeviceChecks, DeviceCheckNames); err != nil {
-		return nil, err
+	if r.DeviceChecks, ok = completeChecks(w.DeviceChecks, DeviceCheckNames); !ok {
+		return nil, badCheck(raw, "device_checks")
 	}
 	return r, nil
 }
 
-func decodeScore(n *json.Number) (int, error) {
-	if n == nil {
+// decodeScore reads risk_score: a JSON number (not a string) with an integer
+// value in 0..100. 75.0 and 7.5e1 are accepted as 75.
+func decodeScore(raw json.RawMessage) (int, error) {
+	s := string(raw)
+	switch {
+	case s == "" || s == "null":
 		return 0, &InvalidReportError{Field: "risk_score", Reason: "missing"}
+	case s[0] != '-' && (s[0] < '0' || s[0] > '9'):
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
-	i, err := n.Int64()
-	if err != nil {
-		f, ferr := n.Float64()
-		if ferr != nil || f != float64(int64(f)) {
-			return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", n.String())}
-		}
-		i = int64(f)
+	if i, err := strconv.Atoi(s); err == nil && i >= 0 && i <= 100 { // the usual case
+		return i, nil
 	}
-	if i < 0 || i > 100 {
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%d is outside 0..100", i)}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
-	return int(i), nil
+	if f < 0 || f > 100 {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is outside 0..100", truncate(s, 40))}
+	}
+	if f != math.Trunc(f) {
+		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", truncate(s, 40))}
+	}
+	return int(f), nil
 }
 
-func decodeChecks(group string, in map[string]*json.RawMessage, known []string) (Checks, error) {
-	out := make(Checks, len(known)+len(in))
-	for _, name := range known {
-		out[name] = Unknown
+// completeChecks checks every value and adds the documented checks the
+// report lacks as Unknown; ok is false when a value is not one of the three.
+func completeChecks(in map[string]CheckValue, known []string) (Checks, bool) {
+	if in == nil {
+		in = make(map[string]CheckValue, len(known))
 	}
-	names := make([]string, 0, len(in))
-	for name := range in {
-		names = append(names, name)
-	}
-	sort.Strings(names) // report the first bad check deterministically
-	for _, name := range names {
-		raw := in[name]
-		var s string
-		if raw == nil || json.Unmarshal(*raw, &s) != nil || !CheckValue(s).Valid() {
-			got := "null"
-			if raw != nil {
-				got = string(*raw)
-			}
-			return nil, &InvalidReportError{
-				Field:  group + "." + name,
-				Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(got, 40)),
-			}
+	for _, v := range in {
+		if !v.Valid() {
+			return nil, false
 		}
-		out[name] = CheckValue(s)
 	}
-	return out, nil
+	for _, name := range known {
+		if _, ok := in[name]; !ok {
+			in[name] = Unknown
+		}
+	}
+	return Checks(in), true
+}
+
+// badCheck decodes raw again, loosely, to name the first bad check of group
+// (by name) and show its value as sent.
+func badCheck(raw []byte, group string) error {
+	var g checkGroups
+	_ = json.Unmarshal(raw, &g)
+	in := g.BiometricChecks
+	if group == "device_checks" {
+		in = g.DeviceChecks
+	}
+	var bad []string
+	for name, v := range in {
+		if s, ok := v.(string); !ok || !CheckValue(s).Valid() {
+			bad = append(bad, name)
+		}
+	}
+	if len(bad) == 0 { // the group itself is not an object
+		return &InvalidReportError{Field: group, Reason: "not an object of checks"}
+	}
+	sort.Strings(bad)
+	name := bad[0]
+	got, _ := json.Marshal(in[name])
+	return &InvalidReportError{
+		Field:  group + "." + truncate(name, 64),
+		Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(string(got), 40)),
+	}
 }
 
 func jsonErrText(err error) string {
@@ -195,9 +256,13 @@ func jsonErrText(err error) string {
 	return err.Error()
 }
 
+// truncate cuts s to at most n bytes without splitting a UTF-8 character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+func init() {
+	register(&command{name: "eval", summary: "decide one report offline with the policies", run: runEval})
+}
+
+// runEval decides one report file with the policies and prints the decision.
+func runEval(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	reportFile := fs.String("report", "", "report JSON file (required)")
+	ctxJSON := fs.String("context", "", `caller context as a JSON object, e.g. '{"amount": 120}'`)
+	rules := fs.String("rules", "rules", "policy folder (a set) or one policy file")
+	format := fs.String("format", "json", "output: json or text")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: verdict eval --report FILE [--context JSON] [--rules PATH] [--format json|text]\n\nDecides one Roundtable report with the policies, offline, and prints the decision.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if *reportFile == "" || (*format != "json" && *format != "text") || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	raw, err := os.ReadFile(*reportFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "verdict eval:", err)
+		return 1
+	}
+	report, err := fetcher.DecodeReport(raw)
+	if err != nil {
+		fmt.Fprintf(stderr, "verdict eval: %s: %v\n", *reportFile, err)
+		return 1
+	}
+	var ctx map[string]any
+	if *ctxJSON != "" {
+		dec := json.NewDecoder(bytes.NewReader([]byte(*ctxJSON)))
+		if err := dec.Decode(&ctx); err != nil {
+			fmt.Fprintln(stderr, "verdict eval: --context must be a JSON object:", err)
+			return 2
+		}
+	}
+	set, err := loadSet(*rules)
+	if err != nil {
+		printLoadError(stderr, err)
+		return 1
+	}
+	live, shadow := set.Select(report.Tags)
+	if err := live.CheckContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "verdict eval:", err)
+		return 2
+	}
+	d := live.Evaluate(report, ctx)
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(d)
+		return 0
+	}
+	printDecision(stdout, report.SessionID, d)
+	if shadow != nil {
+		sd := shadow.Evaluate(report, ctx)
+		fmt.Fprintf(stdout, "shadow: %s by %s (%.12s), not returned to callers\n", sd.Outcome, sd.Policy.Name, sd.Policy.Version)
+	}
+	return 0
+}
+
+// loadSet loads a folder as a set, or a single file as a set of one.
+func loadSet(path string) (*engine.Set, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return engine.LoadDir(path)
+	}
+	return engine.LoadFiles(filepath.Dir(path), []string{path})
+}
+
+func printDecision(w io.Writer, session string, d engine.Decision) {
+	fmt.Fprintf(w, "session %s: %s (reason: %s)\n", session, d.Outcome, d.Reason)
+	fmt.Fprintf(w, "policy:  %s %s\n", d.Policy.Name, d.Policy.Version)
+	if len(d.FiredRules) == 0 {
+		fmt.Fprintln(w, "no rule fired")
+	}
+	for _, f := range d.FiredRules {
+		fmt.Fprintf(w, "fired:   %s -> %s", f.ID, f.Action)
+		if f.Description != "" {
+			fmt.Fprintf(w, "  (%s)", f.Description)
+		}
+		fmt.Fprintln(w)
+		keys := make([]string, 0, len(f.Inputs))
+		for k := range f.Inputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, _ := json.Marshal(f.Inputs[k])
+			fmt.Fprintf(w, "           %s = %s\n", k, v)
+		}
+	}
+	for _, e := range d.RuleErrors {
+		fmt.Fprintf(w, "error:   rule %q at %s: %s\n", e.RuleID, e.Position, e.Message)
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/verdicthq/verdict/engine"
+)
+
+func init() {
+	register(&command{name: "lint", summary: "check policies for errors (file:line:col)", run: runLint})
+}
+
+// runLint loads every PATH (a policy folder as a set, or one policy file) and
+// prints every load error; exit 1 if there is one.
+func runLint(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: verdict lint [PATH...]\n\nLoads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"rules"}
+	}
+	failed := false
+	for _, path := range paths {
+		n, err := loadPath(path)
+		if err != nil {
+			failed = true
+			printLoadError(stdout, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d policies)\n", path, n)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+// loadPath loads a folder as a set or a single policy file; it returns the number of policies.
+func loadPath(path string) (int, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if st.IsDir() {
+		s, err := engine.LoadDir(path)
+		if err != nil {
+			return 0, err
+		}
+		return len(s.Policies()), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := engine.ParsePolicy(path, data); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+func printLoadError(w io.Writer, err error) {
+	var les engine.LoadErrors
+	if errors.As(err, &les) {
+		for _, e := range les {
+			fmt.Fprintln(w, e.Error())
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+// flagExit maps a flag parse error to an exit code: 0 for --help, 2 otherwise.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}

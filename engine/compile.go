@@ -1,0 +1,319 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// Limits on expressions. MaxNodes bounds the size of one rule after its
+// variables are inlined, so a policy cannot compile into something huge;
+// MemoryBudget bounds what one expression may allocate at run time (ranges,
+// arrays, maps built by filter/map), so no report or context can make a rule
+// eat memory; going over it is a rule error and the decision falls to on_error.
+const (
+	MaxNodes     = 2000
+	MemoryBudget = 100_000
+)
+
+// compiler compiles the expressions of one policy file.
+type compiler struct {
+	el       *errList
+	lines    []string // the file's lines, for block scalar indentation
+	vars     map[string]*variable
+	ctxTypes map[string]string
+	sample   map[string]any // the typed env the checker sees
+}
+
+// variable is a named expression; rules use it by name and get it inlined.
+type variable struct {
+	spec  varSpec
+	state int // 0 not compiled, 1 compiling, 2 done
+	ok    bool
+	size  int // nodes once its own variables are inlined
+}
+
+// compiled is one compiled expression and what it reads.
+type compiled struct {
+	prog  *vm.Program
+	reads reads
+}
+
+// compile compiles one expression; what names it in errors ("rule \"x\"").
+// It returns nil after recording errors.
+func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
+	if strings.TrimSpace(s.text) == "" {
+		c.el.add(s.line, s.col, CodeMissing, "%s: empty expression", what)
+		return nil
+	}
+	p := &patcher{c: c, src: []rune(s.text), reads: newReads()}
+	opts := []expr.Option{expr.Env(c.sample), expr.Patch(p), expr.MaxNodes(MaxNodes)}
+	if wantBool {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(s.text, opts...)
+	if p.brokenVar != "" {
+		c.el.add(s.line, s.col, CodeExpr, "%s: uses variable %q, which has errors", what, p.brokenVar)
+		return nil
+	}
+	if len(p.errs) > 0 {
+		for _, e := range p.errs {
+			line, col := offsetToLineCol(p.src, e.from)
+			l, cl := c.position(s, line, col)
+			c.el.add(l, cl, e.code, "%s: %s", what, e.msg)
+		}
+		return nil
+	}
+	if err != nil {
+		c.exprError(s, what, err)
+		return nil
+	}
+	return &compiled{prog: prog, reads: p.reads}
+}
+
+// exprError records an expr compile error at its position inside the YAML file.
+func (c *compiler) exprError(s src, what string, err error) {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		if strings.HasPrefix(err.Error(), "expected bool") {
+			c.el.add(s.line, s.col, CodeNotBool, "%s: when must be true or false; %v", what, err)
+			return
+		}
+		c.el.add(s.line, s.col, CodeExpr, "%s: %v", what, err)
+		return
+	}
+	msg, code := fe.Message, CodeExpr
+	if strings.HasPrefix(msg, "expected bool") {
+		code = CodeNotBool
+		msg = "when must be true or false; " + msg
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		if sug := c.suggest(name); sug != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", sug)
+		}
+	}
+	line, col := fe.Line, fe.Column
+	if line == 0 {
+		line = 1
+	}
+	l, cl := c.position(s, line, col)
+	c.el.add(l, cl, code, "%s: %s", what, msg)
+}
+
+// position maps a line (1-based) and column (0-based) inside an expression to
+// the file's line and column (1-based).
+func (c *compiler) position(s src, line, col int) (int, int) {
+	switch s.style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		fileLine := s.line + line
+		indent := 0
+		if fileLine-1 < len(c.lines) {
+			l := c.lines[fileLine-1]
+			indent = len(l) - len(strings.TrimLeft(l, " "))
+		}
+		return fileLine, indent + col + 1
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		if line == 1 {
+			return s.line, s.col + 1 + col
+		}
+		return s.line + line - 1, col + 1
+	}
+	if line == 1 {
+		return s.line, s.col + col
+	}
+	return s.line + line - 1, col + 1
+}
+
+func offsetToLineCol(src []rune, off int) (line, col int) {
+	line = 1
+	for i := 0; i < off && i < len(src); i++ {
+		if src[i] == '\n' {
+			line++
+			col = 0
+			continue
+		}
+		col++
+	}
+	return line, col
+}
+
+// suggest returns the known name closest to a misspelt one, if any is close.
+func (c *compiler) suggest(name string) string {
+	cands := append([]string(nil), rootNames...)
+	for v := range c.vars {
+		cands = append(cands, v)
+	}
+	best, bestD := "", 3
+	for _, k := range cands {
+		if d := editDistance(strings.ToLower(name), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// variableTree returns a fresh, patched tree of a variable for inlining, with
+// the paths it reads; ok is false when the variable does not compile.
+func (c *compiler) variableTree(name string) (ast.Node, reads, bool) {
+	v := c.vars[name]
+	if !v.ok {
+		return nil, reads{}, false
+	}
+	tree, err := parser.Parse(v.spec.expr.text)
+	if err != nil {
+		return nil, reads{}, false
+	}
+	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads()}
+	ast.Walk(&tree.Node, p)
+	if p.brokenVar != "" || len(p.errs) > 0 {
+		return nil, reads{}, false
+	}
+	return tree.Node, p.reads, true
+}
+
+// extraChecks finds the checks expressions read by index that are not
+// documented (device_checks["headless_gpu"]), so the sample env can type them.
+func extraChecks(texts []string) map[string]bool {
+	out := map[string]bool{}
+	for _, text := range texts {
+		tree, err := parser.Parse(text)
+		if err != nil {
+			continue
+		}
+		src := []rune(text)
+		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
+			m, ok := (*n).(*ast.MemberNode)
+			if !ok {
+				return
+			}
+			id, ok := m.Node.(*ast.IdentifierNode)
+			prop, ok2 := m.Property.(*ast.StringNode)
+			if !ok || !ok2 || (id.Value != nameDevice && id.Value != nameBiometric) {
+				return
+			}
+			p := &patcher{src: src}
+			if p.bracketForm(prop) && !slices.Contains(knownChecks(id.Value), prop.Value) {
+				out[id.Value+"."+prop.Value] = true
+			}
+		}))
+	}
+	return out
+}
+
+// compileVariables compiles every variable (in dependency order, catching
+// cycles) so that rules can inline them.
+func (c *compiler) compileVariables(specs []varSpec) {
+	reserved := reservedNames()
+	for _, vs := range specs {
+		switch {
+		case !identRE.MatchString(vs.name):
+			c.el.add(vs.line, vs.col, CodeInvalid, "variable %q: use letters, digits and '_', starting with a letter", vs.name)
+			continue
+		case reserved[vs.name]:
+			c.el.add(vs.line, vs.col, CodeInvalid, "variable %q: the name is taken by a report field or an expr function; choose another", vs.name)
+			continue
+		case c.vars[vs.name] != nil:
+			c.el.add(vs.line, vs.col, CodeDuplicate, "variable %q is defined twice", vs.name)
+			continue
+		}
+		c.vars[vs.name] = &variable{spec: vs}
+	}
+	for _, vs := range specs {
+		if v := c.vars[vs.name]; v != nil && v.spec.line == vs.line {
+			c.compileVariable(v, nil)
+		}
+	}
+}
+
+func (c *compiler) compileVariable(v *variable, chain []string) {
+	switch v.state {
+	case 2:
+		return
+	case 1:
+		cycle := append(slices.Clone(chain), v.spec.name)
+		c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself: %s", v.spec.name, strings.Join(cycle, " -> "))
+		v.state, v.ok = 2, false
+		return
+	}
+	v.state = 1
+	// Compile the variables it names first, so inlining sees them done.
+	if tree, err := parser.Parse(v.spec.expr.text); err == nil {
+		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
+			if id, ok := (*n).(*ast.IdentifierNode); ok {
+				if dep := c.vars[id.Value]; dep != nil && dep != v {
+					c.compileVariable(dep, append(chain, v.spec.name))
+				} else if dep == v {
+					c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself", v.spec.name)
+					v.state = 2
+				}
+			}
+		}))
+	}
+	if v.state == 2 {
+		return
+	}
+	out := c.compile(v.spec.expr, fmt.Sprintf("variable %q", v.spec.name), false)
+	v.state, v.ok = 2, out != nil
+	if v.ok {
+		tree, _, ok := c.variableTree(v.spec.name)
+		v.ok = ok
+		if ok {
+			ast.Walk(&tree, visitorFunc(func(*ast.Node) { v.size++ }))
+		}
+	}
+}
+
+type visitorFunc func(*ast.Node)
+
+func (f visitorFunc) Visit(n *ast.Node) { f(n) }
+
+func reservedNames() map[string]bool {
+	r := map[string]bool{"true": true, "false": true, "nil": true, "not": true, "and": true, "or": true,
+		"in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true, "let": true, "if": true, "else": true}
+	for _, n := range rootNames {
+		r[n] = true
+	}
+	for _, f := range builtin.Builtins {
+		r[f.Name] = true
+	}
+	return r
+}
+
+// knownChecks returns the documented check names of a group.
+func knownChecks(group string) []string {
+	if group == nameDevice {
+		return fetcher.DeviceCheckNames
+	}
+	return fetcher.BiometricCheckNames
+}

@@ -1,0 +1,12 @@
+// Package engine is verdict's policy engine: it parses the risk team's YAML
+// policies strictly, validates them, compiles every rule and variable once with
+// expr against a typed environment (the Roundtable report, the caller's
+// context and the policy's variables), evaluates them over a report, combines
+// the actions into one Decision and explains it (each fired rule with the
+// values it read). A folder of policies loads as a Set, which picks the policy
+// for a session by its tags; Live swaps sets atomically on reload. Policy test
+// suites (*_test.yaml) run through RunSuite.
+//
+// The engine knows nothing of HTTP, storage or the Roundtable client: it
+// imports only the report type from package fetcher.
+package engine

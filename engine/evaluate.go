@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr/file"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// evaluator is a VM and an env, pooled per policy so a decision allocates
+// neither.
+type evaluator struct {
+	vm  vm.VM
+	env map[string]any
+}
+
+func newEvaluator(l *layout) *evaluator {
+	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
+}
+
+// Evaluate decides over a report and the caller's context. Rules run against
+// the report's fields, the context and the policy's variables; the strategy
+// combines the actions of the rules that fire, and the default applies when
+// none does. A rule that fails at run time (or a context that does not match
+// the declared fields) is recorded in RuleErrors and the outcome is on_error;
+// rules that fired are still listed. Evaluate never panics and is safe for
+// concurrent use.
+func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
+	d = Decision{Policy: p.Ref(), FiredRules: []FiredRule{}}
+	defer func() {
+		if v := recover(); v != nil {
+			d.Outcome, d.Reason = p.onError, ReasonOnError
+			d.RuleErrors = append(d.RuleErrors, RuleError{Message: fmt.Sprintf("internal error: %v", v)})
+		}
+	}()
+	if r == nil {
+		d.Outcome, d.Reason = p.onError, ReasonOnError
+		d.RuleErrors = []RuleError{{Message: "no report"}}
+		return d
+	}
+	if err := p.CheckContext(ctx); err != nil {
+		d.Outcome, d.Reason = p.onError, ReasonOnError
+		d.RuleErrors = []RuleError{{Message: err.Error()}}
+		return d
+	}
+	ev := p.pool.Get().(*evaluator)
+	defer p.pool.Put(ev)
+	p.layout.fill(ev.env, r, ctx)
+
+	worst := Outcome("")
+	for _, ru := range p.rules {
+		out, err := ev.vm.Run(ru.prog, ev.env)
+		if err != nil {
+			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: runtimeMessage(err), Position: ru.pos})
+			if p.strategy == StrategyFirstMatch {
+				break // an earlier rule's error means the first match is unknowable
+			}
+			continue
+		}
+		fired, ok := out.(bool)
+		if !ok {
+			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: fmt.Sprintf("when gave %T, not true or false", out), Position: ru.pos})
+			continue
+		}
+		if !fired {
+			continue
+		}
+		d.FiredRules = append(d.FiredRules, ru.fired(ev.env))
+		if ru.action.Severity() > worst.Severity() {
+			worst = ru.action
+		}
+		if p.strategy == StrategyFirstMatch {
+			break
+		}
+	}
+	switch {
+	case len(d.RuleErrors) > 0:
+		d.Outcome, d.Reason = p.onError, ReasonOnError
+	case len(d.FiredRules) > 0:
+		d.Outcome, d.Reason = worst, ReasonRules
+	default:
+		d.Outcome, d.Reason = p.def, ReasonDefault
+	}
+	return d
+}
+
+// runtimeMessage is an expr run-time error on one line, without expr's
+// source snippet (the position is the rule's).
+func runtimeMessage(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}

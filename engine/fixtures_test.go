@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// TestReportFixtures checks the report fixtures the simulator serves: each
+// decodes, has a unique session_id, and the demo sessions get the verdict the
+// README promises from the shipped policy; every invalid one is rejected.
+func TestReportFixtures(t *testing.T) {
+	set, err := LoadDir("../rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("../testdata/reports/*.json")
+	if len(files) < 40 {
+		t.Fatalf("only %d fixtures", len(files))
+	}
+	seen := map[string]string{}
+	demos := map[string]Outcome{"demo-allow": Allow, "demo-review": Review, "demo-deny": Deny}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := fetcher.DecodeReport(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if other, dup := seen[r.SessionID]; dup {
+				t.Fatalf("session_id %q also in %s", r.SessionID, other)
+			}
+			seen[r.SessionID] = f
+			live, _ := set.Select(r.Tags)
+			d := live.Evaluate(r, nil)
+			if d.Reason == ReasonOnError {
+				t.Errorf("on_error: %v", d.RuleErrors)
+			}
+			if want, ok := demos[r.SessionID]; ok && d.Outcome != want {
+				t.Errorf("%s: %s, want %s", r.SessionID, d.Outcome, want)
+			}
+		})
+	}
+	for id := range demos {
+		if seen[id] == "" {
+			t.Errorf("no fixture for %s", id)
+		}
+	}
+	invalid, _ := filepath.Glob("../testdata/reports/invalid/*.json")
+	for _, f := range invalid {
+		t.Run("invalid/"+filepath.Base(f), func(t *testing.T) {
+			data, _ := os.ReadFile(f)
+			if _, err := fetcher.DecodeReport(data); !errors.Is(err, fetcher.ErrInvalidReport) {
+				t.Errorf("got %v, want an invalid-report error", err)
+			}
+		})
+	}
+}

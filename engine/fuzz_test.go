@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// FuzzParsePolicy loads arbitrary bytes as a policy: it must never panic, and
+// a policy that loads must evaluate any report without panicking. The seed
+// corpus is every policy under testdata/policies and rules/, so it runs as an
+// ordinary test too.
+func FuzzParsePolicy(f *testing.F) {
+	for _, glob := range []string{"../testdata/policies/*/*.yaml", "../testdata/policies/sets/*/*.yaml", "../rules/*.yaml"} {
+		files, _ := filepath.Glob(glob)
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	report, err := fetcher.DecodeReport([]byte(`{"session_id":"fuzz","risk_score":75,"tags":["checkout-flow"],"device_checks":{"vpn":"Detected"},"biometric_checks":{"x":"Unknown"}}`))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePolicy("fuzz.yaml", data)
+		if err != nil {
+			if p != nil {
+				t.Fatal("a policy and an error")
+			}
+			les, ok := err.(LoadErrors)
+			if !ok || len(les) == 0 {
+				t.Fatalf("error is not LoadErrors: %v", err)
+			}
+			return
+		}
+		d := p.Evaluate(report, map[string]any{"amount": 1.0, "flag": true})
+		if d.Outcome.Severity() < 0 {
+			t.Fatalf("outcome %q", d.Outcome)
+		}
+	})
+}

@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Policy is one compiled policy. It is immutable and safe for concurrent use.
+type Policy struct {
+	name, description string
+	file, version     string
+	mode, strategy    string
+	matchTags         []string
+	def, onError      Outcome
+	context           []ctxField
+	rules             []*rule
+	layout            layout // env keys filled per decision
+	nameLine          int    // for set-level errors
+	matchLine         int
+	pool              sync.Pool // of *evaluator
+}
+
+// rule is one compiled rule.
+type rule struct {
+	id, description string
+	action          Outcome
+	prog            *vm.Program
+	inputs          []string // report/context paths it reads, through variables too
+	pos             string   // file:line:col of its when
+}
+
+// ParsePolicy loads one policy from the bytes of a policy file; file names it
+// in errors and in PolicyInfo. Errors are LoadErrors listing every problem.
+func ParsePolicy(file string, data []byte) (*Policy, error) {
+	el := &errList{file: file}
+	p := buildPolicy(file, data, el)
+	if len(el.errs) > 0 {
+		sortErrors(el.errs)
+		return nil, el.errs
+	}
+	return p, nil
+}
+
+// buildPolicy parses and compiles a policy, recording problems in el.
+func buildPolicy(file string, data []byte, el *errList) *Policy {
+	s := parseSpec(data, el)
+	if s == nil {
+		return nil
+	}
+	c := &compiler{el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}}
+	for _, f := range s.context {
+		c.ctxTypes[f.name] = f.typ
+	}
+	var texts []string
+	for _, v := range s.variables {
+		texts = append(texts, v.expr.text)
+	}
+	for _, r := range s.rules {
+		texts = append(texts, r.when.text)
+	}
+	c.sample = sampleEnv(extraChecks(texts), s.context)
+	c.compileVariables(s.variables)
+	p := &Policy{
+		name: s.name, description: s.description, file: file, version: sha256hex(data),
+		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
+		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
+	}
+	seen := map[string]int{}
+	all := newReads()
+	for _, rs := range s.rules {
+		if rs.id != "" {
+			if first, dup := seen[rs.id]; dup {
+				el.add(rs.line, rs.col, CodeDuplicate, "rule id %q is used twice (first on line %d)", rs.id, first)
+			} else {
+				seen[rs.id] = rs.line
+			}
+		}
+		if rs.when.text == "" {
+			continue
+		}
+		out := c.compile(rs.when, fmt.Sprintf("rule %q", rs.id), true)
+		if out == nil {
+			continue
+		}
+		all.merge(out.reads)
+		p.rules = append(p.rules, &rule{
+			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, inputs: inputList(out.reads.inputs),
+			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col),
+		})
+	}
+	p.layout = newLayout(all, s.context)
+	p.pool.New = func() any { return newEvaluator(&p.layout) }
+	return p
+}
+
+// Name is the policy's name.
+func (p *Policy) Name() string { return p.name }
+
+// Mode is "live" or "shadow".
+func (p *Policy) Mode() string { return p.mode }
+
+// Ref names the policy and its version (hex SHA-256 of the file's bytes).
+func (p *Policy) Ref() PolicyRef { return PolicyRef{Name: p.name, Version: p.version} }
+
+// Info describes the policy for listings.
+func (p *Policy) Info() PolicyInfo {
+	return PolicyInfo{Name: p.name, Version: p.version, File: p.file, Mode: p.mode,
+		Default: len(p.matchTags) == 0, MatchTags: p.matchTags, Rules: len(p.rules)}
+}
+
+// RuleIDs lists the policy's rule ids in order.
+func (p *Policy) RuleIDs() []string {
+	out := make([]string, len(p.rules))
+	for i, r := range p.rules {
+		out[i] = r.id
+	}
+	return out
+}
+
+// Fallback is the decision when the report cannot be had or is invalid: the
+// policy's on_error outcome, reason on_error, no rules.
+func (p *Policy) Fallback() Decision {
+	return Decision{Policy: p.Ref(), Outcome: p.onError, Reason: ReasonOnError, FiredRules: []FiredRule{}}
+}
+
+// PolicyInfo describes a loaded policy for listings.
+type PolicyInfo struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	File      string   `json:"file"`
+	Mode      string   `json:"mode"` // "live" or "shadow"
+	Default   bool     `json:"default"`
+	MatchTags []string `json:"match_tags,omitempty"`
+	Rules     int      `json:"rules"`
+}
+
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
