@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -89,6 +91,14 @@ func NewID() string {
 		return uuid.NewString()
 	}
 	return id.String()
+}
+
+// RequestHash is the RequestHash of a request body: "sha256:" and the hex
+// SHA-256 of the bytes. A retry carrying the same Idempotency-Key must hash
+// the same; the API decides what bytes it hashes (e.g. the canonical body).
+func RequestHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // PolicyOutcome is the outcome the live policy reached: WouldBeOutcome in

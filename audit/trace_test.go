@@ -97,3 +97,13 @@ func TestEncodeRowFillsAndValidates(t *testing.T) {
 		t.Fatalf("encode with a bad outcome: %v, want ErrInvalid", err)
 	}
 }
+
+func TestRequestHash(t *testing.T) {
+	a, b := audit.RequestHash([]byte(`{"session_id":"s1"}`)), audit.RequestHash([]byte(`{"session_id":"s2"}`))
+	if a == b || !strings.HasPrefix(a, "sha256:") || len(a) != len("sha256:")+64 {
+		t.Fatalf("hashes %q and %q", a, b)
+	}
+	if a != audit.RequestHash([]byte(`{"session_id":"s1"}`)) {
+		t.Fatal("same body, different hash")
+	}
+}
