@@ -17,11 +17,7 @@ import (
 // at cleanup, so parallel runs never share tables.
 func newSchema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("VERDICT_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL store tests are off: set VERDICT_TEST_POSTGRES_URL, e.g. " +
-			"VERDICT_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' (.ci/run sets it)")
-	}
+	base := baseURL(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -53,6 +49,17 @@ func newSchema(t testing.TB) string {
 	return u.String()
 }
 
+// baseURL is VERDICT_TEST_POSTGRES_URL; without it the test is skipped, saying how to run it.
+func baseURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("VERDICT_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("PostgreSQL store tests are off: set VERDICT_TEST_POSTGRES_URL, e.g. " +
+			"VERDICT_TEST_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' (.ci/run sets it)")
+	}
+	return base
+}
+
 // sanitize keeps [a-z0-9_] so the schema name needs no quoting.
 func sanitize(s string) string {
 	out := make([]byte, 0, len(s))
@@ -65,5 +72,6 @@ func sanitize(s string) string {
 }
 
 func TestConformance(t *testing.T) {
+	baseURL(t)
 	audittest.Run(t, func(t *testing.T) string { return newSchema(t) })
 }
