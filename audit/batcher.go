@@ -117,9 +117,7 @@ func (b *Batcher) flush(batch []*pending) {
 		rows[i] = p.row
 	}
 	errs := make([]error, len(batch))
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
-	err := b.commit(ctx, rows, errs)
-	cancel()
+	err := b.safeCommit(rows, errs)
 	for i, p := range batch {
 		switch {
 		case err != nil:
@@ -128,4 +126,17 @@ func (b *Batcher) flush(batch []*pending) {
 			p.done <- errs[i]
 		}
 	}
+}
+
+// safeCommit runs the commit with its timeout and turns a panic into an
+// error for the batch, so a writer never dies and leaves callers waiting.
+func (b *Batcher) safeCommit(rows []*Row, errs []error) (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("commit panicked: %v", p)
+		}
+	}()
+	return b.commit(ctx, rows, errs)
 }

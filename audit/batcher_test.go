@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +79,8 @@ func TestBatcherErrors(t *testing.T) {
 				errs[i] = audit.ErrConflict
 			case "sess-2":
 				return boom
+			case "sess-3":
+				panic("driver bug")
 			}
 		}
 		return nil
@@ -91,10 +94,17 @@ func TestBatcherErrors(t *testing.T) {
 		{"committed", 0, nil},
 		{"row refused", 1, audit.ErrConflict},
 		{"transaction failed", 2, boom},
+		{"commit panicked", 3, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := b.Submit(context.Background(), row(c.i))
+			if c.name == "commit panicked" {
+				if err == nil || !strings.Contains(err.Error(), "driver bug") {
+					t.Fatalf("submit: %v, want the panic as an error", err)
+				}
+				return
+			}
 			if c.want == nil && err != nil || !errors.Is(err, c.want) {
 				t.Fatalf("submit: %v, want %v", err, c.want)
 			}
