@@ -9,11 +9,11 @@ import (
 	"github.com/verdicthq/verdict/audit"
 )
 
-// BenchmarkAppend measures durable appends through a store opened on url
+// BenchAppend measures durable appends through a store opened on url
 // with opts, from parallelism×GOMAXPROCS goroutines at once, each append
 // returning only once committed. It reports appends/s and the stored size
 // of one trace (body plus report).
-func BenchmarkAppend(b *testing.B, url string, opts audit.Options, parallelism int) {
+func BenchAppend(b *testing.B, url string, opts audit.Options, parallelism int) {
 	s, err := audit.Open(context.Background(), url, opts)
 	if err != nil {
 		b.Fatalf("open %s: %v", url, err)

@@ -26,7 +26,7 @@ func BenchmarkAppend(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("%s/goroutines=%d", c.name, c.par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
 			url := newSchema(b)
-			audittest.BenchmarkAppend(b, url, audit.Options{MaxBatch: c.maxBatch, Writers: c.writers}, c.par)
+			audittest.BenchAppend(b, url, audit.Options{MaxBatch: c.maxBatch, Writers: c.writers}, c.par)
 		})
 	}
 }

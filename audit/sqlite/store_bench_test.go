@@ -26,7 +26,7 @@ func BenchmarkAppend(b *testing.B) {
 	} {
 		b.Run(fmt.Sprintf("%s/goroutines=%d", c.name, c.par*runtime.GOMAXPROCS(0)), func(b *testing.B) {
 			url := filepath.Join(b.TempDir(), "bench.db")
-			audittest.BenchmarkAppend(b, url, audit.Options{MaxBatch: c.maxBatch}, c.par)
+			audittest.BenchAppend(b, url, audit.Options{MaxBatch: c.maxBatch}, c.par)
 		})
 	}
 }
