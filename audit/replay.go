@@ -163,6 +163,7 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 	rep := tallies[0].report()
 	rep.Since, rep.Until = opts.Since, opts.Until
 	rep.Elapsed = time.Since(start)
+	rep.ElapsedSeconds = rep.Elapsed.Seconds()
 	if secs := rep.Elapsed.Seconds(); secs > 0 {
 		rep.PerSecond = float64(rep.Read) / secs
 	}

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,7 +96,7 @@ func TestReplayTextGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
-	rep.Elapsed, rep.PerSecond = 0, 0 // timings vary; the rest must not
+	rep.Elapsed, rep.PerSecond, rep.ElapsedSeconds = 0, 0, 0 // timings vary; the rest must not
 	var buf bytes.Buffer
 	if err := rep.WriteText(&buf); err != nil {
 		t.Fatal(err)
@@ -112,5 +113,31 @@ func TestReplayTextGolden(t *testing.T) {
 	}
 	if !bytes.Equal(buf.Bytes(), want) {
 		t.Fatalf("replay text differs from %s (refresh with -update if intended):\n%s", golden, buf.Bytes())
+	}
+}
+
+// TestReplayWithoutRowSource replays through Store.Export alone (a store
+// that is not a RowSource) and must find what the RowSource path finds.
+func TestReplayWithoutRowSource(t *testing.T) {
+	s := seedReplayLog(t)
+	plain := struct{ audit.Store }{s} // hides ReplayRows and Count
+	if _, ok := any(plain).(audit.RowSource); ok {
+		t.Fatal("wrapper still is a RowSource")
+	}
+	opts := audit.ReplayOptions{Workers: 2, SamplesPerTransition: 3}
+	want, err := audit.Replay(context.Background(), s, firstPurchaseReview, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := audit.Replay(context.Background(), plain, firstPurchaseReview, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Elapsed, got.PerSecond, got.ElapsedSeconds = 0, 0, 0
+	want.Elapsed, want.PerSecond, want.ElapsedSeconds = 0, 0, 0
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if !bytes.Equal(gj, wj) {
+		t.Fatalf("through Export:\n%s\nthrough ReplayRows:\n%s", gj, wj)
 	}
 }
