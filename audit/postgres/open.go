@@ -48,8 +48,9 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 	if writers <= 0 {
 		writers = 2
 	}
-	if min := int32(writers + 2); cfg.MaxConns < min {
-		cfg.MaxConns = min
+	// Writers each hold a connection while they commit; keep two for reads.
+	if minConns := int32(writers + 2); cfg.MaxConns < minConns {
+		cfg.MaxConns = minConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -22,8 +22,8 @@ const insertSQL = `WITH ins AS (
 		key_id, idempotency_key, report_status, policy_outcome, tags::json, context::json,
 		fired::json, body::json, report
 	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-		$6::text[], $7::text[], $8::text[], $9::text[], $14::text[], $15::text[],
-		$16::text[], $17::text[], $18::text[], $10::text[], $11::bytea[])
+		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+		$12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
 		AS v(id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
 			key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body, report)
 	ON CONFLICT DO NOTHING
@@ -31,7 +31,7 @@ const insertSQL = `WITH ins AS (
 ), rules AS (
 	INSERT INTO trace_rules (rule_id, decided_at, trace_id)
 	SELECT r.rule_id, ins.decided_at, ins.id
-	FROM ins JOIN unnest($12::text[], $13::text[]) AS r(trace_id, rule_id) ON r.trace_id = ins.id
+	FROM ins JOIN unnest($17::text[], $18::text[]) AS r(trace_id, rule_id) ON r.trace_id = ins.id
 )
 SELECT id FROM ins`
 
@@ -86,8 +86,8 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 	stored := make(map[string]bool, n)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
-			names, versions, keys, idems, bodies, reports, ruleTraces, ruleIDs,
-			statuses, polOutcomes, tags, contexts, fired)
+			names, versions, keys, idems, statuses, polOutcomes, tags, contexts, fired,
+			bodies, reports, ruleTraces, ruleIDs)
 		if err != nil {
 			return err
 		}
