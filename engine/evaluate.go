@@ -13,14 +13,16 @@ import (
 )
 
 // evaluator is a VM and an env, pooled per policy so a decision allocates
-// neither.
+// neither. checks holds the value of each of the layout's checks as the env
+// has it, so fill can skip those that did not change.
 type evaluator struct {
-	vm  vm.VM
-	env map[string]any
+	vm     vm.VM
+	env    map[string]any
+	checks []any
 }
 
 func newEvaluator(l *layout) *evaluator {
-	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
+	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size()), checks: make([]any, len(l.checks))}
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against
@@ -46,14 +48,13 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 		d.RuleErrors = []RuleError{{Message: "no report"}}
 		return d
 	}
-	if err := p.CheckContext(ctx); err != nil {
+	ev := p.pool.Get().(*evaluator)
+	if err := p.layout.fill(ev, r, ctx); err != nil {
+		p.pool.Put(ev)
 		d.Outcome, d.Reason = p.onError, ReasonOnError
 		d.RuleErrors = []RuleError{{Message: err.Error()}}
 		return d
 	}
-	ev := p.pool.Get().(*evaluator)
-	defer p.pool.Put(ev)
-	p.layout.fill(ev.env, r, ctx)
 
 	worst := Outcome("")
 	for _, ru := range p.rules {
@@ -84,6 +85,7 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 			break
 		}
 	}
+	p.pool.Put(ev) // not deferred: an evaluator a panic left behind is dropped
 	switch {
 	case len(d.RuleErrors) > 0:
 		d.Outcome, d.Reason = p.onErrorOutcome(d.FiredRules), ReasonOnError
