@@ -42,15 +42,24 @@ var (
 )
 
 func boxCheck(v fetcher.CheckValue) any {
+	_, b := codeCheck(v)
+	return b
+}
+
+// codeCheck returns a check value boxed, and a code for the three words
+// (1 Detected, 2 Not detected, 3 Unknown or missing) that fill compares
+// instead of the boxed strings; 0 for any other value, which fill always
+// writes.
+func codeCheck(v fetcher.CheckValue) (uint8, any) {
 	switch v {
 	case fetcher.Detected:
-		return boxDetected
+		return 1, boxDetected
 	case fetcher.NotDetected:
-		return boxNotDetected
+		return 2, boxNotDetected
 	case fetcher.Unknown, "":
-		return boxUnknown
+		return 3, boxUnknown
 	}
-	return string(v)
+	return 0, string(v)
 }
 
 // checksAsStrings views a Checks map as map[string]string without copying.
@@ -112,10 +121,10 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 //
 // A check is written into the env only when its value differs from the one
 // the env already holds from the evaluator's previous decision (ev.checks
-// mirrors those values): a map write costs a hash and, while the garbage
+// records them by codeCheck): a map write costs a hash and, while the garbage
 // collector marks, a write barrier, and most checks of consecutive sessions
-// are the same word. The values compared are the boxed check words, so the
-// env always holds exactly this report's checks.
+// are the same word. A value other than the three words is always written, so
+// the env always holds exactly this report's checks.
 func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) error {
 	env := ev.env
 	for _, root := range l.roots {
@@ -146,9 +155,9 @@ func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) erro
 		if c.biometric {
 			m = r.BiometricChecks
 		}
-		if v := boxCheck(m.Get(c.name)); ev.checks[i] != v {
+		if code, v := codeCheck(m.Get(c.name)); code == 0 || ev.checks[i] != code {
 			env[c.key] = v
-			ev.checks[i] = v
+			ev.checks[i] = code
 		}
 	}
 	for _, f := range l.context {

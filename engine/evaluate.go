@@ -13,16 +13,16 @@ import (
 )
 
 // evaluator is a VM and an env, pooled per policy so a decision allocates
-// neither. checks holds the value of each of the layout's checks as the env
-// has it, so fill can skip those that did not change.
+// neither. checks records each of the layout's checks as the env has it, so
+// fill can skip those that did not change.
 type evaluator struct {
 	vm     vm.VM
 	env    map[string]any
-	checks []any
+	checks []uint8 // codeCheck of each layout check as the env holds it; 0 none yet
 }
 
 func newEvaluator(l *layout) *evaluator {
-	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size()), checks: make([]any, len(l.checks))}
+	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size()), checks: make([]uint8, len(l.checks))}
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against

@@ -188,3 +188,60 @@ func BenchmarkEvaluateSameChecks(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParts splits the engine's own cost per decision on the shipped
+// policy (what Evaluate adds to the floor) into its parts.
+func BenchmarkParts(b *testing.B) {
+	reports := benchReports(b)
+	ctx := map[string]any{"amount": 120.0}
+	p := benchPolicies(b)["shipped"]
+	ev := newEvaluator(&p.layout)
+	b.Run("fill-all-checks-changed", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := p.layout.fill(ev, reports[i%2], ctx); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("fill-same-checks", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.layout.fill(ev, reports[0], ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-checks-from-report", func(b *testing.B) {
+		var sink any
+		for b.Loop() {
+			for _, c := range p.layout.checks {
+				m := reports[0].DeviceChecks
+				if c.biometric {
+					m = reports[0].BiometricChecks
+				}
+				sink = boxCheck(m.Get(c.name))
+			}
+		}
+		_ = sink
+	})
+	b.Run("explain-fired-rule", func(b *testing.B) {
+		var ru *rule
+		for _, r := range p.rules {
+			if r.id == "medium-risk-score" {
+				ru = r
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = append([]FiredRule{}, ru.fired(ev.env))
+		}
+	})
+	b.Run("pool-get-put", func(b *testing.B) {
+		for b.Loop() {
+			p.pool.Put(p.pool.Get())
+		}
+	})
+}
