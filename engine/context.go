@@ -17,20 +17,35 @@ func (p *Policy) CheckContext(ctx map[string]any) error {
 		if !ok || v == nil {
 			continue
 		}
-		var good bool
-		switch f.typ {
-		case TypeNumber:
-			_, good = toNumber(v)
-		case TypeString:
-			_, good = v.(string)
-		case TypeBool:
-			_, good = v.(bool)
-		}
-		if !good {
-			return &ContextError{Field: f.name, Message: fmt.Sprintf("must be a %s, got %s", f.typ, describe(v))}
+		if _, err := f.check(v); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// check checks a value the caller gave for the declared field and returns it
+// as rules see it: numbers as float64.
+func (f *ctxField) check(v any) (any, error) {
+	var good bool
+	switch f.typ {
+	case TypeNumber:
+		if _, isFloat := v.(float64); isFloat {
+			return v, nil
+		}
+		var n float64
+		if n, good = toNumber(v); good {
+			return n, nil
+		}
+	case TypeString:
+		_, good = v.(string)
+	case TypeBool:
+		_, good = v.(bool)
+	}
+	if !good {
+		return nil, &ContextError{Field: f.name, Message: fmt.Sprintf("must be a %s, got %s", f.typ, describe(v))}
+	}
+	return v, nil
 }
 
 // toNumber converts any Go number (or a json.Number) to float64.

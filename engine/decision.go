@@ -47,7 +47,8 @@ type FiredRule struct {
 	Inputs      map[string]any `json:"inputs"`
 }
 
-// RuleError is a rule that failed at run time; the decision then falls to on_error.
+// RuleError is a rule that failed at run time; the decision's reason is then
+// on_error (see Policy.Evaluate for the outcome, which never weakens a fired rule).
 type RuleError struct {
 	RuleID   string `json:"rule_id"`
 	Message  string `json:"message"`

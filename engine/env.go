@@ -19,7 +19,7 @@ import (
 // error, never a silent zero.
 //
 // One env lives with each pooled VM and is refilled per decision, only with
-// the keys the policy reads.
+// the keys the policy reads (and checks only when they changed, see fill).
 
 // Names of the env as a policy sees them.
 const (
@@ -42,15 +42,24 @@ var (
 )
 
 func boxCheck(v fetcher.CheckValue) any {
+	_, b := codeCheck(v)
+	return b
+}
+
+// codeCheck returns a check value boxed, and a code for the three words
+// (1 Detected, 2 Not detected, 3 Unknown or missing) that fill compares
+// instead of the boxed strings; 0 for any other value, which fill always
+// writes.
+func codeCheck(v fetcher.CheckValue) (uint8, any) {
 	switch v {
 	case fetcher.Detected:
-		return boxDetected
+		return 1, boxDetected
 	case fetcher.NotDetected:
-		return boxNotDetected
+		return 2, boxNotDetected
 	case fetcher.Unknown, "":
-		return boxUnknown
+		return 3, boxUnknown
 	}
-	return string(v)
+	return 0, string(v)
 }
 
 // checksAsStrings views a Checks map as map[string]string without copying.
@@ -63,7 +72,8 @@ func checksAsStrings(c fetcher.Checks) map[string]string {
 
 // checkKey is one flattened check a policy reads.
 type checkKey struct {
-	key, group, name string // "device_checks.vpn", "device_checks", "vpn"
+	key, name string // "device_checks.vpn", "vpn"
+	biometric bool   // a biometric check, else a device check
 }
 
 // layout is what a policy's env needs filled per decision.
@@ -104,8 +114,19 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 	return s
 }
 
-// fill loads a report and context into env, only the keys the layout names.
-func (l *layout) fill(env map[string]any, r *fetcher.Report, ctx map[string]any) {
+// fill loads a report and context into an evaluator's env, only the keys the
+// layout names. It checks the declared context fields as it goes (see
+// CheckContext) and returns a *ContextError, leaving the env half filled, on
+// the first bad one.
+//
+// A check is written into the env only when its value differs from the one
+// the env already holds from the evaluator's previous decision (ev.checks
+// records them by codeCheck): a map write costs a hash and, while the garbage
+// collector marks, a write barrier, and most checks of consecutive sessions
+// are the same word. A value other than the three words is always written, so
+// the env always holds exactly this report's checks.
+func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) error {
+	env := ev.env
 	for _, root := range l.roots {
 		switch root {
 		case "risk_score":
@@ -128,28 +149,30 @@ func (l *layout) fill(env map[string]any, r *fetcher.Report, ctx map[string]any)
 			env[root] = ctx
 		}
 	}
-	for _, c := range l.checks {
+	for i := range l.checks {
+		c := &l.checks[i]
 		m := r.DeviceChecks
-		if c.group == nameBiometric {
+		if c.biometric {
 			m = r.BiometricChecks
 		}
-		env[c.key] = boxCheck(m.Get(c.name))
+		if code, v := codeCheck(m.Get(c.name)); code == 0 || ev.checks[i] != code {
+			env[c.key] = v
+			ev.checks[i] = code
+		}
 	}
 	for _, f := range l.context {
-		key := f.key
 		v, ok := ctx[f.name]
 		if !ok || v == nil {
-			delete(env, key)
+			delete(env, f.key)
 			continue
 		}
-		if f.typ == TypeNumber {
-			if _, isFloat := v.(float64); !isFloat {
-				n, _ := toNumber(v)
-				v = n
-			}
+		v, err := f.check(v)
+		if err != nil {
+			return err
 		}
-		env[key] = v
+		env[f.key] = v
 	}
+	return nil
 }
 
 // newLayout derives the keys to fill from what the policy's rules read.
@@ -161,7 +184,7 @@ func newLayout(all reads, decl []ctxField) layout {
 	for _, path := range inputList(all.inputs) {
 		group, name, member := strings.Cut(path, ".")
 		if member && (group == nameDevice || group == nameBiometric) {
-			l.checks = append(l.checks, checkKey{key: path, group: group, name: name})
+			l.checks = append(l.checks, checkKey{key: path, name: name, biometric: group == nameBiometric})
 		}
 	}
 	return l

@@ -13,29 +13,34 @@ import (
 )
 
 // evaluator is a VM and an env, pooled per policy so a decision allocates
-// neither.
+// neither. checks records each of the layout's checks as the env has it, so
+// fill can skip those that did not change.
 type evaluator struct {
-	vm  vm.VM
-	env map[string]any
+	vm     vm.VM
+	env    map[string]any
+	checks []uint8 // codeCheck of each layout check as the env holds it; 0 none yet
 }
 
 func newEvaluator(l *layout) *evaluator {
-	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
+	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size()), checks: make([]uint8, len(l.checks))}
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against
 // the report's fields, the context and the policy's variables; the strategy
 // combines the actions of the rules that fire, and the default applies when
-// none does. A rule that fails at run time (or a context that does not match
-// the declared fields) is recorded in RuleErrors and the outcome is on_error;
-// rules that fired are still listed. Evaluate never panics and is safe for
-// concurrent use.
+// none does. A rule that fails at run time is recorded in RuleErrors and the
+// reason is on_error. A failure never weakens a rule that fired: with
+// most_severe every rule still runs and the outcome is the most severe of the
+// fired actions and on_error; with first_match evaluation stops at the failing
+// rule (the first match is unknowable) and the outcome is on_error. A context
+// that does not match the declared fields, or no report, gives on_error with no
+// rules run. Evaluate never panics and is safe for concurrent use.
 func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 	d = Decision{Policy: p.Ref(), FiredRules: []FiredRule{}}
 	defer func() {
 		if v := recover(); v != nil {
-			d.Outcome, d.Reason = p.onError, ReasonOnError
 			d.RuleErrors = append(d.RuleErrors, RuleError{Message: fmt.Sprintf("internal error: %v", v)})
+			d.Outcome, d.Reason = p.onErrorOutcome(d.FiredRules), ReasonOnError
 		}
 	}()
 	if r == nil {
@@ -43,14 +48,13 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 		d.RuleErrors = []RuleError{{Message: "no report"}}
 		return d
 	}
-	if err := p.CheckContext(ctx); err != nil {
+	ev := p.pool.Get().(*evaluator)
+	if err := p.layout.fill(ev, r, ctx); err != nil {
+		p.pool.Put(ev)
 		d.Outcome, d.Reason = p.onError, ReasonOnError
 		d.RuleErrors = []RuleError{{Message: err.Error()}}
 		return d
 	}
-	ev := p.pool.Get().(*evaluator)
-	defer p.pool.Put(ev)
-	p.layout.fill(ev.env, r, ctx)
 
 	worst := Outcome("")
 	for _, ru := range p.rules {
@@ -65,6 +69,9 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 		fired, ok := out.(bool)
 		if !ok {
 			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: fmt.Sprintf("when gave %T, not true or false", out), Position: ru.pos})
+			if p.strategy == StrategyFirstMatch {
+				break
+			}
 			continue
 		}
 		if !fired {
@@ -78,15 +85,31 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 			break
 		}
 	}
+	p.pool.Put(ev) // not deferred: an evaluator a panic left behind is dropped
 	switch {
 	case len(d.RuleErrors) > 0:
-		d.Outcome, d.Reason = p.onError, ReasonOnError
+		d.Outcome, d.Reason = p.onErrorOutcome(d.FiredRules), ReasonOnError
 	case len(d.FiredRules) > 0:
 		d.Outcome, d.Reason = worst, ReasonRules
 	default:
 		d.Outcome, d.Reason = p.def, ReasonDefault
 	}
 	return d
+}
+
+// onErrorOutcome is the outcome of a decision in which a rule failed: the most
+// severe of on_error and the actions of the rules that fired before or despite
+// the failure, so an error can never weaken a deny to review. Under first_match
+// no rule has fired when a rule fails (evaluation stops at either), so this is
+// on_error.
+func (p *Policy) onErrorOutcome(fired []FiredRule) Outcome {
+	out := p.onError
+	for _, f := range fired {
+		if f.Action.Severity() > out.Severity() {
+			out = f.Action
+		}
+	}
+	return out
 }
 
 // runtimeMessage is an expr run-time error on one line, without expr's

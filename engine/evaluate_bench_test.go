@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -38,12 +39,31 @@ func generatedPolicy(n int) string {
 	return b.String()
 }
 
-func benchReport(b *testing.B) *fetcher.Report {
+// benchReports are the reports the benchmarks decide in turn:
+// demo-review (score 58, every check "Not detected") and the same report with
+// every check "Unknown". The same rules fire for both (one per policy), but
+// every check differs from the previous decision's, so the engine's env must
+// rewrite every check it reads each time: the worst case for fill, which skips
+// checks that did not change.
+func benchReports(b *testing.B) []*fetcher.Report {
 	data, err := os.ReadFile("../testdata/reports/demo-review.json")
 	if err != nil {
 		b.Fatal(err)
 	}
-	return mustReport(b, string(data))
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		b.Fatal(err)
+	}
+	for _, group := range []string{"device_checks", "biometric_checks"} {
+		for name := range raw[group].(map[string]any) {
+			raw[group].(map[string]any)[name] = "Unknown"
+		}
+	}
+	unknown, err := json.Marshal(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []*fetcher.Report{mustReport(b, string(data)), mustReport(b, string(unknown))}
 }
 
 func benchPolicies(b *testing.B) map[string]*Policy {
@@ -60,39 +80,51 @@ func benchPolicies(b *testing.B) map[string]*Policy {
 
 // BenchmarkEvaluate is the engine: Evaluate per decision.
 func BenchmarkEvaluate(b *testing.B) {
-	r := benchReport(b)
+	reports := benchReports(b)
 	ctx := map[string]any{"amount": 120.0}
 	for _, name := range []string{"shipped", "rules50", "rules500"} {
 		p := benchPolicies(b)[name]
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				if d := p.Evaluate(r, ctx); d.Reason == ReasonOnError {
+				if d := p.Evaluate(reports[i%len(reports)], ctx); d.Reason == ReasonOnError {
 					b.Fatal(d.RuleErrors)
 				}
+				i++
 			}
 		})
 	}
 }
 
 // BenchmarkFloor is the floor for BenchmarkEvaluate: the same compiled
-// programs run directly in a loop with one reused VM and an env filled once.
+// programs run directly in a loop with one reused VM, over an env per report
+// built once, before the loop.
 func BenchmarkFloor(b *testing.B) {
-	r := benchReport(b)
+	reports := benchReports(b)
 	ctx := map[string]any{"amount": 120.0}
 	for _, name := range []string{"shipped", "rules50", "rules500"} {
 		p := benchPolicies(b)[name]
 		b.Run(name, func(b *testing.B) {
-			e := make(map[string]any, p.layout.size())
-			p.layout.fill(e, r, ctx)
+			var envs []map[string]any
+			for _, r := range reports {
+				ev := newEvaluator(&p.layout)
+				if err := p.layout.fill(ev, r, ctx); err != nil {
+					b.Fatal(err)
+				}
+				envs = append(envs, ev.env)
+			}
 			machine := vm.VM{MemoryBudget: MemoryBudget}
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
+				e := envs[i%len(envs)]
 				for _, ru := range p.rules {
 					if _, err := machine.Run(ru.prog, e); err != nil {
 						b.Fatal(err)
 					}
 				}
+				i++
 			}
 		})
 	}
@@ -113,22 +145,103 @@ func BenchmarkCompile500(b *testing.B) {
 // decision (what any caller of expr must do): the engine's own cost beyond it
 // is selection of the pooled VM, the context check and the explanation.
 func BenchmarkFloorFill(b *testing.B) {
-	r := benchReport(b)
+	reports := benchReports(b)
 	ctx := map[string]any{"amount": 120.0}
 	for _, name := range []string{"shipped", "rules50", "rules500"} {
 		p := benchPolicies(b)[name]
 		b.Run(name, func(b *testing.B) {
-			e := make(map[string]any, p.layout.size())
+			ev := newEvaluator(&p.layout)
 			machine := vm.VM{MemoryBudget: MemoryBudget}
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				p.layout.fill(e, r, ctx)
+				if err := p.layout.fill(ev, reports[i%len(reports)], ctx); err != nil {
+					b.Fatal(err)
+				}
 				for _, ru := range p.rules {
-					if _, err := machine.Run(ru.prog, e); err != nil {
+					if _, err := machine.Run(ru.prog, ev.env); err != nil {
 						b.Fatal(err)
 					}
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkEvaluateSameChecks is Evaluate when every decision's checks are
+// the same words as the previous one's (demo-review over and over), as in
+// quiet traffic where nearly every check is "Not detected": fill writes no
+// check. Its floor is BenchmarkFloor (the same rules fire).
+func BenchmarkEvaluateSameChecks(b *testing.B) {
+	r := benchReports(b)[0]
+	ctx := map[string]any{"amount": 120.0}
+	for _, name := range []string{"shipped", "rules50", "rules500"} {
+		p := benchPolicies(b)[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if d := p.Evaluate(r, ctx); d.Reason == ReasonOnError {
+					b.Fatal(d.RuleErrors)
 				}
 			}
 		})
 	}
+}
+
+// BenchmarkParts splits the engine's own cost per decision on the shipped
+// policy (what Evaluate adds to the floor) into its parts.
+func BenchmarkParts(b *testing.B) {
+	reports := benchReports(b)
+	ctx := map[string]any{"amount": 120.0}
+	p := benchPolicies(b)["shipped"]
+	ev := newEvaluator(&p.layout)
+	b.Run("fill-all-checks-changed", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := p.layout.fill(ev, reports[i%2], ctx); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("fill-same-checks", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.layout.fill(ev, reports[0], ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("read-checks-from-report", func(b *testing.B) {
+		var sink any
+		for b.Loop() {
+			for _, c := range p.layout.checks {
+				m := reports[0].DeviceChecks
+				if c.biometric {
+					m = reports[0].BiometricChecks
+				}
+				sink = boxCheck(m.Get(c.name))
+			}
+		}
+		_ = sink
+	})
+	b.Run("explain-fired-rule", func(b *testing.B) {
+		var ru *rule
+		for _, r := range p.rules {
+			if r.id == "medium-risk-score" {
+				ru = r
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = append([]FiredRule{}, ru.fired(ev.env))
+		}
+	})
+	b.Run("pool-get-put", func(b *testing.B) {
+		for b.Loop() {
+			p.pool.Put(p.pool.Get())
+		}
+	})
 }

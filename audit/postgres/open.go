@@ -1,0 +1,94 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/verdicthq/verdict/audit"
+)
+
+func init() {
+	open := func(ctx context.Context, url string, opts audit.Options) (audit.Store, error) {
+		return Open(ctx, url, opts)
+	}
+	audit.Register("postgres", open)
+}
+
+// Store is the PostgreSQL decision log. It implements audit.Store.
+type Store struct {
+	pool     *pgxpool.Pool
+	batch    *audit.Batcher
+	readOnly bool
+}
+
+var (
+	_ audit.Store     = (*Store)(nil)
+	_ audit.RowSource = (*Store)(nil)
+)
+
+// Open connects to the PostgreSQL log that url names and, unless read-only,
+// brings its schema up to date.
+func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: database URL: %v", audit.ErrInvalid, err)
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	rp["application_name"] = "verdict"
+	// A commit returns only once the server has flushed it to its WAL,
+	// whatever the server's default says.
+	rp["synchronous_commit"] = "on"
+	if opts.ReadOnly {
+		rp["default_transaction_read_only"] = "on"
+	}
+	writers := opts.Writers
+	if writers <= 0 {
+		writers = 2
+	}
+	// Writers each hold a connection while they commit; keep two for reads.
+	if minConns := int32(writers + 2); cfg.MaxConns < minConns {
+		cfg.MaxConns = minConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	s := &Store{pool: pool, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		err = checkVersion(ctx, pool)
+	} else {
+		err = migrate(ctx, pool)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
+	}
+	return s, nil
+}
+
+// Ping checks that the server answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// Close commits the pending appends, then closes the pool.
+func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.Close()
+	}
+	s.pool.Close()
+	return nil
+}

@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations are the schema versions, applied in order, each once. Never edit
+// a released one: add a new version. Ids compare bytewise (COLLATE "C") so
+// keyset pagination orders them as Go does.
+var migrations = []struct {
+	version int
+	stmts   []string
+}{
+	{1, []string{
+		// body is the trace's JSON without the report (type json keeps the
+		// text as written); report is the report's bytes as received.
+		// report_status, policy_outcome, tags, context and fired (the live
+		// fired rule ids) repeat what replay reads, so it need not decode bodies.
+		`CREATE TABLE traces (
+			id              text COLLATE "C" PRIMARY KEY,
+			decided_at      timestamptz NOT NULL,
+			session_id      text NOT NULL,
+			user_id         text NOT NULL,
+			outcome         text NOT NULL,
+			policy_name     text NOT NULL,
+			policy_version  text NOT NULL,
+			key_id          text NOT NULL,
+			idempotency_key text,
+			report_status   text NOT NULL,
+			policy_outcome  text NOT NULL,
+			tags            json NOT NULL,
+			context         json,
+			fired           json NOT NULL,
+			body            json NOT NULL,
+			report          bytea NOT NULL
+		)`,
+		`CREATE INDEX traces_time ON traces (decided_at, id)`,
+		`CREATE INDEX traces_session ON traces (session_id, decided_at, id)`,
+		`CREATE INDEX traces_user ON traces (user_id, decided_at, id)`,
+		`CREATE INDEX traces_outcome ON traces (outcome, decided_at, id)`,
+		`CREATE INDEX traces_policy_version ON traces (policy_version, decided_at, id)`,
+		`CREATE UNIQUE INDEX traces_idempotency ON traces (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+		// trace_rules lists the live policy's fired rule ids per trace, for
+		// the rule filter, in the same (decided_at, id) order as traces.
+		`CREATE TABLE trace_rules (
+			rule_id    text NOT NULL,
+			decided_at timestamptz NOT NULL,
+			trace_id   text COLLATE "C" NOT NULL,
+			PRIMARY KEY (rule_id, decided_at, trace_id)
+		)`,
+		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
+	}},
+}
+
+// migrateLock names the advisory lock that serializes migrations, per schema.
+const migrateLock = `SELECT pg_advisory_xact_lock(hashtext('verdict.audit.migrate.' || current_schema()))`
+
+// migrate brings the schema up to date in one transaction, holding an
+// advisory lock so that replicas starting at once apply each version once.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var schema *string
+		if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil || schema == nil {
+			return fmt.Errorf("migrate: no current schema (does the search_path schema exist?): %v", err)
+		}
+		if _, err := tx.Exec(ctx, migrateLock); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("migrate: create schema_migrations: %w", err)
+		}
+		var current int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+			return fmt.Errorf("migrate: read schema version: %w", err)
+		}
+		latest := migrations[len(migrations)-1].version
+		if current > latest {
+			return fmt.Errorf("migrate: schema %s is at version %d, newer than this verdict knows (%d): upgrade verdict", *schema, current, latest)
+		}
+		for _, m := range migrations {
+			if m.version <= current {
+				continue
+			}
+			for _, stmt := range m.stmts {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("migrate: schema version %d: %w", m.version, err)
+				}
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
+				return fmt.Errorf("migrate: record schema version %d: %w", m.version, err)
+			}
+		}
+		return nil
+	})
+}
+
+// checkVersion refuses a read-only open of a database without the schema, or
+// with a schema this binary does not read.
+func checkVersion(ctx context.Context, pool *pgxpool.Pool) error {
+	var current int
+	if err := pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("not a verdict decision log: %w", err)
+	}
+	if latest := migrations[len(migrations)-1].version; current != latest {
+		return fmt.Errorf("schema version %d, this verdict reads version %d", current, latest)
+	}
+	return nil
+}

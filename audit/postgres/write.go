@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/verdicthq/verdict/audit"
+)
+
+// insertSQL stores a whole batch of traces and their fired rule ids in one
+// statement, from arrays (one element per trace; rules as parallel arrays of
+// trace id and rule id). It returns the ids it stored: a missing one was
+// already stored (same id, or same key id and idempotency key).
+const insertSQL = `WITH ins AS (
+	INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
+		policy_name, policy_version, key_id, idempotency_key,
+		report_status, policy_outcome, tags, context, fired, body, report)
+	SELECT id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
+		key_id, idempotency_key, report_status, policy_outcome, tags::json, context::json,
+		fired::json, body::json, report
+	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+		$12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+		AS v(id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
+			key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body, report)
+	ON CONFLICT DO NOTHING
+	RETURNING id, decided_at
+), rules AS (
+	INSERT INTO trace_rules (rule_id, decided_at, trace_id)
+	SELECT r.rule_id, ins.decided_at, ins.id
+	FROM ins JOIN unnest($17::text[], $18::text[]) AS r(trace_id, rule_id) ON r.trace_id = ins.id
+)
+SELECT id FROM ins`
+
+// pruneChunk bounds how many rows one prune statement deletes.
+const pruneChunk = 5000
+
+// Append stores a trace durably; see audit.Store.
+func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
+	if s.readOnly {
+		return audit.ErrReadOnly
+	}
+	row, err := audit.EncodeRow(t, time.Now())
+	if err != nil {
+		return err
+	}
+	return s.batch.Submit(ctx, row)
+}
+
+// commit writes one batch in one transaction of one statement (audit.CommitFunc).
+func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) error {
+	n := len(rows)
+	var (
+		ids, sessions, users, outcomes = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		names, versions, keys, bodies  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		times                          = make([]time.Time, n)
+		idems, contexts                = make([]*string, n), make([]*string, n)
+		statuses, polOutcomes          = make([]string, n), make([]string, n)
+		tags, fired                    = make([]string, n), make([]string, n)
+		reports                        = make([][]byte, n)
+		ruleTraces, ruleIDs            []string
+	)
+	for i, r := range rows {
+		t := r.Trace
+		ids[i], times[i], sessions[i], users[i], outcomes[i] = t.ID, t.DecidedAt, t.SessionID, t.UserID, string(t.Outcome)
+		names[i], versions[i], keys[i], bodies[i] = t.Policy.Name, t.Policy.Version, t.KeyID, string(r.Body)
+		if t.IdempotencyKey != "" {
+			idems[i] = &t.IdempotencyKey
+		}
+		statuses[i], polOutcomes[i], tags[i], fired[i] = t.ReportStatus, r.PolicyOutcome, string(r.Tags), string(r.FiredRules)
+		if r.Context != nil {
+			c := string(r.Context)
+			contexts[i] = &c
+		}
+		reports[i] = r.Report
+		if reports[i] == nil {
+			reports[i] = []byte{}
+		}
+		for _, rule := range r.Rules {
+			ruleTraces, ruleIDs = append(ruleTraces, t.ID), append(ruleIDs, rule)
+		}
+	}
+	stored := make(map[string]bool, n)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
+			names, versions, keys, idems, statuses, polOutcomes, tags, contexts, fired,
+			bodies, reports, ruleTraces, ruleIDs)
+		if err != nil {
+			return err
+		}
+		id, err := pgx.CollectRows(res, pgx.RowTo[string])
+		for _, v := range id {
+			stored[v] = true
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("insert %d traces: %w", n, err)
+	}
+	seen := make(map[string]bool, n)
+	for i, r := range rows {
+		t := r.Trace
+		// An id stored once in this batch belongs to its first row only.
+		if !stored[t.ID] || seen[t.ID] {
+			errs[i] = fmt.Errorf("%w: trace id %s or idempotency key %q of key %q", audit.ErrConflict, t.ID, t.IdempotencyKey, t.KeyID)
+		}
+		seen[t.ID] = true
+	}
+	return nil
+}
+
+// Prune deletes the traces decided before a time, a chunk per statement.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	if s.readOnly {
+		return 0, audit.ErrReadOnly
+	}
+	if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE ctid IN
+		(SELECT ctid FROM trace_rules WHERE decided_at < $1 LIMIT $2)`, before); err != nil {
+		return 0, fmt.Errorf("prune fired rules: %w", err)
+	}
+	n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE id IN
+		(SELECT id FROM traces WHERE decided_at < $1 LIMIT $2)`, before)
+	if err != nil {
+		return n, fmt.Errorf("prune traces: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) deleteChunks(ctx context.Context, stmt string, before time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, stmt, before, pruneChunk)
+		if err != nil {
+			return total, err
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < pruneChunk {
+			return total, nil
+		}
+	}
+}

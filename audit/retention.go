@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Retention prunes traces older than Keep from a store, in the background.
+type Retention struct {
+	Store Store
+	// Keep is how long traces are kept; zero or less keeps them forever.
+	Keep time.Duration
+	// Every is how often to prune (default 1h). The first prune runs at once.
+	Every time.Duration
+	// Report, when set, is called after each prune with the count or the error.
+	Report func(pruned int64, before time.Time, err error)
+	// Now is the clock (default time.Now), for tests.
+	Now func() time.Time
+}
+
+// RetentionFromEnv reads VERDICT_RETENTION_DAYS: unset or 0 keeps traces
+// forever; otherwise a whole number of days.
+func RetentionFromEnv() (time.Duration, error) {
+	v := os.Getenv("VERDICT_RETENTION_DAYS")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("VERDICT_RETENTION_DAYS=%q: want a whole number of days, 0 to keep forever", v)
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+// PruneOnce deletes the traces older than Keep, once.
+func (r *Retention) PruneOnce(ctx context.Context) (int64, time.Time, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	before := now().Add(-r.Keep)
+	n, err := r.Store.Prune(ctx, before)
+	if err != nil {
+		return n, before, fmt.Errorf("prune traces before %s: %w", before.Format(time.RFC3339), err)
+	}
+	return n, before, nil
+}
+
+// Run prunes at once and then every Every until ctx ends. With Keep <= 0 it
+// returns at once: nothing is ever pruned.
+func (r *Retention) Run(ctx context.Context) {
+	if r.Keep <= 0 {
+		return
+	}
+	every := r.Every
+	if every <= 0 {
+		every = time.Hour
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		n, before, err := r.PruneOnce(ctx)
+		if r.Report != nil && ctx.Err() == nil {
+			r.Report(n, before, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,172 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/verdicthq/verdict/audit"
+)
+
+// FileName is the log's file name when the URL names a folder.
+const FileName = "verdict.db"
+
+func init() {
+	audit.Register("sqlite", func(ctx context.Context, url string, opts audit.Options) (audit.Store, error) {
+		return Open(ctx, url, opts)
+	})
+}
+
+// Store is the SQLite decision log. It implements audit.Store.
+type Store struct {
+	path     string
+	w        *sql.DB // the one writer connection; nil when read-only
+	r        *sql.DB // readers
+	batch    *audit.Batcher
+	readOnly bool
+	ins      *sql.Stmt // insert a trace
+	insRule  *sql.Stmt // insert a fired rule id
+}
+
+var (
+	_ audit.Store     = (*Store)(nil)
+	_ audit.RowSource = (*Store)(nil)
+)
+
+// Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
+// path; a path naming an existing folder means FileName inside it.
+func Path(dbURL string) (string, error) {
+	p := dbURL
+	switch {
+	case strings.HasPrefix(p, "sqlite://"):
+		p = strings.TrimPrefix(p, "sqlite://")
+	case strings.HasPrefix(p, "file:"):
+		p = strings.TrimPrefix(strings.TrimPrefix(p, "file:"), "//")
+	}
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" {
+		return "", fmt.Errorf("%w: no file path in %q", audit.ErrInvalid, dbURL)
+	}
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		p = filepath.Join(p, FileName)
+	}
+	return filepath.Abs(p)
+}
+
+// dsn builds a modernc.org/sqlite URI for the file. Every connection waits up
+// to 10 s on a lock; WAL and synchronous=FULL make a commit durable once it
+// returns.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	if readOnly {
+		q.Set("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	}
+	q.Add("_pragma", "synchronous(FULL)")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Open opens (creating it when missing, unless read-only) the SQLite log that
+// dbURL names and brings its schema up to date.
+func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error) {
+	path, err := Path(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{path: path, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open %s read-only: %w", path, err)
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("create folder for %s: %w", path, err)
+		}
+		if s.w, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		s.w.SetMaxOpenConns(1)
+		s.w.SetConnMaxIdleTime(0)
+		if err := migrate(ctx, s.w); err != nil {
+			s.w.Close()
+			return nil, fmt.Errorf("migrate %s: %w", path, err)
+		}
+		if err := s.prepare(ctx); err != nil {
+			s.w.Close()
+			return nil, err
+		}
+	}
+	if s.r, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(4)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	if opts.ReadOnly {
+		if err := checkVersion(ctx, s.r); err != nil {
+			s.closeDBs()
+			return nil, fmt.Errorf("open %s read-only: %w", path, err)
+		}
+	} else {
+		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), 1, 30*time.Second)
+	}
+	return s, nil
+}
+
+// File is the path of the database file.
+func (s *Store) File() string { return s.path }
+
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	if s.ins, err = s.w.PrepareContext(ctx, insertTraceSQL); err != nil {
+		return fmt.Errorf("prepare trace insert: %w", err)
+	}
+	if s.insRule, err = s.w.PrepareContext(ctx, insertRuleSQL); err != nil {
+		return fmt.Errorf("prepare rule insert: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the file can be read.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Close commits the pending appends, then closes the database.
+func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.Close()
+	}
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	var first error
+	for _, db := range []*sql.DB{s.w, s.r} {
+		if db == nil {
+			continue
+		}
+		if err := db.Close(); err != nil && first == nil {
+			first = fmt.Errorf("close %s: %w", s.path, err)
+		}
+	}
+	return first
+}

@@ -1,0 +1,137 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/verdicthq/verdict/engine"
+)
+
+// Trace is the record of one decision: everything an auditor needs to say,
+// months later, why a session got its verdict, and everything replay needs to
+// decide it again.
+type Trace struct {
+	// ID is the decision id returned to the caller: a UUIDv7, so ids sort by time.
+	ID string `json:"id"`
+	// DecidedAt is when the decision was made (UTC, microsecond precision once stored).
+	DecidedAt time.Time `json:"decided_at"`
+	// KeyID names the caller's API key (never the key itself).
+	KeyID     string   `json:"key_id,omitempty"`
+	SessionID string   `json:"session_id"`
+	UserID    string   `json:"user_id,omitempty"`
+	Tags      []string `json:"tags,omitempty"`
+	// Context is the caller's context object as sent (raw JSON).
+	Context json.RawMessage `json:"context,omitempty"`
+	// Report is Roundtable's report exactly as received, byte for byte; empty
+	// when none was had. Stores keep these bytes untouched. In JSON it appears
+	// as "report" when it is valid JSON, else as "report_base64".
+	Report []byte `json:"-"`
+	// ReportStatus is fetcher.Status of the fetch: "ok", "not_found", "unavailable", ...
+	ReportStatus string `json:"report_status"`
+	// FetchError is the fetch error's text when ReportStatus is not "ok".
+	FetchError string `json:"fetch_error,omitempty"`
+
+	// Policy is the live policy that decided, with its version (content hash).
+	Policy engine.PolicyRef `json:"policy"`
+	// Outcome is the outcome answered to the caller. In monitor-only mode that
+	// is always allow, and WouldBeOutcome holds the policy's own outcome.
+	Outcome    engine.Outcome     `json:"outcome"`
+	Reason     string             `json:"reason"`
+	FiredRules []engine.FiredRule `json:"fired_rules"`
+	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+
+	// Shadow is the shadow policy's result; nil when no shadow policy matched.
+	Shadow *Shadow `json:"shadow,omitempty"`
+
+	// MonitorOnly is true when the service ran with VERDICT_MONITOR_ONLY.
+	MonitorOnly bool `json:"monitor_only,omitempty"`
+	// WouldBeOutcome is the policy's outcome when MonitorOnly answered allow instead.
+	WouldBeOutcome engine.Outcome `json:"would_be_outcome,omitempty"`
+
+	Timings Timings `json:"timings"`
+
+	// IdempotencyKey is the caller's Idempotency-Key header, if any. Unique per KeyID.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// RequestHash is a hash of the request body, to tell a retry (same body)
+	// from a misuse of the key (different body: 409).
+	RequestHash string `json:"request_hash,omitempty"`
+}
+
+// Shadow is what the shadow policy decided: recorded, never answered.
+type Shadow struct {
+	Policy     engine.PolicyRef   `json:"policy"`
+	Outcome    engine.Outcome     `json:"outcome"`
+	Reason     string             `json:"reason,omitempty"`
+	FiredRules []engine.FiredRule `json:"fired_rules"`
+	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+}
+
+// Timings are the durations of a decision's steps, in milliseconds.
+type Timings struct {
+	FetchMS float64 `json:"fetch_ms"`
+	EvalMS  float64 `json:"eval_ms"`
+	TotalMS float64 `json:"total_ms"`
+}
+
+// NewTimings converts step durations to Timings.
+func NewTimings(fetch, eval, total time.Duration) Timings {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return Timings{FetchMS: ms(fetch), EvalMS: ms(eval), TotalMS: ms(total)}
+}
+
+// NewID returns a new decision id: a UUIDv7 string, sortable by creation time.
+func NewID() string {
+	id, err := uuid.NewV7()
+	if err != nil { // only when the system's random source fails
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// RequestHash is the RequestHash of a request body: "sha256:" and the hex
+// SHA-256 of the bytes. A retry carrying the same Idempotency-Key must hash
+// the same; the API decides what bytes it hashes (e.g. the canonical body).
+func RequestHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// PolicyOutcome is the outcome the live policy reached: WouldBeOutcome in
+// monitor-only mode, else Outcome. Replay compares candidates against it.
+func (t *Trace) PolicyOutcome() engine.Outcome {
+	if t.MonitorOnly && t.WouldBeOutcome != "" {
+		return t.WouldBeOutcome
+	}
+	return t.Outcome
+}
+
+// FiredRuleIDs lists the ids of the live policy's fired rules, in order.
+func (t *Trace) FiredRuleIDs() []string {
+	ids := make([]string, len(t.FiredRules))
+	for i, r := range t.FiredRules {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// Validate checks what a store needs before it accepts a trace.
+func (t *Trace) Validate() error {
+	switch {
+	case t.ID == "":
+		return fmt.Errorf("%w: trace has no id", ErrInvalid)
+	case len(t.ID) > 64:
+		return fmt.Errorf("%w: trace id longer than 64 bytes", ErrInvalid)
+	case t.DecidedAt.IsZero():
+		return fmt.Errorf("%w: trace %s has no decided_at", ErrInvalid, t.ID)
+	case t.Outcome.Severity() < 0:
+		return fmt.Errorf("%w: trace %s has outcome %q", ErrInvalid, t.ID, t.Outcome)
+	case len(t.Context) > 0 && !json.Valid(t.Context):
+		return fmt.Errorf("%w: trace %s context is not valid JSON", ErrInvalid, t.ID)
+	}
+	return nil
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/engine"
+)
+
+func init() {
+	register(&command{name: "replay", summary: "backtest candidate policies against stored decisions", run: runReplay})
+}
+
+func runReplay(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verdict replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rules := fs.String("rules", "", "folder of candidate policies (required)")
+	since := fs.String("since", "7d", "first decision: RFC 3339, a date, or back from now (24h, 7d); empty: the oldest")
+	until := fs.String("until", "", "end of the window, exclusive, same forms; empty: now")
+	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+audit.DefaultDatabaseURL+")")
+	format := fs.String("format", "text", "output: text or json")
+	samples := fs.Int("samples", 5, "sample changed decisions per outcome transition")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "verdict replay decides stored decisions again with candidate policies and shows what would change.\n"+
+			"It only reads the decision log.\n\nUsage: verdict replay --rules DIR [--since 7d] [--database URL] [--format text|json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "verdict replay: "+format+"\n", a...)
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(2, "unexpected argument %q", fs.Arg(0))
+	case *rules == "":
+		return fail(2, "--rules is required: the folder of candidate policies")
+	case *format != "text" && *format != "json":
+		return fail(2, "--format %q: want text or json", *format)
+	case *samples < 1:
+		return fail(2, "--samples must be at least 1")
+	}
+	now := time.Now()
+	opts := audit.ReplayOptions{Until: now, SamplesPerTransition: *samples}
+	var err error
+	if *since != "" {
+		if opts.Since, err = audit.ParseTime(*since, now); err != nil {
+			return fail(2, "--since: %v", err)
+		}
+	}
+	if *until != "" {
+		if opts.Until, err = audit.ParseTime(*until, now); err != nil {
+			return fail(2, "--until: %v", err)
+		}
+	}
+
+	set, err := engine.LoadDir(*rules)
+	if err != nil {
+		return fail(2, "load candidate policies from %s:\n%v", *rules, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := audit.Open(ctx, databaseURL(*db), audit.Options{ReadOnly: true})
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	defer s.Close()
+
+	var bar *progressBar
+	if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		bar = &progressBar{w: stderr, start: time.Now()}
+		opts.Progress = bar.update
+	}
+	rep, err := audit.Replay(ctx, s, audit.SetDecider(set), opts)
+	bar.finish()
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		fmt.Fprintf(stdout, "Candidate policies: %s\n", *rules)
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return fail(1, "write report: %v", err)
+	}
+	return 0
+}
+
+// progressBar draws replay progress on a terminal, on one line of stderr.
+type progressBar struct {
+	w     io.Writer
+	start time.Time
+	drawn bool
+}
+
+func (p *progressBar) update(done, total int64) {
+	rate := float64(done) / time.Since(p.start).Seconds()
+	if total <= 0 {
+		fmt.Fprintf(p.w, "\rreplayed %d decisions, %.0f/s ", done, rate)
+	} else {
+		const width = 30
+		filled := int(float64(width) * float64(done) / float64(total))
+		filled = min(max(filled, 0), width)
+		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %d/%d, %.0f/s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+			100*float64(done)/float64(total), done, total, rate)
+	}
+	p.drawn = true
+}
+
+// finish clears the bar's line; it is safe on a nil bar.
+func (p *progressBar) finish() {
+	if p != nil && p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
