@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -39,19 +40,50 @@ func state(c echo.Context) *reqState {
 // HeaderRequestID carries the request id in both directions.
 const HeaderRequestID = "X-Request-Id"
 
-// requestIDMiddleware takes the caller's X-Request-Id when it is sane (1..128
-// characters of [A-Za-z0-9._:-]) or makes one, keeps it in the request's
-// state, and returns it as X-Request-Id.
-func (s *Server) requestIDMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+// frame is the one middleware around every request: the request id, the
+// request timeout, panic recovery, the access log and the HTTP metrics. It
+// is one function rather than five because Echo wraps global middleware
+// anew on every request.
+func (s *Server) frame(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		start := time.Now()
 		id := c.Request().Header.Get(HeaderRequestID)
 		if !saneRequestID(id) {
 			id = s.ids.next()
 		}
-		c.Set(ctxState, &reqState{requestID: id})
+		st := &reqState{requestID: id}
+		c.Set(ctxState, st)
 		c.Response().Header()[HeaderRequestID] = []string{id}
-		return next(c)
+		s.metrics.httpInFlight.Inc()
+		if err := s.guard(c, next); err != nil {
+			c.Error(err) // the error handler writes it; the status logged is the one sent
+		}
+		s.metrics.httpInFlight.Dec()
+		s.logRequest(c, st, time.Since(start))
+		return nil
 	}
+}
+
+// guard runs the handler under the request timeout and turns a panic into
+// a 500 JSON error with the stack in the log, instead of a dropped
+// connection. POST /v1/decisions bounds its own waits (see Server.record)
+// and skips the deadline context.
+func (s *Server) guard(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.log.Error().Str("request_id", requestID(c)).Str("panic", fmt.Sprint(r)).Stack().Msg("handler panicked")
+			err = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error", err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
+	if c.Path() != "/v1/decisions" {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.requestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+	}
+	return next(c)
 }
 
 // requestIDs makes request ids: a random per-process prefix and a counter,
@@ -103,57 +135,48 @@ func newID() string {
 
 func requestID(c echo.Context) string { return state(c).requestID }
 
-// accessLog logs one line per request (never headers or bodies, so never a
-// key) and observes the HTTP latency histogram. Errors are written by the
-// error handler inside it, so the status logged is the one sent.
-func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		s.metrics.httpInFlight.Inc()
-		defer s.metrics.httpInFlight.Dec()
-		if err := next(c); err != nil {
-			c.Error(err)
-		}
-		elapsed := time.Since(start)
-		req, res := c.Request(), c.Response()
-		st := state(c)
-		route := c.Path()
-		if route == "" || st.errorCode == CodeNotFound {
-			route = "unmatched"
-		}
-		status := res.Status
-		s.metrics.observeHTTP(methodLabel(req.Method), route, status, elapsed)
-
-		level := zerolog.InfoLevel
-		switch {
-		case status >= 500:
-			level = zerolog.ErrorLevel
-		case status >= 400:
-			level = zerolog.WarnLevel
-		case route == "/healthz" || route == "/readyz" || route == "/metrics":
-			level = zerolog.DebugLevel
-		}
-		ev := s.log.WithLevel(level).
-			Str("request_id", st.requestID).
-			Str("method", req.Method).
-			Str("path", req.URL.Path).
-			Str("route", route).
-			Int("status", status).
-			Int64("bytes_out", res.Size).
-			Dur("latency", elapsed).
-			Str("remote_ip", c.RealIP())
-		if st.keyID != "" {
-			ev = ev.Str("key_id", st.keyID)
-		}
-		if st.errorCode != "" {
-			ev = ev.Str("error_code", st.errorCode)
-		}
-		if st.outcome != "" {
-			ev = ev.Str("outcome", st.outcome)
-		}
-		ev.Msg("request")
-		return nil
+// logRequest logs one line per request (never headers or bodies, so never
+// a key) and observes the HTTP latency histogram.
+func (s *Server) logRequest(c echo.Context, st *reqState, elapsed time.Duration) {
+	req, res := c.Request(), c.Response()
+	route := c.Path()
+	if route == "" || st.errorCode == CodeNotFound {
+		route = "unmatched"
 	}
+	status := res.Status
+	s.metrics.observeHTTP(methodLabel(req.Method), route, status, elapsed)
+
+	level := zerolog.InfoLevel
+	switch {
+	case status >= 500:
+		level = zerolog.ErrorLevel
+	case status >= 400:
+		level = zerolog.WarnLevel
+	case route == "/healthz" || route == "/readyz" || route == "/metrics":
+		level = zerolog.DebugLevel
+	}
+	ev := s.log.WithLevel(level)
+	if ev == nil {
+		return
+	}
+	ev = ev.Str("request_id", st.requestID).
+		Str("method", req.Method).
+		Str("path", req.URL.Path).
+		Str("route", route).
+		Int("status", status).
+		Int64("bytes_out", res.Size).
+		Dur("latency", elapsed).
+		Str("remote_ip", c.RealIP())
+	if st.keyID != "" {
+		ev = ev.Str("key_id", st.keyID)
+	}
+	if st.errorCode != "" {
+		ev = ev.Str("error_code", st.errorCode)
+	}
+	if st.outcome != "" {
+		ev = ev.Str("outcome", st.outcome)
+	}
+	ev.Msg("request")
 }
 
 // methodLabel bounds the method label of the HTTP metrics: a client can send
@@ -164,21 +187,4 @@ func methodLabel(m string) string {
 		return m
 	}
 	return "OTHER"
-}
-
-// recoverMiddleware turns a panic in a handler into a 500 JSON error and an
-// error log with the stack, instead of a dropped connection.
-func (s *Server) recoverMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.log.Error().Str("request_id", requestID(c)).Str("panic", fmt.Sprint(r)).Stack().Msg("handler panicked")
-				err = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error", err: fmt.Errorf("panic: %v", r)}
-			}
-		}()
-		return next(c)
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
@@ -92,12 +91,7 @@ func New(opts Options) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(s.requestIDMiddleware, s.accessLog, s.recoverMiddleware,
-		middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{
-			Timeout:      opts.RequestTimeout,
-			Skipper:      func(c echo.Context) bool { return c.Path() == "/v1/decisions" },
-			ErrorHandler: func(err error, c echo.Context) error { return err },
-		}))
+	e.Use(s.frame)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -116,7 +110,7 @@ func New(opts Options) (*Server, error) {
 // read routes (GET /v1/decisions...) are added this way; errors they return
 // go through the same error table.
 func (s *Server) Route(method, path, scope string, h echo.HandlerFunc) {
-	s.e.Add(method, path, h, s.requireScope(scope))
+	s.e.Add(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
 }
 
 // Handler returns the HTTP handler.
