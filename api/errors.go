@@ -22,6 +22,7 @@ type Error struct {
 	err     error  // the cause, for logs only
 }
 
+// Error implements error: status, code and message.
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
 // Unwrap returns the cause.

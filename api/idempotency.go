@@ -36,6 +36,7 @@ type ReplayError struct {
 	Answer []byte
 }
 
+// Error implements error.
 func (e *ReplayError) Error() string { return "decision already recorded for this Idempotency-Key" }
 
 // replay writes a stored answer.

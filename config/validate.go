@@ -135,8 +135,10 @@ func IsLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// indented joins errors one per line, indented under "invalid configuration:".
 type indented []error
 
+// Error implements error.
 func (e indented) Error() string {
 	parts := make([]string, len(e))
 	for i, err := range e {
@@ -145,6 +147,7 @@ func (e indented) Error() string {
 	return strings.Join(parts, "\n  ")
 }
 
+// Unwrap returns the errors, for errors.Is and errors.As.
 func (e indented) Unwrap() []error { return e }
 
 func joinIndented(errs []error) error { return indented(errs) }
