@@ -78,6 +78,7 @@ func TestBadInput(t *testing.T) {
 		{"report a string", `{"report":"t-allow"}`, 400, "invalid_report"},
 		{"report without session_id", `{"report":{"risk_score":5}}`, 400, "invalid_report"},
 		{"score out of range", `{"report":{"session_id":"x","risk_score":101}}`, 400, "invalid_report"},
+		{"score a string", `{"report":{"session_id":"x","risk_score":"5"}}`, 400, "invalid_report"},
 		{"bad check value", `{"report":{"session_id":"x","risk_score":5,"device_checks":{"vpn":"yes"}}}`, 400, "invalid_report"},
 		{"unknown top-level field", `{"report":{"session_id":"x","risk_score":5},"session_id":"x"}`, 400, "unknown_field"},
 		{"context an array", `{"report":{"session_id":"x","risk_score":5},"context":[]}`, 400, "invalid_context"},
