@@ -72,6 +72,11 @@ type HTTPConfig struct {
 	// ShutdownTimeout is how long SIGTERM waits for requests in flight before
 	// closing them. Env VERDICT_SHUTDOWN_TIMEOUT. Default 20s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ShutdownDelay keeps accepting requests this long after SIGTERM, with
+	// /readyz already answering 503, so load balancers stop routing to this
+	// replica before its listener closes. Env VERDICT_SHUTDOWN_DELAY.
+	// Default 0 (close at once).
+	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
 }
 
 // ReloadConfig configures policy hot reload. SIGHUP and

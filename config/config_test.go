@@ -46,6 +46,7 @@ func TestLoadFileThenEnv(t *testing.T) {
 		{"body_limit from file", c.HTTP.BodyLimit, int64(32768)},
 		{"request_timeout from env", c.HTTP.RequestTimeout, 4 * time.Second},
 		{"reload.watch from file", c.Reload.Watch, false},
+		{"shutdown_delay from file", c.HTTP.ShutdownDelay, 3 * time.Second},
 		{"roundtable key from env", c.Roundtable.APIKey.Reveal(), "sk-from-env"},
 		{"roundtable cache_size from file", c.Roundtable.CacheSize, 500},
 		{"keys replaced by env", len(c.Keys()), 2},
@@ -84,6 +85,7 @@ func TestLoadErrors(t *testing.T) {
 		{"base url without key", "", map[string]string{"ROUNDTABLE_BASE_URL": "https://api.poh.org"}, "roundtable.api_key"},
 		{"base url not http", "", map[string]string{"ROUNDTABLE_BASE_URL": "ftp://x", "ROUNDTABLE_API_KEY": "sk-x"}, "roundtable.base_url"},
 		{"fetch budget over request timeout", "", map[string]string{"ROUNDTABLE_TIMEOUT": "6s"}, "must be shorter than http.request_timeout"},
+		{"negative shutdown delay", "", map[string]string{"VERDICT_SHUTDOWN_DELAY": "-1s"}, "http.shutdown_delay"},
 		{"reload watch not bool", "", map[string]string{"VERDICT_RELOAD_WATCH": "perhaps"}, "VERDICT_RELOAD_WATCH"},
 	}
 	for _, tc := range cases {

@@ -52,6 +52,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if err := dur("VERDICT_SHUTDOWN_TIMEOUT", &c.HTTP.ShutdownTimeout); err != nil {
 		return err
 	}
+	if err := dur("VERDICT_SHUTDOWN_DELAY", &c.HTTP.ShutdownDelay); err != nil {
+		return err
+	}
 	if v := strings.TrimSpace(getenv("VERDICT_RELOAD_WATCH")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -78,7 +81,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 var EnvVars = []string{
 	"VERDICT_LISTEN_ADDR", "VERDICT_RULES_DIR", "VERDICT_API_KEYS",
 	"VERDICT_LOG_FORMAT", "VERDICT_LOG_LEVEL",
-	"VERDICT_BODY_LIMIT", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT",
+	"VERDICT_BODY_LIMIT", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT", "VERDICT_SHUTDOWN_DELAY",
 	"VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
 	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",
 }

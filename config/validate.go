@@ -92,6 +92,9 @@ func (c *Config) Validate() error {
 			bad(d.field, "must be positive")
 		}
 	}
+	if c.HTTP.ShutdownDelay < 0 {
+		bad("http.shutdown_delay", "must not be negative")
+	}
 	if c.Reload.Debounce < 0 {
 		bad("reload.debounce", "must not be negative")
 	}

@@ -145,8 +145,12 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.log.Info().Dur("timeout", a.cfg.HTTP.ShutdownTimeout).Msg("shutting down: finishing requests in flight")
 	a.server.SetDraining()
+	if d := a.cfg.HTTP.ShutdownDelay; d > 0 {
+		a.log.Info().Dur("delay", d).Msg("shutting down: /readyz answers 503; still serving while load balancers catch up")
+		time.Sleep(d)
+	}
+	a.log.Info().Dur("timeout", a.cfg.HTTP.ShutdownTimeout).Msg("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.HTTP.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

@@ -1,0 +1,58 @@
+package api
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/fetcher"
+)
+
+// TestEveryRouteIsInTheContract: each route the server registers appears
+// in openapi.json with its method, and the document has no route the server
+// lacks.
+func TestEveryRouteIsInTheContract(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	client, err := fetcher.New(fetcher.Config{BaseURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	keys, _ := config.ParseAPIKeys(config.DemoKey)
+	s, err := New(Options{Live: &engine.Live{}, Fetcher: client, Keys: keys, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := map[string]bool{}
+	for _, r := range s.e.Routes() {
+		if strings.HasPrefix(r.Method, "echo_") { // Echo's own not-found entries
+			continue
+		}
+		key := r.Method + " " + r.Path
+		served[key] = true
+		item := doc.Paths.Find(r.Path)
+		if item == nil || item.GetOperation(r.Method) == nil {
+			t.Errorf("%s is served but not in openapi.json", key)
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !served[method+" "+path] {
+				t.Errorf("%s %s is in openapi.json but not served", method, path)
+			}
+		}
+	}
+	if len(served) < 9 {
+		t.Fatalf("only %d routes found", len(served))
+	}
+}
