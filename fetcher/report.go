@@ -129,8 +129,25 @@ func DecodeReport(raw []byte) (*Report, error) {
 }
 
 // decodeReport is DecodeReport; with copyRaw false the report keeps raw
-// itself as Raw (the client hands over a body it no longer uses).
+// itself as Raw (the client hands over a body it no longer uses). It tries
+// the hand-written scanner first (report_scan.go) and falls back to
+// decodeReportStd, the reference, on anything the scanner does not handle:
+// every error comes from decodeReportStd.
 func decodeReport(raw []byte, copyRaw bool) (*Report, error) {
+	r, ok := scanReport(raw)
+	if !ok {
+		return decodeReportStd(raw, copyRaw)
+	}
+	r.Raw = raw
+	if copyRaw {
+		r.Raw = append(json.RawMessage(nil), raw...)
+	}
+	return r, nil
+}
+
+// decodeReportStd decodes with encoding/json. It defines what DecodeReport
+// returns; scanReport only takes the inputs on which it gives the same.
+func decodeReportStd(raw []byte, copyRaw bool) (*Report, error) {
 	var w wireReport
 	err := json.Unmarshal(raw, &w)
 	var te *json.UnmarshalTypeError

@@ -266,3 +266,67 @@ func TestInvalidReportErrorTextIsBounded(t *testing.T) {
 		t.Errorf("error text %q is not a clean cut", err)
 	}
 }
+
+// TestDecodeReportEncodingJSONRules pins what DecodeReport has always
+// inherited from encoding/json and must keep whichever path decodes:
+// case-insensitive field names, escapes, null leaving a string alone,
+// duplicate fields, merged duplicate check groups, empty vs null arrays.
+func TestDecodeReportEncodingJSONRules(t *testing.T) {
+	const ok = `"session_id":"s","risk_score":50`
+	tests := []struct {
+		name  string
+		body  string
+		check func(r *fetcher.Report) bool
+	}{
+		{"field names fold case", `{"SESSION_ID":"S","Risk_Score":7}`,
+			func(r *fetcher.Report) bool { return r.SessionID == "S" && r.RiskScore == 7 }},
+		{"field names fold Unicode", `{"ſession_id":"S","risk_score":7}`,
+			func(r *fetcher.Report) bool { return r.SessionID == "S" }},
+		{"escaped field name", `{"session\u005fid":"S","risk_score":7}`,
+			func(r *fetcher.Report) bool { return r.SessionID == "S" }},
+		{"escapes in values", `{` + ok + `,"risk_explanation":"a\"b\u00e9\n"}`,
+			func(r *fetcher.Report) bool { return r.RiskExplanation == "a\"bé\n" }},
+		{"null keeps an earlier string", `{"session_id":"a","session_id":null,"risk_score":1}`,
+			func(r *fetcher.Report) bool { return r.SessionID == "a" }},
+		{"last duplicate wins", `{"session_id":"a","session_id":"b","risk_score":1,"risk_score":2}`,
+			func(r *fetcher.Report) bool { return r.SessionID == "b" && r.RiskScore == 2 }},
+		{"duplicate check groups merge", `{` + ok + `,"device_checks":{"vpn":"Detected"},"device_checks":{"tor":"Detected"}}`,
+			func(r *fetcher.Report) bool {
+				return r.DeviceChecks["vpn"] == fetcher.Detected && r.DeviceChecks["tor"] == fetcher.Detected
+			}},
+		{"a bad check value overwritten", `{` + ok + `,"device_checks":{"vpn":"bad","vpn":"Detected"}}`,
+			func(r *fetcher.Report) bool { return r.DeviceChecks["vpn"] == fetcher.Detected }},
+		{"escaped check name and value", `{` + ok + `,"device_checks":{"v\u0070n":"Detect\u0065d"}}`,
+			func(r *fetcher.Report) bool { return r.DeviceChecks["vpn"] == fetcher.Detected }},
+		{"empty tags are not nil", `{` + ok + `,"tags":[]}`,
+			func(r *fetcher.Report) bool { return r.Tags != nil && len(r.Tags) == 0 }},
+		{"null tags are nil", `{` + ok + `,"tags":null}`,
+			func(r *fetcher.Report) bool { return r.Tags == nil }},
+		{"empty user_logs are not nil", `{` + ok + `,"user_logs":[]}`,
+			func(r *fetcher.Report) bool { return r.UserLogs != nil && len(r.UserLogs) == 0 }},
+		{"user_logs with null and folded names", `{` + ok + `,"user_logs":[null,{"ACTION":"a","unix_timestamp":-0}]}`,
+			func(r *fetcher.Report) bool {
+				return len(r.UserLogs) == 2 && r.UserLogs[0] == (fetcher.UserLog{}) && r.UserLogs[1].Action == "a"
+			}},
+		{"user_logs timestamp past int64 dropped", `{` + ok + `,"user_logs":[{"unix_timestamp":9223372036854775808}]}`,
+			func(r *fetcher.Report) bool { return r.UserLogs == nil }},
+		{"unknown fields of any shape skipped", `{` + ok + `,"later":{"a":[1,-2.5e3,true,false,null,"\n",{"b":{}}]}}`,
+			func(r *fetcher.Report) bool { return r.SessionID == "s" }},
+		{"invalid UTF-8 replaced", "{\"session_id\":\"s\xff\",\"risk_score\":1}",
+			func(r *fetcher.Report) bool { return r.SessionID == "s\uFFFD" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := fetcher.DecodeReport([]byte(tt.body))
+			if err != nil {
+				t.Fatalf("DecodeReport: %v", err)
+			}
+			if !tt.check(rep) {
+				t.Errorf("DecodeReport(%s) = %+v", tt.body, *rep)
+			}
+			if string(rep.Raw) != tt.body {
+				t.Errorf("Raw is not the body as received")
+			}
+		})
+	}
+}
