@@ -152,7 +152,8 @@ func TestDecide(t *testing.T) {
 	t.Run("fired rules carry the inputs they read", func(t *testing.T) {
 		d := h.decide(`{"session_id":"t-vpn","context":{"amount":600}}`).decision(t)
 		in := d.FiredRules[0].Inputs
-		if in["context.amount"] != float64(600) || in["device_checks.vpn"] != "Detected" {
+		amount, _ := in.Get("context.amount")
+		if vpn, _ := in.Get("device_checks.vpn"); amount != float64(600) || vpn != "Detected" {
 			t.Fatalf("inputs %v", in)
 		}
 	})

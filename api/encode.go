@@ -3,10 +3,11 @@ package api
 import (
 	"encoding/json"
 	"math"
-	"sort"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/verdicthq/verdict/engine"
 )
 
 // appendDecision appends the JSON of a DecisionResponse to b. It writes what
@@ -78,25 +79,20 @@ func appendDecision(b []byte, r *DecisionResponse) ([]byte, error) {
 }
 
 // appendInputs appends a fired rule's inputs as a JSON object with sorted
-// keys. Strings, numbers and booleans are written directly; anything else
-// goes through encoding/json.
-func appendInputs(b []byte, in map[string]any) ([]byte, error) {
+// keys (Inputs.Sorted: the engine's already are). Strings, numbers and
+// booleans are written directly; anything else goes through encoding/json.
+func appendInputs(b []byte, in engine.Inputs) ([]byte, error) {
 	if len(in) == 0 {
 		return append(b, "{}"...), nil
 	}
-	keys := make([]string, 0, len(in))
-	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	b = append(b, '{')
-	for i, k := range keys {
+	for i, x := range in.Sorted() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = appendString(b, x.Path)
 		b = append(b, ':')
-		switch v := in[k].(type) {
+		switch v := x.Value.(type) {
 		case string:
 			b = appendString(b, v)
 		case float64:

@@ -22,11 +22,15 @@ func TestAppendDecisionMatchesEncodingJSON(t *testing.T) {
 			DecisionID: s, SessionID: s, Outcome: engine.Review, Reason: s,
 			Policy: engine.PolicyRef{Name: s, Version: s},
 			FiredRules: []engine.FiredRule{
-				{ID: s, Action: engine.Deny, Description: s, Inputs: map[string]any{
-					s: s, "n": 1.5, "big": 1e21, "small": 1e-7, "neg": -0.0, "int": 42.0, "huge": math.MaxFloat64,
-					"t": true, "f": false, "nil": nil, "list": []any{"a", 1.0}, "obj": map[string]any{"k": s}, "i": 7, "i64": int64(-9),
+				{ID: s, Action: engine.Deny, Description: s, Inputs: engine.Inputs{ // not sorted, "n" twice: Sorted's slow path
+					{Path: s, Value: s}, {Path: "n", Value: 0.5}, {Path: "n", Value: 1.5}, {Path: "big", Value: 1e21}, {Path: "small", Value: 1e-7},
+					{Path: "neg", Value: -0.0}, {Path: "int", Value: 42.0}, {Path: "huge", Value: math.MaxFloat64}, {Path: "t", Value: true},
+					{Path: "f", Value: false}, {Path: "nil", Value: nil}, {Path: "list", Value: []any{"a", 1.0}},
+					{Path: "obj", Value: map[string]any{"k": s}}, {Path: "i", Value: 7}, {Path: "i64", Value: int64(-9)},
 				}},
-				{ID: "no-desc", Action: engine.Allow, Inputs: map[string]any{}},
+				{ID: "sorted", Action: engine.Review, Inputs: engine.Inputs{{Path: "context.amount", Value: 600.0}, {Path: "device_checks.vpn", Value: s}}},
+				{ID: "no-desc", Action: engine.Allow, Inputs: engine.Inputs{}},
+				{ID: "nil-inputs", Action: engine.Allow},
 			},
 			RuleErrors:        []engine.RuleError{{RuleID: s, Message: s, Position: s}},
 			ReportStatus:      s,

@@ -40,11 +40,6 @@ func newDecisionResponse(id, sessionID string, d engine.Decision, r *fetcher.Rep
 	if resp.FiredRules == nil {
 		resp.FiredRules = []engine.FiredRule{}
 	}
-	for i := range resp.FiredRules {
-		if resp.FiredRules[i].Inputs == nil {
-			resp.FiredRules[i].Inputs = map[string]any{}
-		}
-	}
 	if r != nil {
 		score := r.RiskScore
 		resp.RiskScore = &score

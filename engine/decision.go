@@ -38,13 +38,13 @@ type PolicyRef struct {
 }
 
 // FiredRule is a rule whose condition held, with the value of every report or
-// context field it read (through variables too), keyed by path such as
-// "device_checks.vpn" or "context.amount".
+// context field it read (through variables too), by path such as
+// "device_checks.vpn" or "context.amount", in path order.
 type FiredRule struct {
-	ID          string         `json:"id"`
-	Action      Outcome        `json:"action"`
-	Description string         `json:"description,omitempty"`
-	Inputs      map[string]any `json:"inputs"`
+	ID          string  `json:"id"`
+	Action      Outcome `json:"action"`
+	Description string  `json:"description,omitempty"`
+	Inputs      Inputs  `json:"inputs"`
 }
 
 // RuleError is a rule that failed at run time; the decision's reason is then

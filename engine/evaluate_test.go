@@ -102,10 +102,10 @@ func TestEvaluate(t *testing.T) {
 func TestExplainInputs(t *testing.T) {
 	p := mustPolicy(t, fmt.Sprintf(evalPolicy, "most_severe"))
 	d := p.Evaluate(mustReport(t, `{"session_id":"a","risk_score":82,"device_checks":{"vpn":"Detected"}}`), map[string]any{"amount": 600.0})
-	want := map[string]map[string]any{
-		"score": {"risk_score": 82},
-		"anon":  {"device_checks.vpn": "Detected", "device_checks.tor": "Unknown"},
-		"big":   {"context.amount": 600.0},
+	want := map[string]Inputs{
+		"score": {{"risk_score", 82}},
+		"anon":  {{"device_checks.tor", "Unknown"}, {"device_checks.vpn", "Detected"}},
+		"big":   {{"context.amount", 600.0}},
 	}
 	if len(d.FiredRules) != 3 {
 		t.Fatalf("fired %+v", d.FiredRules)

@@ -6,11 +6,12 @@ import (
 
 // fired builds the explanation of a rule that fired: its id, action,
 // description and the value of every path it reads, from the env it ran on.
-// Only rules that fire pay for this.
+// Only rules that fire pay for this: one allocation, the inputs (ru.inputs is
+// sorted at load, so they are in path order).
 func (ru *rule) fired(env map[string]any) FiredRule {
-	in := make(map[string]any, len(ru.inputs))
-	for _, path := range ru.inputs {
-		in[path] = read(env, path)
+	in := make(Inputs, len(ru.inputs))
+	for i, path := range ru.inputs {
+		in[i] = Input{Path: path, Value: read(env, path)}
 	}
 	return FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: in}
 }

@@ -57,11 +57,11 @@ func SampleTrace(i int) *audit.Trace {
 			t.FiredRules = append(t.FiredRules, engine.FiredRule{
 				ID: sampleRules[k], Action: out,
 				Description: "Roundtable scores the session in its top band, " + strings.Repeat("and more ", 10),
-				Inputs: map[string]any{
-					"risk_score":        float64(75),
-					"device_checks.bot": "Detected",
-					"device_checks.vpn": "Detected",
-					"context.amount":    float64(100+i%900) + 0.5,
+				Inputs: engine.Inputs{
+					{Path: "context.amount", Value: float64(100+i%900) + 0.5},
+					{Path: "device_checks.bot", Value: "Detected"},
+					{Path: "device_checks.vpn", Value: "Detected"},
+					{Path: "risk_score", Value: float64(75)},
 				},
 			})
 		}
@@ -71,7 +71,7 @@ func SampleTrace(i int) *audit.Trace {
 			Policy:     engine.PolicyRef{Name: "checkout-next", Version: sampleVersions[(i+1)%2]},
 			Outcome:    engine.Review,
 			Reason:     engine.ReasonRules,
-			FiredRules: []engine.FiredRule{{ID: "big-basket-automation", Action: engine.Review, Inputs: map[string]any{"context.amount": float64(500)}}},
+			FiredRules: []engine.FiredRule{{ID: "big-basket-automation", Action: engine.Review, Inputs: engine.Inputs{{Path: "context.amount", Value: float64(500)}}}},
 		}
 	}
 	return t

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
@@ -105,14 +104,9 @@ func printDecision(w io.Writer, session string, d engine.Decision) {
 			fmt.Fprintf(w, "  (%s)", f.Description)
 		}
 		fmt.Fprintln(w)
-		keys := make([]string, 0, len(f.Inputs))
-		for k := range f.Inputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v, _ := json.Marshal(f.Inputs[k])
-			fmt.Fprintf(w, "           %s = %s\n", k, v)
+		for _, in := range f.Inputs.Sorted() {
+			v, _ := json.Marshal(in.Value)
+			fmt.Fprintf(w, "           %s = %s\n", in.Path, v)
 		}
 	}
 	for _, e := range d.RuleErrors {
