@@ -60,6 +60,11 @@ type Trace struct {
 	// RequestHash is a hash of the request body, to tell a retry (same body)
 	// from a misuse of the key (different body: 409).
 	RequestHash string `json:"request_hash,omitempty"`
+
+	// Answer is the JSON answer the caller got, byte for byte, so an
+	// idempotent retry gets exactly the same answer back. Empty for traces
+	// not made by the API.
+	Answer json.RawMessage `json:"answer,omitempty"`
 }
 
 // Shadow is what the shadow policy decided: recorded, never answered.
