@@ -103,7 +103,7 @@ func New(opts Options) (*Server, error) {
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,
 
-		monitorOnly:    opts.MonitorOnly,
+		monitorOnly: opts.MonitorOnly,
 
 		requestTimeout: opts.RequestTimeout,
 	}
