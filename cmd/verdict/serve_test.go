@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 )
 
@@ -31,8 +33,10 @@ const testKey = "test-secret-0123456789"
 
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()
+	db := filepath.Join(t.TempDir(), "verdict.db")
 	cfg, err := config.Load("", func(k string) string {
 		return map[string]string{
+			"VERDICT_DATABASE_URL":     db,
 			"VERDICT_LISTEN_ADDR":      "127.0.0.1:0",
 			"VERDICT_RULES_DIR":        "../../api/testdata/rules",
 			"VERDICT_DEMO_REPORTS_DIR": "../../api/testdata/reports",
@@ -107,6 +111,20 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")
 	}
+	var d struct {
+		DecisionID string `json:"decision_id"`
+	}
+	if err := json.Unmarshal([]byte(got.body), &d); err != nil {
+		t.Fatal(err)
+	}
+	store, err := audit.Open(context.Background(), cfg.Database.URL.Reveal(), audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if tr, err := store.Get(context.Background(), d.DecisionID); err != nil || tr.Outcome != "deny" {
+		t.Fatalf("the in-flight decision %s is not in the log after the drain: %v %+v", d.DecisionID, err, tr)
+	}
 }
 
 // TestServeSignals runs `verdict serve` as a process: SIGHUP reloads the
@@ -120,6 +138,7 @@ func TestServeSignals(t *testing.T) {
 		"VERDICT_DEMO_REPORTS_DIR=../../api/testdata/reports",
 		"VERDICT_LOG_FORMAT=json",
 		"VERDICT_RELOAD_WATCH=false",
+		"VERDICT_DATABASE_URL="+filepath.Join(t.TempDir(), "verdict.db"),
 	)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
