@@ -55,8 +55,8 @@ func testConfig(t *testing.T) *config.Config {
 // get its verdict, and run must return nil.
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	cfg := testConfig(t)
-	var logs strings.Builder
-	a, err := newApp(cfg, newLogger(cfg.Log, &logs, false))
+	logs := &lockedBuffer{}
+	a, err := newApp(cfg, newLogger(cfg.Log, logs, false))
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
