@@ -11,6 +11,11 @@ import (
 	"github.com/verdicthq/verdict/config"
 )
 
+// allowNoLog lets VERDICT_DATABASE_URL=off run without a decision log. Only
+// the benchmark build (go build -tags benchnolog) sets it, so bench/run.sh
+// can measure the log's cost; a production binary always has a log.
+var allowNoLog = false
+
 // openLogTimeout bounds opening the decision log (connecting, migrating).
 const openLogTimeout = 30 * time.Second
 
@@ -21,6 +26,10 @@ func openLog(cfg *config.Config, log zerolog.Logger) (audit.Store, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), openLogTimeout)
 	defer cancel()
 	dbURL := cfg.Database.URL.Reveal()
+	if allowNoLog && dbURL == "off" {
+		log.Warn().Msg("BENCHMARK BUILD: no decision log (VERDICT_DATABASE_URL=off): decisions are answered without a trace")
+		return nil, nil
+	}
 	store, err := audit.Open(ctx, dbURL, audit.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("decision log %s: %w", displayURL(dbURL), err)

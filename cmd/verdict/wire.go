@@ -158,7 +158,9 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 			a.log.Info().Int64("pruned", pruned).Time("before", before).Msg("decision log retention")
 		},
 	}
-	go retention.Run(watchCtx)
+	if a.store != nil {
+		go retention.Run(watchCtx)
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
@@ -185,10 +187,11 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	// Every request has finished: close the log, which commits the appends
 	// still pending, before the process exits.
 	a.log.Info().Msg("shutting down: closing the decision log")
-	store := a.store
-	a.store = nil
-	if err := store.Close(); err != nil {
-		return fmt.Errorf("close the decision log: %w", err)
+	if store := a.store; store != nil {
+		a.store = nil
+		if err := store.Close(); err != nil {
+			return fmt.Errorf("close the decision log: %w", err)
+		}
 	}
 	return nil
 }
