@@ -94,6 +94,7 @@ func TraceOf(rec *DecisionRecord) *audit.Trace {
 		RuleErrors:     rec.Live.RuleErrors,
 		MonitorOnly:    rec.MonitorOnly,
 		Timings:        audit.NewTimings(rec.Timings.Fetch, rec.Timings.Evaluate, rec.Timings.Total),
+		ShadowError:    rec.ShadowError,
 		IdempotencyKey: rec.IdempotencyKey,
 		Answer:         rec.ResponseBody,
 	}

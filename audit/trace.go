@@ -47,6 +47,9 @@ type Trace struct {
 
 	// Shadow is the shadow policy's result; nil when no shadow policy matched.
 	Shadow *Shadow `json:"shadow,omitempty"`
+	// ShadowError says why a shadow policy that matched was not evaluated
+	// (e.g. the caller's context failed its type checks); Shadow is then nil.
+	ShadowError string `json:"shadow_error,omitempty"`
 
 	// MonitorOnly is true when the service ran with VERDICT_MONITOR_ONLY.
 	MonitorOnly bool `json:"monitor_only,omitempty"`
