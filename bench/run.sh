@@ -7,7 +7,8 @@
 #   bench/run.sh              # throughput and latency
 #
 # Needs wrk (apt-get install -y wrk). Knobs: DURATION (20s), CONNS (32),
-# THREADS (2), ROUNDS (2), RATE (200). Everything listens on 127.0.0.1.
+# THREADS (2), ROUNDS (2), RATE (200), AUDIT_DATABASE_URL (audit mode: the log, default a
+# temporary SQLite file). Everything listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -67,8 +68,9 @@ if [[ $what == audit ]]; then
   # its commit), one built with -tags benchnolog and VERDICT_DATABASE_URL=off.
   # Every request is a new decision (no Idempotency-Key), so every one is appended.
   L_ADDR=127.0.0.1:18083
+  # AUDIT_DATABASE_URL (e.g. postgres://...?search_path=bench) replaces the SQLite file.
   db=$(mktemp -d)
-  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL="$db/verdict.db" \
+  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL="${AUDIT_DATABASE_URL:-$db/verdict.db}" \
     ./bin/verdict serve 2>"$OUT/verdict-log-on.log" & pids+=($!)
   VERDICT_LISTEN_ADDR=$L_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL=off \
     ./bin/verdict-nolog serve 2>"$OUT/verdict-log-off.log" & pids+=($!)
@@ -84,7 +86,7 @@ if [[ $what == audit ]]; then
     done
   done
   cleanup; pids=()
-  echo "== traces in the log: $(sqlite3 "$db/verdict.db" 'select count(*) from traces' 2>/dev/null || echo '(sqlite3 not installed)')"
+  [[ -z ${AUDIT_DATABASE_URL:-} ]] && echo "== traces in the log: $(sqlite3 "$db/verdict.db" 'select count(*) from traces' 2>/dev/null || echo '(sqlite3 not installed)')"
   rm -rf "$db"
 fi
 
