@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,14 +27,25 @@ type served struct {
 	mu   *sync.Mutex
 }
 
-// startServe runs this test binary as `verdict serve` (TestMain dispatches
-// to the real command) over the test rules and the demo simulator, with its
-// decision log in db, and waits until it listens.
-func startServe(t *testing.T, db string) *served {
+// buildVerdict builds the verdict binary from this package into a
+// temporary folder and returns its path.
+func buildVerdict(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	bin := filepath.Join(t.TempDir(), "verdict")
+	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServe runs `verdict serve` (the binary bin) over the test rules and
+// the demo simulator, with its decision log in db, and waits until it
+// listens.
+func startServe(t *testing.T, bin, db string) *served {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(),
-		"VERDICT_TEST_MAIN=serve",
 		"VERDICT_LISTEN_ADDR=127.0.0.1:0",
 		"VERDICT_RULES_DIR=../../api/testdata/rules",
 		"VERDICT_DEMO_REPORTS_DIR=../../api/testdata/reports",
@@ -72,13 +84,14 @@ func startServe(t *testing.T, db string) *served {
 	return s
 }
 
-// TestCrashLosesNoAnsweredDecision is issue 5's crash test: decisions are
-// driven concurrently into `verdict serve`, the process is killed with
+// TestCrashLosesNoAnsweredDecision is issue 5's crash test: the verdict
+// binary is built, decisions are driven concurrently into `verdict serve`, the process is killed with
 // SIGKILL mid-load, restarted on the same SQLite file, and every decision
 // that was answered 200 must be in the log with its whole trace.
 func TestCrashLosesNoAnsweredDecision(t *testing.T) {
+	bin := buildVerdict(t)
 	db := filepath.Join(t.TempDir(), "verdict.db")
-	srv := startServe(t, db)
+	srv := startServe(t, bin, db)
 	if srv.addr == "" {
 		t.Fatal("verdict serve did not report its address")
 	}
@@ -148,7 +161,7 @@ func TestCrashLosesNoAnsweredDecision(t *testing.T) {
 		t.Fatalf("only %d decisions answered before the kill; logs:\n%s", len(answered), srv.logs)
 	}
 
-	again := startServe(t, db)
+	again := startServe(t, bin, db)
 	if again.addr == "" {
 		t.Fatalf("verdict serve did not restart on the crashed database; logs:\n%s", again.logs)
 	}
