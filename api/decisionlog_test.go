@@ -305,6 +305,23 @@ func testLogFailure(t *testing.T, b logBackend) {
 	if r := h.do(req{method: "GET", path: "/readyz"}); r.status != 503 {
 		t.Fatalf("readyz with the log closed: %d %s", r.status, r.body)
 	}
+	for _, path := range []string{"/v1/decisions", "/v1/decisions/0193e6a0-0000-7000-8000-000000000000"} {
+		if r := h.audit(path); r.status != 503 || r.errorCode(t) != "decision_log_unavailable" {
+			t.Fatalf("GET %s with the log closed: %d %s", path, r.status, r.body)
+		}
+	}
+}
+
+// TestReadRoutesWithoutALog: a server built without a decision log still
+// serves the read routes, with a 503 that says why.
+func TestReadRoutesWithoutALog(t *testing.T) {
+	h := newHarness(t, harnessOpts{rules: "testdata/rules"})
+	for _, path := range []string{"/v1/decisions?outcome=deny", "/v1/decisions/0193e6a0-0000-7000-8000-000000000000"} {
+		r := h.audit(path)
+		if r.status != 503 || r.errorCode(t) != "decision_log_unavailable" || !strings.Contains(string(r.body), "without a decision log") {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+	}
 }
 
 func jsonEqual(t *testing.T, a, b []byte) bool {
