@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/config"
 )
 
@@ -214,5 +216,53 @@ func TestProbeAddr(t *testing.T) {
 				t.Fatalf("probeAddr(%q) = %q, want %q", in, got, want)
 			}
 		})
+	}
+}
+
+// TestServeRunsRetention: with database.retention_days set, serve prunes the
+// traces older than that in the background, and keeps the newer ones.
+func TestServeRunsRetention(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Database.RetentionDays = 30
+	ctx := context.Background()
+	store, err := audit.Open(ctx, cfg.Database.URL.Reveal(), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, recent := audittest.SampleTrace(1), audittest.SampleTrace(2)
+	old.DecidedAt = time.Now().Add(-31 * 24 * time.Hour)
+	recent.DecidedAt = time.Now().Add(-29 * 24 * time.Hour)
+	audittest.MustAppend(t, store, old, recent)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &lockedBuffer{}
+	a, err := newApp(cfg, newLogger(cfg.Log, logs, false))
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.run(runCtx, nil, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "decision log retention") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+
+	ro, err := audit.Open(ctx, cfg.Database.URL.Reveal(), audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Get(ctx, old.ID); !errors.Is(err, audit.ErrNotFound) {
+		t.Fatalf("a 31-day-old trace survived 30-day retention: %v; logs:\n%s", err, logs.String())
+	}
+	if _, err := ro.Get(ctx, recent.ID); err != nil {
+		t.Fatalf("a 29-day-old trace was pruned: %v", err)
 	}
 }
