@@ -19,15 +19,22 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/verdict ./cmd/verdict
 # The policies that ship must load and pass their suites, or the build fails.
 RUN /out/verdict lint rules/ && /out/verdict test rules/
+# An empty folder for the decision log, to be owned by the runtime user.
+RUN mkdir -p /out/data
 
 # ---- run: distroless static, no shell, uid 65532
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/verdict /usr/local/bin/verdict
 COPY --from=build /src/rules /etc/verdict/rules
 COPY --from=build /src/testdata/reports /usr/share/verdict/demo-reports
+COPY --from=build --chown=65532:65532 /out/data /var/lib/verdict
+# The decision log: an SQLite file on a volume (mount one to keep it), or
+# VERDICT_DATABASE_URL=postgres://... for several replicas.
 ENV VERDICT_LISTEN_ADDR=0.0.0.0:8080 \
     VERDICT_RULES_DIR=/etc/verdict/rules \
-    VERDICT_DEMO_REPORTS_DIR=/usr/share/verdict/demo-reports
+    VERDICT_DEMO_REPORTS_DIR=/usr/share/verdict/demo-reports \
+    VERDICT_DATABASE_URL=/var/lib/verdict/verdict.db
+VOLUME /var/lib/verdict
 USER nonroot:nonroot
 EXPOSE 8080
 # No curl in the image: the binary probes its own /healthz.

@@ -78,7 +78,8 @@ func (s *Server) decide(c echo.Context) error {
 	decision := evaluate(live, report, ctxMap)
 	rec := DecisionRecord{
 		DecisionID:     newID(),
-		DecidedAt:      time.Now().UTC(),
+		DecidedAt:      time.Now().UTC().Truncate(time.Microsecond), // what the log keeps, so a stored answer reads the same
+		MonitorOnly:    s.monitorOnly,
 		RequestID:      requestID(c),
 		KeyID:          keyID(c),
 		IdempotencyKey: idemKey,
@@ -107,10 +108,17 @@ func (s *Server) decide(c echo.Context) error {
 	evaluated := time.Now()
 	rec.Timings = Timings{Fetch: fetched.Sub(start), Evaluate: evaluated.Sub(fetched), Total: evaluated.Sub(start)}
 
-	resp := newDecisionResponse(rec.DecisionID, sessionID, decision, report, reportStatus, rec.DecidedAt)
+	answered := decision
+	if s.monitorOnly {
+		answered.Outcome = monitorOutcome
+	}
+	resp := newDecisionResponse(rec.DecisionID, sessionID, answered, report, reportStatus, rec.DecidedAt)
 	out, err := appendDecision(make([]byte, 0, 1024), &resp)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
+	}
+	if s.monitorOnly {
+		out = monitorAnswer(out, decision.Outcome)
 	}
 	rec.ResponseBody = out
 
@@ -130,7 +138,7 @@ func (s *Server) decide(c echo.Context) error {
 	s.metrics.stageFetch.Observe(rec.Timings.Fetch.Seconds())
 	s.metrics.stageEvaluate.Observe(rec.Timings.Evaluate.Seconds())
 	s.metrics.stageTotal.Observe(time.Since(start).Seconds())
-	state(c).outcome = string(decision.Outcome)
+	state(c).outcome = string(answered.Outcome)
 	return c.JSONBlob(http.StatusOK, out)
 }
 

@@ -2,13 +2,16 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/audit"
 )
 
 // BenchmarkDecide measures POST /v1/decisions through the whole handler
@@ -60,4 +63,45 @@ func serveOnce(h http.Handler, body string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+// BenchmarkDecideLogged is BenchmarkDecide with the decision log on (an
+// SQLite file in a temporary folder): each answer waits for its trace's
+// commit. Run in parallel, as a server does, so appends commit in groups.
+//
+//	go test -run '^$' -bench 'DecideParallel|DecideLogged' -benchmem ./api/
+func BenchmarkDecideLogged(b *testing.B) {
+	benchDecideParallel(b, true)
+}
+
+// BenchmarkDecideParallel is BenchmarkDecideLogged without the log.
+func BenchmarkDecideParallel(b *testing.B) {
+	benchDecideParallel(b, false)
+}
+
+func benchDecideParallel(b *testing.B, logged bool) {
+	o := harnessOpts{rules: "testdata/rules", reports: "testdata/reports", cacheTTL: time.Hour, quiet: true}
+	if logged {
+		s, err := audit.Open(context.Background(), filepath.Join(b.TempDir(), "verdict.db"), audit.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		o.log = s
+	}
+	handler := newHarness(b, o).server.Handler()
+	if rec := serveOnce(handler, decideBody); rec.Code != 200 {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(16) // 16 goroutines per core: callers waiting on commits
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if rec := serveOnce(handler, decideBody); rec.Code != 200 {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
 }

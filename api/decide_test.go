@@ -191,7 +191,7 @@ func TestDecide(t *testing.T) {
 		for _, want := range []string{
 			`verdict_decisions_total{outcome="deny",policy="checkout"`,
 			`verdict_rule_fires_total{policy="checkout",rule="high-risk-score"}`,
-			`verdict_shadow_decisions_total{agrees="false",outcome="deny",policy="shadow-checkout"}`,
+			`verdict_shadow_decisions_total{agree="false",live_policy="checkout",outcome="deny",shadow_policy="shadow-checkout"}`,
 			`verdict_upstream_request_duration_seconds_count{status="200"}`,
 			`verdict_upstream_request_duration_seconds_count{status="404"}`,
 			`verdict_policy_reloads_total{result="success",trigger="start"} 1`,

@@ -8,7 +8,10 @@
 // engine, report fetching in fetcher; neither knows this package exists.
 // Wiring (configuration, the listener, signals) lives in cmd/verdict.
 //
-// The decision log plugs in through DecisionRecorder (called before every
-// POST /v1/decisions answer) and Options.Readiness; its read routes can be
-// added with Server.Route.
+// The decision log (package audit) plugs in through Options.Log: AuditLog
+// adapts an audit.Store to DecisionRecorder (a trace is committed before
+// every POST /v1/decisions answer) and IdempotencyStore (retries get the
+// stored answer), /readyz pings it, and GET /v1/decisions and
+// GET /v1/decisions/{id} read it (scope audit). Options.MonitorOnly answers
+// allow while the log records what would have been decided.
 package api

@@ -51,6 +51,7 @@ const (
 	CodeTimeout             = "timeout"                  // 503: the request ran out of time
 	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
 	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises
+	CodeInvalidQuery        = "invalid_query"            // 400: a bad filter, limit or cursor of GET /v1/decisions
 )
 
 // Sentinel errors of the api package itself, mapped in toError.

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
@@ -43,6 +44,8 @@ type harnessOpts struct {
 	rules      string               // rules folder to load; "" leaves the set empty
 	reports    string               // reports folder for the simulator; "" points the fetcher at a closed port
 	recorder   api.DecisionRecorder // the decision log seam
+	log        audit.Store          // a real decision log (Options.Log)
+	monitor    bool                 // Options.MonitorOnly
 	readiness  []api.ReadinessCheck
 	cacheTTL   time.Duration
 	timeout    time.Duration // Roundtable fetch budget
@@ -109,7 +112,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	h.server, err = api.New(api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics, Reloader: h.reloader,
-		Recorder: o.recorder, Readiness: o.readiness, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
+		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)

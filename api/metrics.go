@@ -78,8 +78,8 @@ func NewMetrics() *Metrics {
 			Name: "verdict_rule_fires_total", Help: "Rules that fired in live decisions, by policy and rule id.",
 		}, []string{"policy", "rule"}),
 		shadowDecisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "verdict_shadow_decisions_total", Help: "Shadow policy decisions, by shadow policy, outcome and whether they agree with the live outcome.",
-		}, []string{"policy", "outcome", "agrees"}),
+			Name: "verdict_shadow_decisions_total", Help: "Shadow policy decisions, by live policy, shadow policy, shadow outcome and whether they agree with the live outcome.",
+		}, []string{"live_policy", "shadow_policy", "outcome", "agree"}),
 		decisionStage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "verdict_decision_stage_duration_seconds", Help: "Time spent in each stage of a decision: fetch, evaluate, total.", Buckets: latency,
 		}, []string{"stage"}),
@@ -179,7 +179,7 @@ func (m *Metrics) observeDecision(live engine.Decision, shadow *engine.Decision,
 		if shadow.Outcome == live.Outcome {
 			agrees = "true"
 		}
-		m.shadowDecisions.WithLabelValues(shadow.Policy.Name, string(shadow.Outcome), agrees).Inc()
+		m.shadowDecisions.WithLabelValues(live.Policy.Name, shadow.Policy.Name, string(shadow.Outcome), agrees).Inc()
 	}
 }
 

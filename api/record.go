@@ -32,7 +32,7 @@ type DecisionRecord struct {
 	Shadow       *engine.Decision // the shadow policy's decision; nil when there is no shadow policy
 	ShadowError  string           // why the shadow policy was not evaluated (e.g. its context check failed)
 	SetLoadedAt  time.Time        // when the policy set that decided was compiled
-	MonitorOnly  bool             // reserved for the decision log's monitor mode; always false here
+	MonitorOnly  bool             // the service runs monitor-only: the caller got allow, Live is what the policy decided
 	Timings      Timings
 	ResponseBody []byte // the exact JSON answer the caller gets (for idempotent replays)
 }

@@ -28,8 +28,10 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	}{
 		{"GET", "/nope", 404, "not_found", ""},
 		{"GET", "/v1/decision", 404, "not_found", ""},
-		{"POST", "/v1/decisions/extra/segments", 404, "not_found", ""},
-		{"GET", "/v1/decisions", 405, "method_not_allowed", "POST"},
+		{"GET", "/v1/decisionz/x", 404, "not_found", ""},
+		{"DELETE", "/v1/decisions", 405, "method_not_allowed", "GET"},
+		{"PUT", "/v1/decisions/0193e6a0-0000-7000-8000-000000000000", 405, "method_not_allowed", "GET"},    // a trace is never updated
+		{"DELETE", "/v1/decisions/0193e6a0-0000-7000-8000-000000000000", 405, "method_not_allowed", "GET"}, // nor deleted
 		{"PUT", "/v1/evaluate", 405, "method_not_allowed", "POST"},
 		{"DELETE", "/healthz", 405, "method_not_allowed", "GET"},
 		{"POST", "/metrics", 405, "method_not_allowed", "GET"},

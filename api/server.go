@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
@@ -30,6 +31,13 @@ type Options struct {
 	Reloader  *Reloader        // nil answers POST /v1/policies/reload with 503
 	Recorder  DecisionRecorder // the decision log; nil records nothing
 	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
+	// Log is the decision log: when set, decisions are recorded in it (unless
+	// Recorder is set too), GET /v1/decisions reads it, and /readyz pings it.
+	// Without it, the read routes answer 503 decision_log_unavailable.
+	Log audit.Store
+	// MonitorOnly answers allow to every decision, with "monitor_only": true
+	// and "would_be_outcome" in the answer; the log records both.
+	MonitorOnly bool
 
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
@@ -51,6 +59,8 @@ type Server struct {
 	// requestTimeout bounds every request: through a deadline context on all
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
+	auditLog       audit.Store
+	monitorOnly    bool
 	draining       atomic.Bool
 	ids            *requestIDs
 }
@@ -72,6 +82,13 @@ func New(opts Options) (*Server, error) {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
 	}
+	if opts.Log != nil {
+		al := NewAuditLog(opts.Log)
+		if opts.Recorder == nil {
+			opts.Recorder = al
+		}
+		opts.Readiness = append(opts.Readiness, ReadinessCheck{Name: "decision_log", Check: al.Ping})
+	}
 	s := &Server{
 		e:         echo.New(),
 		live:      opts.Live,
@@ -84,6 +101,9 @@ func New(opts Options) (*Server, error) {
 		readiness: opts.Readiness,
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
+		auditLog:  opts.Log,
+
+		monitorOnly: opts.MonitorOnly,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -103,6 +123,8 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodGet, "/v1/policies", config.ScopeAdmin, s.listPolicies)
 	s.Route(http.MethodPost, "/v1/policies/validate", config.ScopeAdmin, s.validatePolicy)
 	s.Route(http.MethodPost, "/v1/policies/reload", config.ScopeAdmin, s.reloadPolicies)
+	s.Route(http.MethodGet, "/v1/decisions", config.ScopeAudit, s.listDecisions)
+	s.Route(http.MethodGet, "/v1/decisions/:id", config.ScopeAudit, s.getDecision)
 	return s, nil
 }
 

@@ -47,6 +47,9 @@ type Trace struct {
 
 	// Shadow is the shadow policy's result; nil when no shadow policy matched.
 	Shadow *Shadow `json:"shadow,omitempty"`
+	// ShadowError says why a shadow policy that matched was not evaluated
+	// (e.g. the caller's context failed its type checks); Shadow is then nil.
+	ShadowError string `json:"shadow_error,omitempty"`
 
 	// MonitorOnly is true when the service ran with VERDICT_MONITOR_ONLY.
 	MonitorOnly bool `json:"monitor_only,omitempty"`
@@ -60,6 +63,11 @@ type Trace struct {
 	// RequestHash is a hash of the request body, to tell a retry (same body)
 	// from a misuse of the key (different body: 409).
 	RequestHash string `json:"request_hash,omitempty"`
+
+	// Answer is the JSON answer the caller got, byte for byte, so an
+	// idempotent retry gets exactly the same answer back. Empty for traces
+	// not made by the API.
+	Answer json.RawMessage `json:"answer,omitempty"`
 }
 
 // Shadow is what the shadow policy decided: recorded, never answered.

@@ -3,10 +3,12 @@
 #
 #   bench/run.sh throughput   # wrk: POST /v1/decisions (report cached) beside a bare Echo handler
 #   bench/run.sh latency      # paced 200 req/s with the simulator adding 50 ms: verdict's p99 overhead
-#   bench/run.sh              # both
+#   bench/run.sh audit        # wrk: POST /v1/decisions with the decision log (SQLite) on, beside the same build with it off
+#   bench/run.sh              # throughput and latency
 #
 # Needs wrk (apt-get install -y wrk). Knobs: DURATION (20s), CONNS (32),
-# THREADS (2), ROUNDS (2), RATE (200). Everything listens on 127.0.0.1.
+# THREADS (2), ROUNDS (2), RATE (200), AUDIT_DATABASE_URL (audit mode: the log, default a
+# temporary SQLite file). Everything listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -17,6 +19,7 @@ V_ADDR=127.0.0.1:18080; B_ADDR=127.0.0.1:18081; S_ADDR=127.0.0.1:18082
 go build -o bin/verdict ./cmd/verdict
 go build -o bin/baseline ./bench/baseline
 go build -o bin/paced ./bench/paced
+[[ $what == audit ]] && go build -tags benchnolog -o bin/verdict-nolog ./cmd/verdict
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -57,6 +60,34 @@ if [[ $what == throughput || $what == all ]]; then
     done
   done
   cleanup; pids=()
+fi
+
+if [[ $what == audit ]]; then
+  # The same decision, report cached, through two servers started alike: one
+  # with the decision log (an SQLite file, group commit; each answer waits for
+  # its commit), one built with -tags benchnolog and VERDICT_DATABASE_URL=off.
+  # Every request is a new decision (no Idempotency-Key), so every one is appended.
+  L_ADDR=127.0.0.1:18083
+  # AUDIT_DATABASE_URL (e.g. postgres://...?search_path=bench) replaces the SQLite file.
+  db=$(mktemp -d)
+  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL="${AUDIT_DATABASE_URL:-$db/verdict.db}" \
+    ./bin/verdict serve 2>"$OUT/verdict-log-on.log" & pids+=($!)
+  VERDICT_LISTEN_ADDR=$L_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL=off \
+    ./bin/verdict-nolog serve 2>"$OUT/verdict-log-off.log" & pids+=($!)
+  wait_http "http://$V_ADDR/healthz"; wait_http "http://$L_ADDR/healthz"
+  for target in "on http://$V_ADDR" "off http://$L_ADDR"; do # warm both up
+    set -- $target; wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/decide.lua "$2/v1/decisions" >/dev/null
+  done
+  for r in $(seq 1 "$ROUNDS"); do
+    for target in "log-off http://$L_ADDR" "log-on http://$V_ADDR"; do
+      set -- $target
+      line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/decide.lua "$2/v1/decisions" | grep '^RESULT')
+      echo "round $r $1 ${line#RESULT }" | tee -a "$OUT/audit.txt"
+    done
+  done
+  cleanup; pids=()
+  [[ -z ${AUDIT_DATABASE_URL:-} ]] && echo "== traces in the log: $(sqlite3 "$db/verdict.db" 'select count(*) from traces' 2>/dev/null || echo '(sqlite3 not installed)')"
+  rm -rf "$db"
 fi
 
 if [[ $what == latency || $what == all ]]; then

@@ -43,6 +43,14 @@ type Config struct {
 	// Roundtable base URL or key is set.
 	Demo DemoConfig `yaml:"demo"`
 
+	// Database configures the decision log.
+	Database DatabaseConfig `yaml:"database"`
+
+	// MonitorOnly answers allow to every decision while the decision log
+	// records what the policy would have decided (a monitor-only rollout).
+	// Env VERDICT_MONITOR_ONLY (true/false). Default false.
+	MonitorOnly bool `yaml:"monitor_only"`
+
 	keys []APIKey // parsed APIKeys, filled by Validate
 }
 
@@ -116,6 +124,23 @@ type DemoConfig struct {
 	ReportsDir string `yaml:"reports_dir"`
 }
 
+// DatabaseConfig configures the decision log (package audit).
+type DatabaseConfig struct {
+	// URL names the log: a file path, sqlite://PATH or file:PATH for the
+	// embedded SQLite store, postgres://... for PostgreSQL (shared by
+	// several replicas). Migrations run at start. Env VERDICT_DATABASE_URL.
+	// Default "data/verdict.db" (an SQLite file under the working directory).
+	URL Secret `yaml:"url"`
+	// RetentionDays prunes traces older than this many days, in the
+	// background; 0 keeps them forever. Env VERDICT_RETENTION_DAYS. Default 0.
+	RetentionDays int `yaml:"retention_days"`
+	// RetentionEvery is how often retention runs. Default 1h.
+	RetentionEvery time.Duration `yaml:"retention_every"`
+}
+
+// DefaultDatabaseURL is the decision log used with no configuration.
+const DefaultDatabaseURL = "data/verdict.db"
+
 // DefaultRoundtableURL is used when a Roundtable key is set without a base URL.
 const DefaultRoundtableURL = "https://api.poh.org"
 
@@ -135,6 +160,7 @@ func Default() *Config {
 		Reload:     ReloadConfig{Watch: true, Debounce: 250 * time.Millisecond},
 		Roundtable: RoundtableConfig{Timeout: 1500 * time.Millisecond, CacheTTL: 3 * time.Second, CacheSize: 10000},
 		Demo:       DemoConfig{ReportsDir: "testdata/reports"},
+		Database:   DatabaseConfig{URL: DefaultDatabaseURL, RetentionEvery: time.Hour},
 	}
 }
 

@@ -17,7 +17,8 @@ func TestLoadDefaultsAreTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if c.ListenAddr != "127.0.0.1:8080" || c.RulesDir != "rules" || !c.DemoRoundtable() || !c.DemoKeyInUse() {
+	if c.ListenAddr != "127.0.0.1:8080" || c.RulesDir != "rules" || !c.DemoRoundtable() || !c.DemoKeyInUse() ||
+		c.Database.URL.Reveal() != "data/verdict.db" || c.Database.RetentionDays != 0 || c.MonitorOnly {
 		t.Fatalf("defaults are not the loopback demo: %+v", c)
 	}
 	keys := c.Keys()
@@ -32,6 +33,8 @@ func TestLoadFileThenEnv(t *testing.T) {
 		"VERDICT_REQUEST_TIMEOUT": "4s",
 		"ROUNDTABLE_API_KEY":      "sk-from-env",
 		"VERDICT_API_KEYS":        "ops:admin:aaaaaaaaaaaaaaaaaaaa, checkout:decide:bbbbbbbbbbbbbbbbbbbb",
+		"VERDICT_DATABASE_URL":    "postgres://verdict:pw@db:5432/verdict",
+		"VERDICT_MONITOR_ONLY":    "true",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -51,6 +54,9 @@ func TestLoadFileThenEnv(t *testing.T) {
 		{"roundtable cache_size from file", c.Roundtable.CacheSize, 500},
 		{"keys replaced by env", len(c.Keys()), 2},
 		{"first key id", c.Keys()[0].ID, "ops"},
+		{"database url from env", c.Database.URL.Reveal(), "postgres://verdict:pw@db:5432/verdict"},
+		{"retention_days from file", c.Database.RetentionDays, 90},
+		{"monitor_only from env", c.MonitorOnly, true},
 	}
 	for _, ch := range checks {
 		t.Run(ch.name, func(t *testing.T) {
@@ -87,6 +93,10 @@ func TestLoadErrors(t *testing.T) {
 		{"fetch budget over request timeout", "", map[string]string{"ROUNDTABLE_TIMEOUT": "6s"}, "must be shorter than http.request_timeout"},
 		{"negative shutdown delay", "", map[string]string{"VERDICT_SHUTDOWN_DELAY": "-1s"}, "http.shutdown_delay"},
 		{"reload watch not bool", "", map[string]string{"VERDICT_RELOAD_WATCH": "perhaps"}, "VERDICT_RELOAD_WATCH"},
+		{"database url scheme", "", map[string]string{"VERDICT_DATABASE_URL": "mysql://db/verdict"}, "database.url"},
+		{"retention days not a number", "", map[string]string{"VERDICT_RETENTION_DAYS": "30d"}, "VERDICT_RETENTION_DAYS"},
+		{"negative retention", "", map[string]string{"VERDICT_RETENTION_DAYS": "-1"}, "database.retention_days"},
+		{"monitor only not bool", "", map[string]string{"VERDICT_MONITOR_ONLY": "maybe"}, "VERDICT_MONITOR_ONLY"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,8 +123,9 @@ func TestRoundtableKeyAloneUsesTheDefaultURL(t *testing.T) {
 
 func TestSecretsNeverPrint(t *testing.T) {
 	c, err := Load("", env(map[string]string{
-		"ROUNDTABLE_API_KEY": "sk-very-secret-value",
-		"VERDICT_API_KEYS":   "ci:decide:caller-secret-value-123",
+		"ROUNDTABLE_API_KEY":   "sk-very-secret-value",
+		"VERDICT_API_KEYS":     "ci:decide:caller-secret-value-123",
+		"VERDICT_DATABASE_URL": "postgres://verdict:db-secret-value@db/verdict",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -126,6 +137,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 		"%#v config":    fmt.Sprintf("%#v", c.Roundtable.APIKey),
 		"%+v keys":      fmt.Sprintf("%+v", c.Keys()),
 		"json":          string(js),
+		"%+v database":  fmt.Sprintf("%+v", c.Database),
 		"key error msg": fmt.Sprint(mustErr(ParseAPIKey("bad id!:decide:caller-secret-value-123"))),
 	}
 	for name, out := range outs {

@@ -73,6 +73,23 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		return err
 	}
 	str("VERDICT_DEMO_REPORTS_DIR", &c.Demo.ReportsDir)
+	if v := strings.TrimSpace(getenv("VERDICT_DATABASE_URL")); v != "" {
+		c.Database.URL = Secret(v)
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_RETENTION_DAYS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("VERDICT_RETENTION_DAYS: %q is not a whole number of days (0 keeps traces forever)", v)
+		}
+		c.Database.RetentionDays = n
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_MONITOR_ONLY")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("VERDICT_MONITOR_ONLY: %q is not true or false", v)
+		}
+		c.MonitorOnly = b
+	}
 	return nil
 }
 
@@ -83,5 +100,6 @@ var EnvVars = []string{
 	"VERDICT_LOG_FORMAT", "VERDICT_LOG_LEVEL",
 	"VERDICT_BODY_LIMIT", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT", "VERDICT_SHUTDOWN_DELAY",
 	"VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
+	"VERDICT_DATABASE_URL", "VERDICT_RETENTION_DAYS", "VERDICT_MONITOR_ONLY",
 	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",
 }

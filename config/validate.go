@@ -122,6 +122,22 @@ func (c *Config) Validate() error {
 		bad("demo.reports_dir", "is empty, and no Roundtable is configured")
 	}
 
+	if db := strings.TrimSpace(c.Database.URL.Reveal()); db == "" {
+		bad("database.url", "is empty (VERDICT_DATABASE_URL; default %s)", DefaultDatabaseURL)
+	} else if scheme, _, ok := strings.Cut(db, "://"); ok {
+		switch scheme {
+		case "sqlite", "postgres", "postgresql":
+		default:
+			bad("database.url", "scheme %q is not sqlite, postgres or postgresql", scheme)
+		}
+	}
+	if c.Database.RetentionDays < 0 {
+		bad("database.retention_days", "must not be negative (0 keeps traces forever)")
+	}
+	if c.Database.RetentionEvery <= 0 {
+		bad("database.retention_every", "must be positive")
+	}
+
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
 	}

@@ -4,16 +4,20 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/config"
 )
 
@@ -31,8 +35,10 @@ const testKey = "test-secret-0123456789"
 
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()
+	db := filepath.Join(t.TempDir(), "verdict.db")
 	cfg, err := config.Load("", func(k string) string {
 		return map[string]string{
+			"VERDICT_DATABASE_URL":     db,
 			"VERDICT_LISTEN_ADDR":      "127.0.0.1:0",
 			"VERDICT_RULES_DIR":        "../../api/testdata/rules",
 			"VERDICT_DEMO_REPORTS_DIR": "../../api/testdata/reports",
@@ -51,8 +57,8 @@ func testConfig(t *testing.T) *config.Config {
 // get its verdict, and run must return nil.
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	cfg := testConfig(t)
-	var logs strings.Builder
-	a, err := newApp(cfg, newLogger(cfg.Log, &logs, false))
+	logs := &lockedBuffer{}
+	a, err := newApp(cfg, newLogger(cfg.Log, logs, false))
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
@@ -107,6 +113,20 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")
 	}
+	var d struct {
+		DecisionID string `json:"decision_id"`
+	}
+	if err := json.Unmarshal([]byte(got.body), &d); err != nil {
+		t.Fatal(err)
+	}
+	store, err := audit.Open(context.Background(), cfg.Database.URL.Reveal(), audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if tr, err := store.Get(context.Background(), d.DecisionID); err != nil || tr.Outcome != "deny" {
+		t.Fatalf("the in-flight decision %s is not in the log after the drain: %v %+v", d.DecisionID, err, tr)
+	}
 }
 
 // TestServeSignals runs `verdict serve` as a process: SIGHUP reloads the
@@ -120,6 +140,7 @@ func TestServeSignals(t *testing.T) {
 		"VERDICT_DEMO_REPORTS_DIR=../../api/testdata/reports",
 		"VERDICT_LOG_FORMAT=json",
 		"VERDICT_RELOAD_WATCH=false",
+		"VERDICT_DATABASE_URL="+filepath.Join(t.TempDir(), "verdict.db"),
 	)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -195,5 +216,53 @@ func TestProbeAddr(t *testing.T) {
 				t.Fatalf("probeAddr(%q) = %q, want %q", in, got, want)
 			}
 		})
+	}
+}
+
+// TestServeRunsRetention: with database.retention_days set, serve prunes the
+// traces older than that in the background, and keeps the newer ones.
+func TestServeRunsRetention(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Database.RetentionDays = 30
+	ctx := context.Background()
+	store, err := audit.Open(ctx, cfg.Database.URL.Reveal(), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, recent := audittest.SampleTrace(1), audittest.SampleTrace(2)
+	old.DecidedAt = time.Now().Add(-31 * 24 * time.Hour)
+	recent.DecidedAt = time.Now().Add(-29 * 24 * time.Hour)
+	audittest.MustAppend(t, store, old, recent)
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &lockedBuffer{}
+	a, err := newApp(cfg, newLogger(cfg.Log, logs, false))
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	runErr := make(chan error, 1)
+	go func() { runErr <- a.run(runCtx, nil, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "decision log retention") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-runErr; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+
+	ro, err := audit.Open(ctx, cfg.Database.URL.Reveal(), audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := ro.Get(ctx, old.ID); !errors.Is(err, audit.ErrNotFound) {
+		t.Fatalf("a 31-day-old trace survived 30-day retention: %v; logs:\n%s", err, logs.String())
+	}
+	if _, err := ro.Get(ctx, recent.ID); err != nil {
+		t.Fatalf("a 29-day-old trace was pruned: %v", err)
 	}
 }

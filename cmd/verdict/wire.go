@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
@@ -30,6 +31,7 @@ type app struct {
 	client   *fetcher.Client
 	reloader *api.Reloader
 	server   *api.Server
+	store    audit.Store // the decision log
 }
 
 // newLogger builds the service logger: JSON lines, or a console writer for a
@@ -75,6 +77,13 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	}
 	a.client = client
 
+	store, err := openLog(cfg, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.store = store
+
 	live := &engine.Live{}
 	a.reloader = api.NewReloader(cfg.RulesDir, live, log, metrics)
 	if _, err := a.reloader.Reload(api.TriggerStart); err != nil {
@@ -84,6 +93,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 
 	srv, err := api.New(api.Options{
 		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
+		Log: store, MonitorOnly: cfg.MonitorOnly,
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
 	})
 	if err != nil {
@@ -138,6 +148,20 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		}
 	}()
 
+	retention := &audit.Retention{
+		Store: a.store, Keep: time.Duration(a.cfg.Database.RetentionDays) * 24 * time.Hour, Every: a.cfg.Database.RetentionEvery,
+		Report: func(pruned int64, before time.Time, err error) {
+			if err != nil {
+				a.log.Error().Err(err).Msg("decision log retention failed; will retry")
+				return
+			}
+			a.log.Info().Int64("pruned", pruned).Time("before", before).Msg("decision log retention")
+		},
+	}
+	if a.store != nil {
+		go retention.Run(watchCtx)
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	select {
@@ -160,6 +184,15 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// Every request has finished: close the log, which commits the appends
+	// still pending, before the process exits.
+	a.log.Info().Msg("shutting down: closing the decision log")
+	if store := a.store; store != nil {
+		a.store = nil
+		if err := store.Close(); err != nil {
+			return fmt.Errorf("close the decision log: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -173,8 +206,14 @@ func (a *app) announce(addr string) {
 	}
 }
 
-// close releases the Roundtable client and the simulator.
+// close releases the decision log, the Roundtable client and the simulator.
 func (a *app) close() {
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.log.Error().Err(err).Msg("close the decision log")
+		}
+		a.store = nil
+	}
 	if a.client != nil {
 		a.client.Close()
 		a.client = nil

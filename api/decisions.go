@@ -1,0 +1,65 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/audit"
+)
+
+// errNoLog answers the read routes when the server runs without a decision log.
+var errNoLog = &Error{Status: http.StatusServiceUnavailable, Code: CodeDecisionLogFailed,
+	Message: "this server runs without a decision log"}
+
+// getDecision answers GET /v1/decisions/{id}: the whole trace, or 404.
+func (s *Server) getDecision(c echo.Context) error {
+	if s.auditLog == nil {
+		return errNoLog
+	}
+	id := c.Param("id")
+	t, err := s.auditLog.Get(c.Request().Context(), id)
+	switch {
+	case errors.Is(err, audit.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no decision with this id", err: err}
+	case err != nil:
+		return readError(fmt.Errorf("get decision %q: %w", id, err))
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+// listDecisions answers GET /v1/decisions: one page of traces matching the
+// query's filters, newest first, with next_cursor for the next page.
+func (s *Server) listDecisions(c echo.Context) error {
+	if s.auditLog == nil {
+		return errNoLog
+	}
+	f, err := audit.FilterFromQuery(c.QueryParams(), time.Now())
+	if err != nil {
+		return readError(err)
+	}
+	page, err := s.auditLog.Query(c.Request().Context(), f)
+	if err != nil {
+		return readError(fmt.Errorf("query decisions: %w", err))
+	}
+	if page.Traces == nil {
+		page.Traces = []*audit.Trace{}
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// readError maps an error of a decision log read: a bad filter or cursor is
+// a 400, a timeout keeps its meaning, anything else is a 503.
+func readError(err error) error {
+	if errors.Is(err, audit.ErrInvalid) {
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidQuery, Message: err.Error(), err: err}
+	}
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeDecisionLogFailed,
+		Message: "the decision log is unavailable; retry", err: err}
+}

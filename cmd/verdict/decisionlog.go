@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/config"
+)
+
+// allowNoLog lets VERDICT_DATABASE_URL=off run without a decision log. Only
+// the benchmark build (go build -tags benchnolog) sets it, so bench/run.sh
+// can measure the log's cost; a production binary always has a log.
+var allowNoLog = false
+
+// openLogTimeout bounds opening the decision log (connecting, migrating).
+const openLogTimeout = 30 * time.Second
+
+// openLog opens the decision log the configuration names and runs its
+// migrations. verdict never serves without one: every answered decision has
+// a trace.
+func openLog(cfg *config.Config, log zerolog.Logger) (audit.Store, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), openLogTimeout)
+	defer cancel()
+	dbURL := cfg.Database.URL.Reveal()
+	if allowNoLog && dbURL == "off" {
+		log.Warn().Msg("BENCHMARK BUILD: no decision log (VERDICT_DATABASE_URL=off): decisions are answered without a trace")
+		return nil, nil
+	}
+	store, err := audit.Open(ctx, dbURL, audit.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("decision log %s: %w", displayURL(dbURL), err)
+	}
+	ev := log.Info()
+	if cfg.MonitorOnly {
+		ev = log.Warn()
+	}
+	ev.Str("database", displayURL(dbURL)).Str("backend", audit.Scheme(dbURL)).
+		Int("retention_days", cfg.Database.RetentionDays).Bool("monitor_only", cfg.MonitorOnly).
+		Msg("decision log open")
+	if cfg.MonitorOnly {
+		log.Warn().Msg("MONITOR ONLY: every decision answers allow; the decision log records what the policies would have decided (VERDICT_MONITOR_ONLY)")
+	}
+	return store, nil
+}
+
+// displayURL is a database URL fit for logs and errors: a PostgreSQL URL
+// loses its password and query; a file path is shown as is.
+func displayURL(raw string) string {
+	if audit.Scheme(raw) != "postgres" {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres://[unparsable URL]"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	u.RawQuery = ""
+	return u.String()
+}
