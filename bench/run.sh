@@ -19,7 +19,7 @@ V_ADDR=127.0.0.1:18080; B_ADDR=127.0.0.1:18081; S_ADDR=127.0.0.1:18082
 go build -o bin/verdict ./cmd/verdict
 go build -o bin/baseline ./bench/baseline
 go build -o bin/paced ./bench/paced
-[[ $what == audit ]] && go build -tags benchnolog -o bin/verdict-nolog ./cmd/verdict
+go build -tags benchnolog -o bin/verdict-nolog ./cmd/verdict # accepts VERDICT_DATABASE_URL=off
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -40,9 +40,11 @@ echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [[ $what == throughput || $what == all ]]; then
   # verdict in demo mode (shipped rules, built-in simulator); the report stays
-  # cached for the whole run, access logs on (info) and written to a file.
-  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false \
-    ./bin/verdict serve 2>"$OUT/verdict-throughput.log" & pids+=($!)
+  # cached for the whole run, access logs on (info) and written to a file. This
+  # is the API path alone (issue 4's figure): the decision log is off here, in the
+  # benchmark build; `bench/run.sh audit` measures the log on against off.
+  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL=off \
+    ./bin/verdict-nolog serve 2>"$OUT/verdict-throughput.log" & pids+=($!)
   wait_http "http://$V_ADDR/healthz"
   curl -fsS -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' \
     -d "$decide_body" "http://$V_ADDR/v1/decisions" > "$OUT/decision.json"
@@ -92,24 +94,31 @@ fi
 
 if [[ $what == latency || $what == all ]]; then
   # The simulator adds 50 ms to every report; verdict's cache is off, so every
-  # decision waits on it. Both targets get the same paced load.
+  # decision waits on it. The simulator alone and two verdicts get the same paced
+  # load: the benchmark build with the decision log off (the API path alone,
+  # issue 4's figure) and the ordinary build with the log on (SQLite, durable
+  # before the answer).
   ./bin/verdict sim --reports testdata/reports --addr $S_ADDR --latency 50ms 2>"$OUT/sim.log" & pids+=($!)
   sleep 0.5
-  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_BASE_URL=http://$S_ADDR ROUNDTABLE_API_KEY=sk-bench \
-    ROUNDTABLE_CACHE_TTL=-1s VERDICT_RELOAD_WATCH=false VERDICT_API_KEYS="bench:decide:bench-secret-0123456789" \
-    ./bin/verdict serve 2>"$OUT/verdict-latency.log" & pids+=($!)
-  wait_http "http://$V_ADDR/healthz"
   # Requests cycle through every session the simulator serves, so no two
   # requests for one session overlap (which would coalesce into one fetch).
   ids=$(grep -ho '"session_id": *"[^"]*"' testdata/reports/*.json | cut -d'"' -f4 | sort -u | paste -sd, -)
   echo "== simulator alone (GET report, 50 ms added) at $RATE req/s over $(echo "$ids" | tr ',' '\n' | wc -l) sessions"
   ./bin/paced --url "http://$S_ADDR/v1/sessions/{id}/report" --ids "$ids" -H "Authorization: Bearer sk-bench" \
     --rate "$RATE" --duration "$DURATION" | tee "$OUT/latency-sim.txt"
-  echo "== verdict POST /v1/decisions (cache off: every decision fetches) at $RATE req/s"
-  ./bin/paced --url "http://$V_ADDR/v1/decisions" --ids "$ids" --body '{"session_id":"{id}","context":{"amount":120}}' \
-    -H "Authorization: Bearer bench-secret-0123456789" \
-    --rate "$RATE" --duration "$DURATION" | tee "$OUT/latency-verdict.txt"
   s99=$(grep -o 'p99_ms=[0-9.]*' "$OUT/latency-sim.txt" | cut -d= -f2)
-  v99=$(grep -o 'p99_ms=[0-9.]*' "$OUT/latency-verdict.txt" | cut -d= -f2)
-  echo "== p99: simulator ${s99} ms, verdict ${v99} ms: verdict adds $(echo "$v99 - $s99" | bc -l) ms over the simulator, $(echo "$v99 - 50" | bc -l) ms over 50 ms"
+  for variant in "log-off ./bin/verdict-nolog off" "log-on ./bin/verdict $OUT/latency-verdict.db"; do
+    set -- $variant
+    VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_BASE_URL=http://$S_ADDR ROUNDTABLE_API_KEY=sk-bench \
+      ROUNDTABLE_CACHE_TTL=-1s VERDICT_RELOAD_WATCH=false VERDICT_API_KEYS="bench:decide:bench-secret-0123456789" \
+      VERDICT_DATABASE_URL="$3" "$2" serve 2>"$OUT/verdict-latency-$1.log" & vpid=$!
+    wait_http "http://$V_ADDR/healthz"
+    echo "== verdict ($1) POST /v1/decisions (cache off: every decision fetches) at $RATE req/s"
+    ./bin/paced --url "http://$V_ADDR/v1/decisions" --ids "$ids" --body '{"session_id":"{id}","context":{"amount":120}}' \
+      -H "Authorization: Bearer bench-secret-0123456789" \
+      --rate "$RATE" --duration "$DURATION" | tee "$OUT/latency-verdict-$1.txt"
+    kill "$vpid"; wait "$vpid" 2>/dev/null || true
+    v99=$(grep -o 'p99_ms=[0-9.]*' "$OUT/latency-verdict-$1.txt" | cut -d= -f2)
+    echo "== p99 ($1): simulator ${s99} ms, verdict ${v99} ms: verdict adds $(echo "$v99 - $s99" | bc -l) ms over the simulator, $(echo "$v99 - 50" | bc -l) ms over 50 ms"
+  done
 fi
