@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,63 +44,13 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) (audit.Page, error) {
 	if err != nil {
 		return audit.Page{}, err
 	}
-	// With a rule filter the side table drives the scan, in its own
-	// (decided_at, id) order; otherwise the traces table does.
-	from, timeCol, idCol := `traces t`, `t.decided_at`, `t.id`
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
-	}
-	if f.Rule != "" {
-		from = `trace_rules r JOIN traces t ON t.id = r.trace_id`
-		timeCol, idCol = `r.decided_at`, `r.trace_id`
-		add(`r.rule_id = $?`, f.Rule)
-	}
-	if f.SessionID != "" {
-		add(`t.session_id = $?`, f.SessionID)
-	}
-	if f.UserID != "" {
-		add(`t.user_id = $?`, f.UserID)
-	}
-	if f.Outcome != "" {
-		add(`t.outcome = $?`, string(f.Outcome))
-	}
-	if f.PolicyVersion != "" {
-		add(`t.policy_version = $?`, f.PolicyVersion)
-	}
-	if !f.Since.IsZero() {
-		add(timeCol+` >= $?`, f.Since)
-	}
-	if !f.Until.IsZero() {
-		add(timeCol+` < $?`, f.Until)
-	}
-	if cur != nil {
-		args = append(args, cur.DecidedAt, cur.ID)
-		where = append(where, fmt.Sprintf(`(%s, %s) < ($%d, $%d)`, timeCol, idCol, len(args)-1, len(args)))
-	}
-	q := `SELECT t.body::text, t.report FROM ` + from
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	args = append(args, f.Limit+1)
-	q += fmt.Sprintf(` ORDER BY %s DESC, %s DESC LIMIT $%d`, timeCol, idCol, len(args))
-
-	var page audit.Page
-	err = s.scan(ctx, q, args, func(t *audit.Trace) error {
-		page.Traces = append(page.Traces, t)
-		return nil
+	w := newWhere()
+	q := audit.PageQuery(f, cur, `t.body::text, t.report`, w)
+	page, err := audit.CollectPage(f.Limit, func(fn func(*audit.Trace) error) error {
+		return s.scan(ctx, q, w.Args(), fn)
 	})
 	if err != nil {
 		return audit.Page{}, fmt.Errorf("query traces: %w", err)
-	}
-	if len(page.Traces) > f.Limit {
-		page.Traces = page.Traces[:f.Limit]
-		page.NextCursor = audit.EncodeCursor(page.Traces[f.Limit-1])
-	}
-	if page.Traces == nil {
-		page.Traces = []*audit.Trace{}
 	}
 	return page, nil
 }
@@ -151,21 +99,16 @@ func (s *Store) Count(ctx context.Context, since, until time.Time) (int64, error
 	return n, nil
 }
 
+// newWhere starts a WHERE clause in PostgreSQL's placeholders; times go
+// to timestamptz columns as they are.
+func newWhere() *audit.Where {
+	return &audit.Where{Placeholder: audit.DollarN, Time: func(t time.Time) any { return t }}
+}
+
 func timeRange(since, until time.Time) (string, []any) {
-	var where []string
-	var args []any
-	if !since.IsZero() {
-		args = append(args, since)
-		where = append(where, fmt.Sprintf(`decided_at >= $%d`, len(args)))
-	}
-	if !until.IsZero() {
-		args = append(args, until)
-		where = append(where, fmt.Sprintf(`decided_at < $%d`, len(args)))
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return ` WHERE ` + strings.Join(where, ` AND `), args
+	w := newWhere()
+	w.TimeRange(`decided_at`, since, until)
+	return w.SQL(), w.Args()
 }
 
 func (s *Store) scan(ctx context.Context, q string, args []any, fn func(*audit.Trace) error) error {
@@ -174,21 +117,5 @@ func (s *Store) scan(ctx context.Context, q string, args []any, fn func(*audit.T
 		return fmt.Errorf("read traces: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var body, report []byte
-		if err := rows.Scan(&body, &report); err != nil {
-			return fmt.Errorf("read trace: %w", err)
-		}
-		t, err := audit.DecodeRow(body, report)
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	return nil
+	return audit.ScanRows(rows, fn)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
@@ -43,61 +42,13 @@ func (s *Store) Query(ctx context.Context, f audit.Filter) (audit.Page, error) {
 	if err != nil {
 		return audit.Page{}, err
 	}
-	// With a rule filter the side table drives the scan, in its own
-	// (decided_at, id) order; otherwise the traces table does.
-	from, key := `traces t`, `t.decided_at, t.id`
-	var where []string
-	var args []any
-	if f.Rule != "" {
-		from = `trace_rules r JOIN traces t ON t.id = r.trace_id`
-		key = `r.decided_at, r.trace_id`
-		where, args = append(where, `r.rule_id = ?`), append(args, f.Rule)
-	}
-	timeCol := strings.Split(key, ",")[0]
-	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
-	if f.SessionID != "" {
-		add(`t.session_id = ?`, f.SessionID)
-	}
-	if f.UserID != "" {
-		add(`t.user_id = ?`, f.UserID)
-	}
-	if f.Outcome != "" {
-		add(`t.outcome = ?`, string(f.Outcome))
-	}
-	if f.PolicyVersion != "" {
-		add(`t.policy_version = ?`, f.PolicyVersion)
-	}
-	if !f.Since.IsZero() {
-		add(timeCol+` >= ?`, f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		add(timeCol+` < ?`, f.Until.UnixMicro())
-	}
-	if cur != nil {
-		where = append(where, `(`+key+`) < (?, ?)`)
-		args = append(args, cur.DecidedAt.UnixMicro(), cur.ID)
-	}
-	q := `SELECT t.body, t.report FROM ` + from
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	q += ` ORDER BY ` + strings.ReplaceAll(key, ",", " DESC,") + ` DESC LIMIT ?`
-	args = append(args, f.Limit+1)
-
-	var page audit.Page
-	err = s.scan(ctx, q, args, func(t *audit.Trace) error {
-		page.Traces = append(page.Traces, t)
-		return nil
+	w := newWhere()
+	q := audit.PageQuery(f, cur, `t.body, t.report`, w)
+	page, err := audit.CollectPage(f.Limit, func(fn func(*audit.Trace) error) error {
+		return s.scan(ctx, q, w.Args(), fn)
 	})
 	if err != nil {
 		return audit.Page{}, fmt.Errorf("query traces: %w", err)
-	}
-	if len(page.Traces) > f.Limit {
-		page.Traces = page.Traces[:f.Limit]
-		page.NextCursor = audit.EncodeCursor(page.Traces[f.Limit-1])
-	}
-	if page.Traces == nil {
-		page.Traces = []*audit.Trace{}
 	}
 	return page, nil
 }
@@ -147,19 +98,16 @@ func (s *Store) Count(ctx context.Context, since, until time.Time) (int64, error
 	return n, nil
 }
 
+// newWhere starts a WHERE clause in SQLite's placeholders; times are
+// stored as Unix microseconds.
+func newWhere() *audit.Where {
+	return &audit.Where{Placeholder: audit.QuestionMark, Time: func(t time.Time) any { return t.UnixMicro() }}
+}
+
 func timeRange(since, until time.Time) (string, []any) {
-	var where []string
-	var args []any
-	if !since.IsZero() {
-		where, args = append(where, `decided_at >= ?`), append(args, since.UnixMicro())
-	}
-	if !until.IsZero() {
-		where, args = append(where, `decided_at < ?`), append(args, until.UnixMicro())
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return ` WHERE ` + strings.Join(where, ` AND `), args
+	w := newWhere()
+	w.TimeRange(`decided_at`, since, until)
+	return w.SQL(), w.Args()
 }
 
 func (s *Store) scan(ctx context.Context, q string, args []any, fn func(*audit.Trace) error) error {
@@ -168,21 +116,5 @@ func (s *Store) scan(ctx context.Context, q string, args []any, fn func(*audit.T
 		return fmt.Errorf("read traces: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var body, report []byte
-		if err := rows.Scan(&body, &report); err != nil {
-			return fmt.Errorf("read trace: %w", err)
-		}
-		t, err := audit.DecodeRow(body, report)
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	return nil
+	return audit.ScanRows(rows, fn)
 }
