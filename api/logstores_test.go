@@ -2,14 +2,11 @@ package api_test
 
 import (
 	"context"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/postgres"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 )
@@ -27,9 +24,9 @@ func logBackends() []logBackend {
 	bs := []logBackend{{name: "sqlite", open: func(t *testing.T) audit.Store {
 		return openLog(t, filepath.Join(t.TempDir(), "verdict.db"))
 	}}}
-	if base := os.Getenv("VERDICT_TEST_POSTGRES_URL"); base != "" {
+	if base := audittest.PostgresURL(); base != "" {
 		bs = append(bs, logBackend{name: "postgres", open: func(t *testing.T) audit.Store {
-			return openLog(t, freshSchema(t, base))
+			return openLog(t, audittest.PostgresSchema(t, base))
 		}})
 	}
 	return bs
@@ -44,39 +41,4 @@ func openLog(t *testing.T, dbURL string) audit.Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
-}
-
-// freshSchema creates a schema in the test database and returns a URL that
-// uses it; the schema is dropped at cleanup.
-func freshSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to VERDICT_TEST_POSTGRES_URL: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema := "verdict_api_test_" + strings.ReplaceAll(audit.NewID(), "-", "")
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("VERDICT_TEST_POSTGRES_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
