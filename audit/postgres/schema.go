@@ -6,16 +6,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/verdicthq/verdict/audit"
 )
 
 // migrations are the schema versions, applied in order, each once. Never edit
 // a released one: add a new version. Ids compare bytewise (COLLATE "C") so
 // keyset pagination orders them as Go does.
-var migrations = []struct {
-	version int
-	stmts   []string
-}{
-	{1, []string{
+var migrations = []audit.Migration{
+	{Version: 1, Stmts: []string{
 		// body is the trace's JSON without the report (type json keeps the
 		// text as written); report is the report's bytes as received.
 		// report_status, policy_outcome, tags, context and fired (the live
@@ -78,21 +77,18 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 			return fmt.Errorf("migrate: read schema version: %w", err)
 		}
-		latest := migrations[len(migrations)-1].version
-		if current > latest {
-			return fmt.Errorf("migrate: schema %s is at version %d, newer than this verdict knows (%d): upgrade verdict", *schema, current, latest)
+		pending, err := audit.Pending(migrations, current)
+		if err != nil {
+			return fmt.Errorf("migrate: schema %s: %w", *schema, err)
 		}
-		for _, m := range migrations {
-			if m.version <= current {
-				continue
-			}
-			for _, stmt := range m.stmts {
+		for _, m := range pending {
+			for _, stmt := range m.Stmts {
 				if _, err := tx.Exec(ctx, stmt); err != nil {
-					return fmt.Errorf("migrate: schema version %d: %w", m.version, err)
+					return fmt.Errorf("migrate: schema version %d: %w", m.Version, err)
 				}
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version); err != nil {
-				return fmt.Errorf("migrate: record schema version %d: %w", m.version, err)
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version); err != nil {
+				return fmt.Errorf("migrate: record schema version %d: %w", m.Version, err)
 			}
 		}
 		return nil
@@ -106,8 +102,5 @@ func checkVersion(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("not a verdict decision log: %w", err)
 	}
-	if latest := migrations[len(migrations)-1].version; current != latest {
-		return fmt.Errorf("schema version %d, this verdict reads version %d", current, latest)
-	}
-	return nil
+	return audit.CheckVersion(migrations, current)
 }

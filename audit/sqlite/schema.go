@@ -5,15 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/verdicthq/verdict/audit"
 )
 
 // migrations are the schema versions, applied in order, each once. Never edit
 // a released one: add a new version.
-var migrations = []struct {
-	version int
-	stmts   []string
-}{
-	{1, []string{
+var migrations = []audit.Migration{
+	{Version: 1, Stmts: []string{
 		// decided_at is unix microseconds (UTC); body is the trace's JSON
 		// without the report; report is the report's bytes as received.
 		// report_status, policy_outcome, tags, context and fired (the live
@@ -71,22 +70,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	latest := migrations[len(migrations)-1].version
-	if current > latest {
-		return fmt.Errorf("schema version %d is newer than this verdict knows (%d): upgrade verdict", current, latest)
+	pending, err := audit.Pending(migrations, current)
+	if err != nil {
+		return err
 	}
-	for _, m := range migrations {
-		if m.version <= current {
-			continue
-		}
-		for _, stmt := range m.stmts {
+	for _, m := range pending {
+		for _, stmt := range m.Stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("schema version %d: %w", m.version, err)
+				return fmt.Errorf("schema version %d: %w", m.Version, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
-			m.version, time.Now().UTC().Format(time.RFC3339)); err != nil {
-			return fmt.Errorf("record schema version %d: %w", m.version, err)
+			m.Version, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("record schema version %d: %w", m.Version, err)
 		}
 	}
 	return tx.Commit()
@@ -99,8 +95,5 @@ func checkVersion(ctx context.Context, db *sql.DB) error {
 	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("not a verdict decision log: %w", err)
 	}
-	if latest := migrations[len(migrations)-1].version; current != latest {
-		return fmt.Errorf("schema version %d, this verdict reads version %d", current, latest)
-	}
-	return nil
+	return audit.CheckVersion(migrations, current)
 }
