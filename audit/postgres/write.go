@@ -43,11 +43,7 @@ func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
 	if s.readOnly {
 		return audit.ErrReadOnly
 	}
-	row, err := audit.EncodeRow(t, time.Now())
-	if err != nil {
-		return err
-	}
-	return s.batch.Submit(ctx, row)
+	return s.batch.Append(ctx, t)
 }
 
 // commit writes one batch in one transaction of one statement (audit.CommitFunc).
@@ -105,7 +101,7 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		t := r.Trace
 		// An id stored once in this batch belongs to its first row only.
 		if !stored[t.ID] || seen[t.ID] {
-			errs[i] = fmt.Errorf("%w: trace id %s or idempotency key %q of key %q", audit.ErrConflict, t.ID, t.IdempotencyKey, t.KeyID)
+			errs[i] = audit.ConflictError(t)
 		}
 		seen[t.ID] = true
 	}
@@ -130,15 +126,8 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 }
 
 func (s *Store) deleteChunks(ctx context.Context, stmt string, before time.Time) (int64, error) {
-	var total int64
-	for {
+	return audit.DeleteInChunks(pruneChunk, func() (int64, error) {
 		tag, err := s.pool.Exec(ctx, stmt, before, pruneChunk)
-		if err != nil {
-			return total, err
-		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < pruneChunk {
-			return total, nil
-		}
-	}
+		return tag.RowsAffected(), err
+	})
 }

@@ -25,11 +25,7 @@ func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
 	if s.readOnly {
 		return audit.ErrReadOnly
 	}
-	row, err := audit.EncodeRow(t, time.Now())
-	if err != nil {
-		return err
-	}
-	return s.batch.Submit(ctx, row)
+	return s.batch.Append(ctx, t)
 }
 
 // commit writes one batch in one transaction (audit.CommitFunc).
@@ -62,7 +58,7 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 			return fmt.Errorf("insert trace %s: %w", t.ID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			errs[i] = fmt.Errorf("%w: trace id %s or idempotency key %q of key %q", audit.ErrConflict, t.ID, t.IdempotencyKey, t.KeyID)
+			errs[i] = audit.ConflictError(t)
 			continue
 		}
 		for _, rule := range r.Rules {
@@ -96,19 +92,11 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 }
 
 func deleteChunks(ctx context.Context, db *sql.DB, stmt string, micros int64) (int64, error) {
-	var total int64
-	for {
+	return audit.DeleteInChunks(pruneChunk, func() (int64, error) {
 		res, err := db.ExecContext(ctx, stmt, micros, pruneChunk)
 		if err != nil {
-			return total, err
+			return 0, err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < pruneChunk {
-			return total, nil
-		}
-	}
+		return res.RowsAffected()
+	})
 }
