@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,10 +23,7 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	url := fs.String("url", "", "the `URL` to probe (default: /healthz on VERDICT_LISTEN_ADDR, or 127.0.0.1:8080)")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+		return flagExit(err)
 	}
 	if *url == "" {
 		*url = "http://" + probeAddr(os.Getenv("VERDICT_LISTEN_ADDR")) + "/healthz"

@@ -23,12 +23,9 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: verdict lint [PATH...]\n\nLoads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	paths := fs.Args()
-	if len(paths) == 0 {
-		paths = []string{"rules"}
+	paths, code, ok := parsePaths(fs, args)
+	if !ok {
+		return code
 	}
 	failed := false
 	for _, path := range paths {
@@ -78,12 +75,4 @@ func printLoadError(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintln(w, err)
-}
-
-// flagExit maps a flag parse error to an exit code: 0 for --help, 2 otherwise.
-func flagExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
 }

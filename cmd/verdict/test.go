@@ -26,12 +26,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: verdict test [-v] [PATH...]\n\nRuns the policy test suites (*_test.yaml) in each folder, or the named suite\nfiles, against the policies of their folder. Prints each case; on a mismatch,\nexpected against actual. Exits 1 on any failure. PATH defaults to rules/.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	paths := fs.Args()
-	if len(paths) == 0 {
-		paths = []string{"rules"}
+	paths, code, ok := parsePaths(fs, args)
+	if !ok {
+		return code
 	}
 	byDir, err := suitesByDir(paths)
 	if err != nil {
