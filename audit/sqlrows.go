@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/verdicthq/verdict/engine"
 )
 
 // RowScanner is the part of a SQL result set ScanRows reads: *sql.Rows and
@@ -28,6 +30,30 @@ func ScanRows(rows RowScanner, fn func(*Trace) error) error {
 			return err
 		}
 		if err := fn(t); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	return nil
+}
+
+// ScanReplayRows reads rows of the replay columns (id, decided_at,
+// session_id, tags, context, report_status, policy_name, policy_version,
+// policy_outcome, fired, report, in that order) and hands each to fn,
+// stopping at the first error. The backend scans decided_at into at and
+// turns it into the time with decidedAt; the time is given to fn in UTC.
+func ScanReplayRows(rows RowScanner, at any, decidedAt func() time.Time, fn func(*ReplayRow) error) error {
+	for rows.Next() {
+		var r ReplayRow
+		var outcome string
+		if err := rows.Scan(&r.ID, at, &r.SessionID, &r.Tags, &r.Context, &r.ReportStatus,
+			&r.Policy.Name, &r.Policy.Version, &outcome, &r.FiredRules, &r.Report); err != nil {
+			return fmt.Errorf("read trace: %w", err)
+		}
+		r.DecidedAt, r.Outcome = decidedAt().UTC(), engine.Outcome(outcome)
+		if err := fn(&r); err != nil {
 			return err
 		}
 	}

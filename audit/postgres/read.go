@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/engine"
 )
 
 // Get returns one trace by id.
@@ -71,22 +70,8 @@ func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(
 		return fmt.Errorf("read traces: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var r audit.ReplayRow
-		var outcome string
-		if err := rows.Scan(&r.ID, &r.DecidedAt, &r.SessionID, &r.Tags, &r.Context, &r.ReportStatus,
-			&r.Policy.Name, &r.Policy.Version, &outcome, &r.FiredRules, &r.Report); err != nil {
-			return fmt.Errorf("read trace: %w", err)
-		}
-		r.DecidedAt, r.Outcome = r.DecidedAt.UTC(), engine.Outcome(outcome)
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	return nil
+	var at time.Time
+	return audit.ScanReplayRows(rows, &at, func() time.Time { return at }, fn)
 }
 
 // Count returns how many traces lie in [since, until) (audit.RowSource).

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/engine"
 )
 
 // Get returns one trace by id.
@@ -69,23 +68,8 @@ func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(
 		return fmt.Errorf("read traces: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var r audit.ReplayRow
-		var micros int64
-		var outcome string
-		if err := rows.Scan(&r.ID, &micros, &r.SessionID, &r.Tags, &r.Context, &r.ReportStatus,
-			&r.Policy.Name, &r.Policy.Version, &outcome, &r.FiredRules, &r.Report); err != nil {
-			return fmt.Errorf("read trace: %w", err)
-		}
-		r.DecidedAt, r.Outcome = time.UnixMicro(micros).UTC(), engine.Outcome(outcome)
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	return nil
+	var micros int64
+	return audit.ScanReplayRows(rows, &micros, func() time.Time { return time.UnixMicro(micros) }, fn)
 }
 
 // Count returns how many traces lie in [since, until) (audit.RowSource).
