@@ -99,7 +99,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 		}
 		s.w.SetMaxOpenConns(1)
 		s.w.SetConnMaxIdleTime(0)
-		if err := migrate(ctx, s.w); err != nil {
+		if err := migrateWaiting(ctx, s.w); err != nil {
 			s.w.Close()
 			return nil, fmt.Errorf("migrate %s: %w", path, err)
 		}
