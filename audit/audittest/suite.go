@@ -139,7 +139,11 @@ func testInvalid(t *testing.T, newURL NewURL) {
 	badContext.Context = json.RawMessage(`{"amount":`)
 	longID := SampleTrace(2)
 	longID.ID = string(bytes.Repeat([]byte("x"), 65))
-	for name, tr := range map[string]*audit.Trace{"outcome": badOutcome, "context": badContext, "id": longID} {
+	// Valid JSON syntax but not UTF-8: PostgreSQL refuses it, and with it
+	// the whole group-commit batch, so it must be refused on its own.
+	notUTF8 := SampleTrace(3)
+	notUTF8.Context = json.RawMessage("{\"note\":\"\xff\"}")
+	for name, tr := range map[string]*audit.Trace{"outcome": badOutcome, "context": badContext, "id": longID, "context not UTF-8": notUTF8} {
 		t.Run(name, func(t *testing.T) {
 			if err := s.Append(context.Background(), tr); !errors.Is(err, audit.ErrInvalid) {
 				t.Fatalf("append: %v, want ErrInvalid", err)
