@@ -22,6 +22,7 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newURL) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, newURL) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newURL) })
+	t.Run("NULInReportFields", func(t *testing.T) { testNULInReportFields(t, newURL) })
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrent(t, newURL) })
 	t.Run("Query", func(t *testing.T) { testQuery(t, newURL) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, newURL) })
