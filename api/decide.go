@@ -45,7 +45,7 @@ func (s *Server) decide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if answer, found, err := s.lookupIdempotent(c, idemKey, body); err != nil {
+	if answer, found, err := s.lookupIdempotent(c, start, idemKey, body); err != nil {
 		return err
 	} else if found {
 		return replay(c, answer)

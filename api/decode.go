@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -125,7 +126,8 @@ func jsonError(err error) error {
 }
 
 // decodeContext turns the caller's context into the map the engine reads.
-// Absent and null mean no context; anything but an object is a 400.
+// Absent and null mean no context; anything but an object, or bytes that
+// are not UTF-8, is a 400.
 func decodeContext(raw json.RawMessage) (map[string]any, json.RawMessage, error) {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
@@ -133,6 +135,9 @@ func decodeContext(raw json.RawMessage) (map[string]any, json.RawMessage, error)
 	}
 	if t[0] != '{' {
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
+	}
+	if !utf8.Valid(t) { // encoding/json would quietly read such bytes as U+FFFD
+		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
 	}
 	var m map[string]any
 	if err := json.Unmarshal(t, &m); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -47,13 +48,16 @@ func replay(c echo.Context, answer []byte) error {
 }
 
 // lookupIdempotent asks the recorder, when it keeps idempotency keys,
-// whether this request was answered before.
-func (s *Server) lookupIdempotent(c echo.Context, idemKey string, body []byte) (answer []byte, found bool, err error) {
+// whether this request was answered before, within the request timeout
+// counted from start (POST /v1/decisions bounds its waits itself).
+func (s *Server) lookupIdempotent(c echo.Context, start time.Time, idemKey string, body []byte) (answer []byte, found bool, err error) {
 	store, ok := s.recorder.(IdempotencyStore)
 	if !ok || idemKey == "" {
 		return nil, false, nil
 	}
-	answer, found, err = store.Lookup(c.Request().Context(), keyID(c), idemKey, body)
+	ctx, cancel := context.WithDeadline(c.Request().Context(), start.Add(s.requestTimeout))
+	defer cancel()
+	answer, found, err = store.Lookup(ctx, keyID(c), idemKey, body)
 	if err != nil {
 		return nil, false, recordError(err)
 	}

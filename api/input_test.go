@@ -49,6 +49,7 @@ func TestBadInput(t *testing.T) {
 		{"context an array", req{body: `{"session_id":"t-allow","context":[1,2]}`}, 400, "invalid_context"},
 		{"context a string", req{body: `{"session_id":"t-allow","context":"amount=5"}`}, 400, "invalid_context"},
 		{"context a number", req{body: `{"session_id":"t-allow","context":5}`}, 400, "invalid_context"},
+		{"context not UTF-8", req{body: "{\"session_id\":\"t-allow\",\"context\":{\"note\":\"\xff\"}}"}, 400, "invalid_context"},
 		{"body too large", req{body: big}, 413, "body_too_large"},
 		{"idempotency key with a space", req{body: `{"session_id":"t-allow"}`, header: map[string]string{"Idempotency-Key": "a b"}}, 400, "invalid_header"},
 		{"idempotency key too long", req{body: `{"session_id":"t-allow"}`, header: map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}}, 400, "invalid_header"},

@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -147,6 +148,9 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 {
 			return time.Time{}, fmt.Errorf("%q is not a number of days", s)
+		}
+		if n > int(math.MaxInt64/int64(24*time.Hour)) { // n days would overflow and wrap to another time
+			return time.Time{}, fmt.Errorf("%q is more days than a duration holds", s)
 		}
 		return now.Add(-time.Duration(n) * 24 * time.Hour).UTC(), nil
 	}

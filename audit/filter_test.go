@@ -34,6 +34,7 @@ func TestFilterFromQuery(t *testing.T) {
 		{name: "limit not a number", query: "limit=ten", wantErr: true},
 		{name: "bad cursor", query: "cursor=***", wantErr: true},
 		{name: "since after until", query: "since=2026-11-02&until=2026-11-01", wantErr: true},
+		{name: "days past what a duration holds", query: "since=200000d", wantErr: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -140,6 +141,8 @@ func (t *Trace) Validate() error {
 		return fmt.Errorf("%w: trace %s has outcome %q", ErrInvalid, t.ID, t.Outcome)
 	case len(t.Context) > 0 && !json.Valid(t.Context):
 		return fmt.Errorf("%w: trace %s context is not valid JSON", ErrInvalid, t.ID)
+	case !utf8.Valid(t.Context): // json.Valid lets invalid UTF-8 through; PostgreSQL would refuse the whole batch
+		return fmt.Errorf("%w: trace %s context is not valid UTF-8", ErrInvalid, t.ID)
 	}
 	return nil
 }

@@ -95,7 +95,25 @@ func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 		f.leave(id, c)
 		f.mu.Unlock()
 	})
+	finished := false
+	defer func() {
+		if finished {
+			return
+		}
+		// run panicked: end the call so that its waiters get an error and
+		// the next caller starts afresh, then let the panic go on.
+		stop()
+		cancel()
+		f.mu.Lock()
+		if f.calls[id] == c {
+			delete(f.calls, id)
+		}
+		f.mu.Unlock()
+		c.err = fmt.Errorf("fetch session %s: %w: fetch panicked", id, ErrUnavailable)
+		close(c.done)
+	}()
 	rep, err := run(fctx, id)
+	finished = true
 	cancel()
 	if err == nil {
 		store(id, rep)

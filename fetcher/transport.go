@@ -198,11 +198,21 @@ func drain(body io.Reader, n int) string {
 // redact makes an upstream error body safe for an error text: the key is
 // cut out (an upstream that echoes the Authorization header must not leak
 // it), then the text is cut to snippetLen bytes and quoted. drain read
-// len(key) bytes more than snippetLen, so a key cut off by the read cannot
-// survive the final cut either.
+// len(key) bytes more than snippetLen, so every key starting within the cut
+// is whole in the read; a key the read cut off is dropped with the end of
+// the read.
 func (c *Client) redact(snippet string) string {
-	if c.cfg.APIKey != "" {
-		snippet = strings.ReplaceAll(snippet, c.cfg.APIKey, "[redacted]")
+	if key := c.cfg.APIKey; key != "" {
+		// A key the read cut off would escape ReplaceAll, and the shorter
+		// placeholder could then pull its start within the final cut: drop
+		// an end of the read that begins the key.
+		for n := min(len(key)-1, len(snippet)); n > 0; n-- {
+			if strings.HasSuffix(snippet, key[:n]) {
+				snippet = snippet[:len(snippet)-n]
+				break
+			}
+		}
+		snippet = strings.ReplaceAll(snippet, key, "[redacted]")
 	}
 	if len(snippet) > snippetLen {
 		snippet = snippet[:snippetLen]

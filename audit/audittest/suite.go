@@ -22,6 +22,7 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newURL) })
 	t.Run("Invalid", func(t *testing.T) { testInvalid(t, newURL) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newURL) })
+	t.Run("NULInReportFields", func(t *testing.T) { testNULInReportFields(t, newURL) })
 	t.Run("ConcurrentAppends", func(t *testing.T) { testConcurrent(t, newURL) })
 	t.Run("Query", func(t *testing.T) { testQuery(t, newURL) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, newURL) })
@@ -139,7 +140,11 @@ func testInvalid(t *testing.T, newURL NewURL) {
 	badContext.Context = json.RawMessage(`{"amount":`)
 	longID := SampleTrace(2)
 	longID.ID = string(bytes.Repeat([]byte("x"), 65))
-	for name, tr := range map[string]*audit.Trace{"outcome": badOutcome, "context": badContext, "id": longID} {
+	// Valid JSON syntax but not UTF-8: PostgreSQL refuses it, and with it
+	// the whole group-commit batch, so it must be refused on its own.
+	notUTF8 := SampleTrace(3)
+	notUTF8.Context = json.RawMessage("{\"note\":\"\xff\"}")
+	for name, tr := range map[string]*audit.Trace{"outcome": badOutcome, "context": badContext, "id": longID, "context not UTF-8": notUTF8} {
 		t.Run(name, func(t *testing.T) {
 			if err := s.Append(context.Background(), tr); !errors.Is(err, audit.ErrInvalid) {
 				t.Fatalf("append: %v, want ErrInvalid", err)

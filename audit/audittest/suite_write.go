@@ -157,3 +157,21 @@ func testCloseDrains(t *testing.T, newURL NewURL) {
 	}
 	t.Log(fmt.Sprintf("%d of %d appends acknowledged before close", len(stored), n))
 }
+
+// testNULInReportFields: the report's user_id and tags are Roundtable's (and
+// user_id is set by the merchant's page), so they may hold a NUL character,
+// which PostgreSQL text refuses. Such a trace is stored and reads back the
+// same, and it does not fail the traces committed with it.
+func testNULInReportFields(t *testing.T, newURL NewURL) {
+	s := MustOpen(t, newURL(t), audit.Options{})
+	ctx := context.Background()
+	tr := SampleTrace(0)
+	tr.UserID, tr.Tags = "user\x00one", []string{"tag\x00one"}
+	tr.Context = []byte(`{"note":"a\u0000b"}`)
+	MustAppend(t, s, tr)
+	got, err := s.Get(ctx, tr.ID)
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	AssertSame(t, got, tr)
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,8 +62,8 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 	)
 	for i, r := range rows {
 		t := r.Trace
-		ids[i], times[i], sessions[i], users[i], outcomes[i] = t.ID, t.DecidedAt, t.SessionID, t.UserID, string(t.Outcome)
-		names[i], versions[i], keys[i], bodies[i] = t.Policy.Name, t.Policy.Version, t.KeyID, string(r.Body)
+		ids[i], times[i], sessions[i], users[i], outcomes[i] = t.ID, t.DecidedAt, pgText(t.SessionID), pgText(t.UserID), string(t.Outcome)
+		names[i], versions[i], keys[i], bodies[i] = pgText(t.Policy.Name), t.Policy.Version, pgText(t.KeyID), string(r.Body)
 		if t.IdempotencyKey != "" {
 			idems[i] = &t.IdempotencyKey
 		}
@@ -130,4 +131,15 @@ func (s *Store) deleteChunks(ctx context.Context, stmt string, before time.Time)
 		tag, err := s.pool.Exec(ctx, stmt, before, pruneChunk)
 		return tag.RowsAffected(), err
 	})
+}
+
+// pgText makes a string storable in a text column: PostgreSQL refuses the
+// NUL character (and with it the whole batch), which a report's user_id may
+// hold. NUL becomes U+FFFD in the column, which serves search only; the
+// trace's body (JSON, where NUL is escaped) keeps the value exactly.
+func pgText(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }

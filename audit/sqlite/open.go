@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -10,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // the "sqlite" database/sql driver
 
 	"github.com/verdicthq/verdict/audit"
 )
@@ -170,3 +171,33 @@ func (s *Store) closeDBs() error {
 	}
 	return first
 }
+
+// busyWait bounds how long Open retries a migration refused with
+// SQLITE_BUSY, as the connections' busy_timeout bounds a lock wait.
+const busyWait = 10 * time.Second
+
+// migrateWaiting runs migrate, retrying while SQLite answers SQLITE_BUSY at
+// once: while another connection turns a fresh file to WAL, opening a
+// connection or beginning a transaction can fail so without calling the
+// busy handler, as processes (or goroutines) opening one new log together
+// do.
+func migrateWaiting(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyWait)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		err := migrate(ctx, db)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a lock not had.
+const sqliteBusy = 5
