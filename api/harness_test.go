@@ -24,6 +24,7 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/syncbuf"
 )
 
 // Test keys, one per scope mix. Secrets are long enough for config.Validate.
@@ -62,13 +63,13 @@ type harness struct {
 	live     *engine.Live
 	reloader *api.Reloader
 	sim      *roundtabletest.Server
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 	client   *http.Client
 }
 
 func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
-	h := &harness{t: t, live: &engine.Live{}, logs: &syncBuffer{}, client: &http.Client{Timeout: 10 * time.Second}}
+	h := &harness{t: t, live: &engine.Live{}, logs: &syncbuf.Buffer{}, client: &http.Client{Timeout: 10 * time.Second}}
 	var sink io.Writer = h.logs
 	if o.quiet {
 		sink = io.Discard
@@ -271,24 +272,6 @@ func checkContract(t testing.TB, httpReq *http.Request, res *result) {
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		t.Errorf("%s %s -> %d does not match openapi.json: %v\n%s", httpReq.Method, httpReq.URL.Path, res.status, err, res.body)
 	}
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -1,7 +1,6 @@
 package fetcher_test
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) {
@@ -34,24 +34,6 @@ func startSim(t testing.TB) *roundtabletest.Server {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // observer counts the client's events.
@@ -96,7 +78,7 @@ func (o *observer) breakerStates() []string {
 type harness struct {
 	srv    *roundtabletest.Server
 	client *fetcher.Client
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	obs    *observer
 	cfg    fetcher.Config
 }
@@ -106,7 +88,7 @@ type harness struct {
 // mutate adjusts the configuration.
 func newHarness(t testing.TB, mutate func(*fetcher.Config)) *harness {
 	t.Helper()
-	h := &harness{srv: startSim(t), logs: &syncBuffer{}, obs: &observer{}}
+	h := &harness{srv: startSim(t), logs: &syncbuf.Buffer{}, obs: &observer{}}
 	h.cfg = fetcher.Config{
 		BaseURL:         h.srv.URL(),
 		APIKey:          testKey,

@@ -19,6 +19,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/syncbuf"
 )
 
 // TestMain lets a test run this binary as `verdict` itself: with
@@ -57,7 +58,7 @@ func testConfig(t *testing.T) *config.Config {
 // get its verdict, and run must return nil.
 func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	cfg := testConfig(t)
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	a, err := newApp(cfg, newLogger(cfg.Log, logs, false))
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
@@ -237,7 +238,7 @@ func TestServeRunsRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	a, err := newApp(cfg, newLogger(cfg.Log, logs, false))
 	if err != nil {
 		t.Fatalf("newApp: %v", err)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,28 +16,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const key = "sk-sim-test-key"
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func start(t *testing.T, opts roundtabletest.Options) *roundtabletest.Server {
 	t.Helper()
@@ -88,7 +71,7 @@ func sessionOf(t *testing.T, body string) string {
 }
 
 func TestIndexAndPathForms(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv := start(t, roundtabletest.Options{APIKey: key, Logger: zerolog.New(logs)})
 	want := []string{"no-id", "sess-broken", "sess-full", "sess-future", "sess-old"}
 	if got := srv.SessionIDs(); !slices.Equal(got, want) {
