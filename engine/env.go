@@ -18,8 +18,11 @@ import (
 // left out is absent from the env and reads nil, so comparing it is a rule
 // error, never a silent zero.
 //
-// One env lives with each pooled VM and is refilled per decision, only with
-// the keys the policy reads (and checks only when they changed, see fill).
+// One env lives with each pooled VM (see evaluator and slots.go) and is
+// refilled per decision, only with the keys the policy reads. The keys read
+// most, risk_score, the documented checks and the declared context fields, are
+// slots: their interface points at a field of the evaluator, so filling them
+// is a plain store, not a map write.
 
 // Names of the env as a policy sees them.
 const (
@@ -34,32 +37,25 @@ var reportNames = []string{"risk_score", "risk_explanation", "recommended_action
 // rootNames are every top-level name of the env a policy may use.
 var rootNames = append(append([]string(nil), reportNames...), nameBiometric, nameDevice, nameContext)
 
-// Boxed check values, so filling the env does not allocate.
+// Boxed check values, so explaining a check does not allocate.
 var (
 	boxDetected    any = string(fetcher.Detected)
 	boxNotDetected any = string(fetcher.NotDetected)
 	boxUnknown     any = string(fetcher.Unknown)
 )
 
+// boxCheck returns a check value as an interface, the three words without
+// allocating; "" (a check the report lacks) is Unknown.
 func boxCheck(v fetcher.CheckValue) any {
-	_, b := codeCheck(v)
-	return b
-}
-
-// codeCheck returns a check value boxed, and a code for the three words
-// (1 Detected, 2 Not detected, 3 Unknown or missing) that fill compares
-// instead of the boxed strings; 0 for any other value, which fill always
-// writes.
-func codeCheck(v fetcher.CheckValue) (uint8, any) {
 	switch v {
 	case fetcher.Detected:
-		return 1, boxDetected
+		return boxDetected
 	case fetcher.NotDetected:
-		return 2, boxNotDetected
+		return boxNotDetected
 	case fetcher.Unknown, "":
-		return 3, boxUnknown
+		return boxUnknown
 	}
-	return 0, string(v)
+	return string(v)
 }
 
 // checksAsStrings views a Checks map as map[string]string without copying.
@@ -74,15 +70,16 @@ func checksAsStrings(c fetcher.Checks) map[string]string {
 type checkKey struct {
 	key, name string // "device_checks.vpn", "vpn"
 	biometric bool   // a biometric check, else a device check
+	index     int    // fetcher.CheckIndex; -1 for a check Roundtable does not document
 }
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	roots   []string   // top-level names read as such
+	score   bool       // risk_score is read (a slot)
+	roots   []string   // other top-level names read as such, written per decision
 	checks  []checkKey // flattened checks read
 	context []ctxField // declared context fields
 }
-
 // sampleEnv is the env the checker types expressions against: every root, the
 // flattened key of every documented check and of the extra checks this policy
 // reads by index, and the declared context fields.
@@ -114,23 +111,27 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 	return s
 }
 
-// fill loads a report and context into an evaluator's env, only the keys the
-// layout names. It checks the declared context fields as it goes (see
-// CheckContext) and returns a *ContextError, leaving the env half filled, on
-// the first bad one.
-//
-// A check is written into the env only when its value differs from the one
-// the env already holds from the evaluator's previous decision (ev.checks
-// records them by codeCheck): a map write costs a hash and, while the garbage
-// collector marks, a write barrier, and most checks of consecutive sessions
-// are the same word. A value other than the three words is always written, so
-// the env always holds exactly this report's checks.
+// fill loads a report and context into an evaluator's env: the slots, and
+// the keys the layout names that are not slots. It checks the declared
+// context fields as it goes (see CheckContext) and returns a *ContextError,
+// leaving the env half filled, on the first bad one.
 func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) error {
 	env := ev.env
+	ev.slots.score = r.RiskScore
+	for i := range l.checks {
+		c := &l.checks[i]
+		if c.index >= 0 {
+			ev.slots.checks[c.index] = string(r.CheckAt(c.index))
+			continue
+		}
+		m := r.DeviceChecks
+		if c.biometric {
+			m = r.BiometricChecks
+		}
+		env[c.key] = boxCheck(m.Get(c.name))
+	}
 	for _, root := range l.roots {
 		switch root {
-		case "risk_score":
-			env[root] = r.RiskScore
 		case "risk_explanation":
 			env[root] = r.RiskExplanation
 		case "recommended_action":
@@ -149,28 +150,26 @@ func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) erro
 			env[root] = ctx
 		}
 	}
-	for i := range l.checks {
-		c := &l.checks[i]
-		m := r.DeviceChecks
-		if c.biometric {
-			m = r.BiometricChecks
-		}
-		if code, v := codeCheck(m.Get(c.name)); code == 0 || ev.checks[i] != code {
-			env[c.key] = v
-			ev.checks[i] = code
-		}
-	}
-	for _, f := range l.context {
+	for i := range l.context {
+		f, s := &l.context[i], &ev.slots.context[i]
 		v, ok := ctx[f.name]
 		if !ok || v == nil {
-			delete(env, f.key)
+			s.given = nil
+			if s.inEnv {
+				delete(env, f.key) // an absent field reads nil
+				s.inEnv = false
+			}
 			continue
 		}
 		v, err := f.check(v)
 		if err != nil {
 			return err
 		}
-		env[f.key] = v
+		s.set(v)
+		if !s.inEnv {
+			env[f.key] = s.ref
+			s.inEnv = true
+		}
 	}
 	return nil
 }
@@ -179,16 +178,24 @@ func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) erro
 func newLayout(all reads, decl []ctxField) layout {
 	l := layout{context: decl}
 	for _, root := range inputList(all.roots) {
+		if root == "risk_score" {
+			l.score = true
+			continue
+		}
 		l.roots = append(l.roots, root)
 	}
 	for _, path := range inputList(all.inputs) {
 		group, name, member := strings.Cut(path, ".")
 		if member && (group == nameDevice || group == nameBiometric) {
-			l.checks = append(l.checks, checkKey{key: path, name: name, biometric: group == nameBiometric})
+			c := checkKey{key: path, name: name, biometric: group == nameBiometric, index: -1}
+			if i, ok := fetcher.CheckIndex(c.biometric, name); ok {
+				c.index = i
+			}
+			l.checks = append(l.checks, c)
 		}
 	}
 	return l
 }
 
 // size is how many keys the layout fills, to size the env.
-func (l *layout) size() int { return len(l.roots) + len(l.checks) + len(l.context) }
+func (l *layout) size() int { return 1 + len(l.roots) + len(l.checks) + len(l.context) }

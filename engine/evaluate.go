@@ -7,23 +7,8 @@ import (
 
 	"github.com/expr-lang/expr/file"
 
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/verdicthq/verdict/fetcher"
 )
-
-// evaluator is a VM and an env, pooled per policy so a decision allocates
-// neither. checks records each of the layout's checks as the env has it, so
-// fill can skip those that did not change.
-type evaluator struct {
-	vm     vm.VM
-	env    map[string]any
-	checks []uint8 // codeCheck of each layout check as the env holds it; 0 none yet
-}
-
-func newEvaluator(l *layout) *evaluator {
-	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size()), checks: make([]uint8, len(l.checks))}
-}
 
 // Evaluate decides over a report and the caller's context. Rules run against
 // the report's fields, the context and the policy's variables; the strategy
@@ -77,7 +62,7 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 		if !fired {
 			continue
 		}
-		d.FiredRules = append(d.FiredRules, ru.fired(ev.env))
+		d.FiredRules = append(d.FiredRules, ru.fired(ev))
 		if ru.action.Severity() > worst.Severity() {
 			worst = ru.action
 		}

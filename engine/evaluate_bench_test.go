@@ -215,14 +215,10 @@ func BenchmarkParts(b *testing.B) {
 		}
 	})
 	b.Run("read-checks-from-report", func(b *testing.B) {
-		var sink any
+		var sink fetcher.CheckValue
 		for b.Loop() {
 			for _, c := range p.layout.checks {
-				m := reports[0].DeviceChecks
-				if c.biometric {
-					m = reports[0].BiometricChecks
-				}
-				sink = boxCheck(m.Get(c.name))
+				sink = reports[0].CheckAt(c.index)
 			}
 		}
 		_ = sink
@@ -236,7 +232,7 @@ func BenchmarkParts(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = append([]FiredRule{}, ru.fired(ev.env))
+			_ = append([]FiredRule{}, ru.fired(ev))
 		}
 	})
 	b.Run("pool-get-put", func(b *testing.B) {

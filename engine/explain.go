@@ -2,22 +2,77 @@ package engine
 
 import (
 	"strings"
+
+	"github.com/verdicthq/verdict/fetcher"
 )
 
 // fired builds the explanation of a rule that fired: its id, action,
-// description and the value of every path it reads, from the env it ran on.
-// Only rules that fire pay for this: one allocation, the inputs (ru.inputs is
-// sorted at load, so they are in path order).
-func (ru *rule) fired(env map[string]any) FiredRule {
+// description and the value of every path it reads, as the evaluator held
+// them. Only rules that fire pay for this: one allocation, the inputs
+// (ru.inputs is sorted at load, so they are in path order).
+func (ru *rule) fired(ev *evaluator) FiredRule {
 	in := make(Inputs, len(ru.inputs))
-	for i, path := range ru.inputs {
-		in[i] = Input{Path: path, Value: read(env, path)}
+	for i, ref := range ru.inputs {
+		in[i] = Input{Path: ref.path, Value: ev.input(ref)}
 	}
 	return FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: in}
 }
 
-// read returns the value at a path such as "risk_score", "device_checks.vpn"
-// or "context.amount"; nil when absent.
+// inputRef is an input path of a rule and where its value is found.
+type inputRef struct {
+	path  string
+	from  inputSource
+	index int // into slots.checks (fromCheck) or slots.context (fromContext)
+}
+
+type inputSource uint8
+
+const (
+	fromEnv     inputSource = iota // a plain env key, or a member of a map in the env
+	fromScore                      // slots.score
+	fromCheck                      // slots.checks[index]
+	fromContext                    // slots.context[index]
+)
+
+// inputRefs says where each of a rule's input paths is found.
+func (l *layout) inputRefs(paths []string) []inputRef {
+	refs := make([]inputRef, len(paths))
+	for i, path := range paths {
+		refs[i] = inputRef{path: path}
+		if path == "risk_score" && l.score {
+			refs[i].from = fromScore
+		}
+		for _, c := range l.checks {
+			if c.key == path && c.index >= 0 {
+				refs[i].from, refs[i].index = fromCheck, c.index
+			}
+		}
+		for j, f := range l.context {
+			if f.key == path {
+				refs[i].from, refs[i].index = fromContext, j
+			}
+		}
+	}
+	return refs
+}
+
+// input returns the value at an input path as this decision read it, as an
+// interface that later decisions do not change (never a slot's own, see
+// slots): checks and small scores without allocating.
+func (ev *evaluator) input(ref inputRef) any {
+	switch ref.from {
+	case fromScore:
+		return ev.slots.score
+	case fromCheck:
+		return boxCheck(fetcher.CheckValue(ev.slots.checks[ref.index]))
+	case fromContext:
+		return ev.slots.context[ref.index].given
+	}
+	return read(ev.env, ref.path)
+}
+
+// read returns the value at a path such as "tags", "device_checks.new_one"
+// or "context.undeclared"; nil when absent.
 func read(env map[string]any, path string) any {
 	if v, ok := env[path]; ok {
 		return v

@@ -30,7 +30,8 @@ type rule struct {
 	id, description string
 	action          Outcome
 	prog            *vm.Program
-	inputs          []string // report/context paths it reads, through variables too
+	paths           []string   // report/context paths it reads, through variables too
+	inputs          []inputRef // paths and where the evaluator holds their values
 	pos             string   // file:line:col of its when
 }
 
@@ -89,11 +90,14 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 		}
 		all.merge(out.reads)
 		p.rules = append(p.rules, &rule{
-			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, inputs: inputList(out.reads.inputs),
+			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col),
 		})
 	}
 	p.layout = newLayout(all, s.context)
+	for _, ru := range p.rules {
+		ru.inputs = p.layout.inputRefs(ru.paths)
+	}
 	p.pool.New = func() any { return newEvaluator(&p.layout) }
 	return p
 }

@@ -27,15 +27,20 @@ func (v CheckValue) Valid() bool {
 }
 
 // BiometricCheckNames are the biometric checks Roundtable documents (November 2026).
-var BiometricCheckNames = []string{
-	"agent_behavior", "programmatic_typing", "teleporting_mouse", "no_corrections",
-	"all_pasted", "jump_scrolling", "centered_clicks", "programmatic_clicking", "external_input",
-}
+var BiometricCheckNames = biometricCheckNames[:]
 
 // DeviceCheckNames are the device checks Roundtable documents (November 2026).
-var DeviceCheckNames = []string{
-	"bot", "virtual_machine", "software_renderer", "vpn", "tor", "location_spoofing",
-}
+var DeviceCheckNames = deviceCheckNames[:]
+
+var (
+	deviceCheckNames = [...]string{
+		"bot", "virtual_machine", "software_renderer", "vpn", "tor", "location_spoofing",
+	}
+	biometricCheckNames = [...]string{
+		"agent_behavior", "programmatic_typing", "teleporting_mouse", "no_corrections",
+		"all_pasted", "jump_scrolling", "centered_clicks", "programmatic_clicking", "external_input",
+	}
+)
 
 // Checks maps a check name to its value. After Decode every documented check is
 // present (a missing one reads Unknown) and checks Roundtable added later are kept.
@@ -71,6 +76,11 @@ type Report struct {
 
 	// Raw is the report exactly as received, kept for the decision trace.
 	Raw json.RawMessage `json:"-"`
+
+	// documented holds the documented checks by CheckIndex, set by
+	// DecodeReport from the same values as the two maps; all "" in a report
+	// built by hand, which CheckAt then reads from the maps.
+	documented [NumDocumentedChecks]CheckValue
 }
 
 // wireCore mirrors Report loosely, so that missing, null and mistyped
@@ -190,6 +200,7 @@ func decodeReportStd(raw []byte, copyRaw bool) (*Report, error) {
 	if r.DeviceChecks, ok = completeChecks(w.DeviceChecks, DeviceCheckNames); !ok {
 		return nil, badCheck(raw, "device_checks")
 	}
+	r.indexChecks()
 	return r, nil
 }
 

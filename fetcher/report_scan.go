@@ -68,9 +68,9 @@ func scanReport(b []byte) (r *Report, ok bool) {
 		case fieldUserLogs:
 			r.UserLogs, ok = s.userLogs()
 		case fieldBiometricChecks:
-			bio, ok = s.checks(len(BiometricCheckNames))
+			bio, ok = s.checks(true, &r.documented)
 		case fieldDeviceChecks:
-			dev, ok = s.checks(len(DeviceCheckNames))
+			dev, ok = s.checks(false, &r.documented)
 		default:
 			ok = s.skip(0)
 		}
@@ -94,6 +94,11 @@ func scanReport(b []byte) (r *Report, ok bool) {
 	}
 	r.BiometricChecks = fillChecks(bio, BiometricCheckNames)
 	r.DeviceChecks = fillChecks(dev, DeviceCheckNames)
+	for i, v := range r.documented {
+		if v == "" { // absent from the report: fillChecks made it Unknown
+			r.documented[i] = Unknown
+		}
+	}
 	return r, true
 }
 
@@ -361,22 +366,27 @@ func (s *scanner) int64(dst *int64) bool {
 
 // checks reads a check group: null is nil, otherwise an object whose values
 // are all one of the three documented values. Check names are kept as sent
-// (the documented ones without allocating).
-func (s *scanner) checks(documented int) (Checks, bool) {
+// (the documented ones without allocating), and the group's documented checks
+// are also stored in index by CheckIndex.
+func (s *scanner) checks(biometric bool, index *[NumDocumentedChecks]CheckValue) (Checks, bool) {
 	if s.lit("null") {
 		return nil, true
 	}
 	if !s.eat('{') {
 		return nil, false
 	}
-	c := make(Checks, documented+2)
+	size := len(deviceCheckNames)
+	if biometric {
+		size = len(biometricCheckNames)
+	}
+	c := make(Checks, size+2)
 	s.ws()
 	if s.eat('}') {
 		return c, true
 	}
 	for {
 		s.ws()
-		name, ok := s.checkName()
+		name, doc, ok := s.checkName()
 		if !ok {
 			return nil, false
 		}
@@ -390,6 +400,11 @@ func (s *scanner) checks(documented int) (Checks, bool) {
 			return nil, false
 		}
 		c[name] = v
+		if i := doc.device; !biometric && i >= 0 {
+			index[i] = v
+		} else if i := doc.biometric; biometric && i >= 0 {
+			index[i] = v
+		}
 		s.ws()
 		if s.eat('}') {
 			return c, true
@@ -402,27 +417,46 @@ func (s *scanner) checks(documented int) (Checks, bool) {
 
 // checkName reads a check name, returning the documented names as the
 // strings of BiometricCheckNames and DeviceCheckNames, so that the usual
-// report allocates no name.
-func (s *scanner) checkName() (string, bool) {
+// report allocates no name, with their CheckIndex in either group.
+func (s *scanner) checkName() (string, documentedName, bool) {
 	start := s.i
 	if key, plain := s.str(); plain {
-		if n, ok := documentedNames[string(key)]; ok {
-			return n, true
+		if d, ok := documentedNames[string(key)]; ok {
+			return d.name, d, true
 		}
-		return string(key), true
+		return string(key), notDocumented, true
 	}
 	s.i = start
-	return s.value()
+	name, ok := s.value()
+	if d, documented := documentedNames[name]; documented {
+		return name, d, ok
+	}
+	return name, notDocumented, ok
 }
 
-// documentedNames maps each documented check name to itself.
-var documentedNames = func() map[string]string {
-	m := make(map[string]string, len(BiometricCheckNames)+len(DeviceCheckNames))
-	for _, n := range BiometricCheckNames {
-		m[n] = n
-	}
+// documentedName is a documented check name and its CheckIndex as a device
+// and as a biometric check; -1 where it is not one.
+type documentedName struct {
+	name              string
+	device, biometric int
+}
+
+var notDocumented = documentedName{device: -1, biometric: -1}
+
+// documentedNames maps each documented check name to its documentedName.
+var documentedNames = func() map[string]documentedName {
+	m := make(map[string]documentedName, NumDocumentedChecks)
 	for _, n := range DeviceCheckNames {
-		m[n] = n
+		i, _ := CheckIndex(false, n)
+		m[n] = documentedName{name: n, device: i, biometric: -1}
+	}
+	for _, n := range BiometricCheckNames {
+		d, ok := m[n]
+		if !ok {
+			d = documentedName{name: n, device: -1}
+		}
+		d.biometric, _ = CheckIndex(true, n)
+		m[n] = d
 	}
 	return m
 }()

@@ -98,6 +98,7 @@ func TestDecodeReportFixtures(t *testing.T) {
 				t.Errorf("Raw is not the body as received")
 			}
 			got.Raw = nil
+			fetcher.IndexChecks(&tt.want) // the decoded index must agree with the maps
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("DecodeReport(%s)\n got %#v\nwant %#v", tt.file, *got, tt.want)
 			}

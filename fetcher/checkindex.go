@@ -1,0 +1,49 @@
+package fetcher
+
+// NumDocumentedChecks is how many checks Roundtable documents: the device
+// checks, then the biometric checks.
+const NumDocumentedChecks = len(deviceCheckNames) + len(biometricCheckNames)
+
+// CheckIndex numbers the documented checks 0..NumDocumentedChecks-1: the
+// device checks in the order of DeviceCheckNames, then the biometric checks in
+// the order of BiometricCheckNames. ok is false for a check Roundtable does not
+// document in that group.
+func CheckIndex(biometric bool, name string) (i int, ok bool) {
+	names, base := DeviceCheckNames, 0
+	if biometric {
+		names, base = BiometricCheckNames, len(deviceCheckNames)
+	}
+	for j, n := range names {
+		if n == name {
+			return base + j, true
+		}
+	}
+	return 0, false
+}
+
+// CheckAt returns documented check i (see CheckIndex) without a map lookup:
+// the engine reads every check of every decision this way. A decoded report
+// answers from the index DecodeReport built beside the maps; a report built
+// by hand answers from its maps, Unknown when they lack the check. A Report is
+// read-only once decoded (the fetcher's cache shares it between requests), so
+// the index and the maps cannot disagree.
+func (r *Report) CheckAt(i int) CheckValue {
+	if v := r.documented[i]; v != "" {
+		return v
+	}
+	if i < len(deviceCheckNames) {
+		return r.DeviceChecks.Get(deviceCheckNames[i])
+	}
+	return r.BiometricChecks.Get(biometricCheckNames[i-len(deviceCheckNames)])
+}
+
+// indexChecks sets r.documented from the two check maps, which DecodeReport
+// has completed (every documented check present).
+func (r *Report) indexChecks() {
+	for i, n := range deviceCheckNames {
+		r.documented[i] = r.DeviceChecks.Get(n)
+	}
+	for i, n := range biometricCheckNames {
+		r.documented[len(deviceCheckNames)+i] = r.BiometricChecks.Get(n)
+	}
+}
