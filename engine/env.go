@@ -80,6 +80,7 @@ type layout struct {
 	checks  []checkKey // flattened checks read
 	context []ctxField // declared context fields
 }
+
 // sampleEnv is the env the checker types expressions against: every root, the
 // flattened key of every documented check and of the extra checks this policy
 // reads by index, and the declared context fields.

@@ -32,7 +32,7 @@ type rule struct {
 	prog            *vm.Program
 	paths           []string   // report/context paths it reads, through variables too
 	inputs          []inputRef // paths and where the evaluator holds their values
-	pos             string   // file:line:col of its when
+	pos             string     // file:line:col of its when
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
