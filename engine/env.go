@@ -75,10 +75,11 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score   bool       // risk_score is read (a slot)
-	roots   []string   // other top-level names read as such, written per decision
-	checks  []checkKey // flattened checks read
-	context []ctxField // declared context fields
+	score      bool       // risk_score is read (a slot)
+	documented bool       // a documented check is read (slots, all copied at once)
+	roots      []string   // other top-level names read as such, written per decision
+	checks     []checkKey // flattened checks read
+	context    []ctxField // declared context fields
 }
 
 // sampleEnv is the env the checker types expressions against: every root, the
@@ -119,11 +120,13 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) error {
 	env := ev.env
 	ev.slots.score = r.RiskScore
+	if l.documented {
+		ev.slots.checks = r.DocumentedChecks()
+	}
 	for i := range l.checks {
 		c := &l.checks[i]
 		if c.index >= 0 {
-			ev.slots.checks[c.index] = string(r.CheckAt(c.index))
-			continue
+			continue // a slot
 		}
 		m := r.DeviceChecks
 		if c.biometric {
@@ -190,7 +193,7 @@ func newLayout(all reads, decl []ctxField) layout {
 		if member && (group == nameDevice || group == nameBiometric) {
 			c := checkKey{key: path, name: name, biometric: group == nameBiometric, index: -1}
 			if i, ok := fetcher.CheckIndex(c.biometric, name); ok {
-				c.index = i
+				c.index, l.documented = i, true
 			}
 			l.checks = append(l.checks, c)
 		}

@@ -62,7 +62,7 @@ func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
 		if !fired {
 			continue
 		}
-		d.FiredRules = append(d.FiredRules, ru.fired(ev))
+		d.FiredRules = ru.explain(d.FiredRules, ev)
 		if ru.action.Severity() > worst.Severity() {
 			worst = ru.action
 		}

@@ -232,7 +232,7 @@ func BenchmarkParts(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = append([]FiredRule{}, ru.fired(ev))
+			_ = ru.explain([]FiredRule{}, ev)
 		}
 	})
 	b.Run("pool-get-put", func(b *testing.B) {

@@ -29,8 +29,8 @@ type evaluator struct {
 // therefore copies the values out (see evaluator.input).
 type slots struct {
 	score   int
-	checks  [fetcher.NumDocumentedChecks]string // by fetcher.CheckIndex
-	context []ctxSlot                           // by declared context field
+	checks  [fetcher.NumDocumentedChecks]fetcher.CheckValue // by fetcher.CheckIndex; read by expr as strings
+	context []ctxSlot                                       // by declared context field
 }
 
 // ctxSlot is one declared context field: its value by type, the interface
@@ -75,7 +75,9 @@ func newEvaluator(l *layout) *evaluator {
 	}
 	for _, c := range l.checks {
 		if c.index >= 0 {
-			ev.env[c.key] = slotRef(&ev.slots.checks[c.index])
+			// expr compares checks as strings: the slot is typed string, which
+			// fetcher.CheckValue is underneath.
+			ev.env[c.key] = slotRef((*string)(unsafe.Pointer(&ev.slots.checks[c.index])))
 		}
 	}
 	ev.slots.context = make([]ctxSlot, len(l.context))

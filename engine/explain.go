@@ -2,20 +2,39 @@ package engine
 
 import (
 	"strings"
-
-	"github.com/verdicthq/verdict/fetcher"
 )
 
-// fired builds the explanation of a rule that fired: its id, action,
-// description and the value of every path it reads, as the evaluator held
-// them. Only rules that fire pay for this: one allocation, the inputs
-// (ru.inputs is sorted at load, so they are in path order).
-func (ru *rule) fired(ev *evaluator) FiredRule {
-	in := make(Inputs, len(ru.inputs))
+// explain appends the explanation of a rule that fired to a decision's
+// fired rules: its id, action, description and the value of every path it
+// reads, as the evaluator held them (ru.inputs is sorted at load, so they are
+// in path order). Only rules that fire pay for this. The first rule of a
+// decision that reads at most inlineInputs paths, the usual case, is explained
+// in one allocation (see explained); any other in two.
+func (ru *rule) explain(fired []FiredRule, ev *evaluator) []FiredRule {
+	n := len(ru.inputs)
+	if len(fired) == 0 && n <= inlineInputs {
+		x := new(explained)
+		x.rule[0] = FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(x.inputs[:n:n], ev)}
+		return x.rule[:1:1] // a second fired rule is appended to a new array
+	}
+	return append(fired, FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(make(Inputs, n), ev)})
+}
+
+// inlineInputs is how many inputs explained holds.
+const inlineInputs = 4
+
+// explained is a decision's first fired rule and its inputs in one block.
+type explained struct {
+	rule   [1]FiredRule
+	inputs [inlineInputs]Input
+}
+
+// read fills in (of length len(ru.inputs)) with the rule's inputs.
+func (ru *rule) read(in Inputs, ev *evaluator) Inputs {
 	for i, ref := range ru.inputs {
 		in[i] = Input{Path: ref.path, Value: ev.input(ref)}
 	}
-	return FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: in}
+	return in
 }
 
 // inputRef is an input path of a rule and where its value is found.
@@ -64,7 +83,7 @@ func (ev *evaluator) input(ref inputRef) any {
 	case fromScore:
 		return ev.slots.score
 	case fromCheck:
-		return boxCheck(fetcher.CheckValue(ev.slots.checks[ref.index]))
+		return boxCheck(ev.slots.checks[ref.index])
 	case fromContext:
 		return ev.slots.context[ref.index].given
 	}

@@ -47,3 +47,16 @@ func (r *Report) indexChecks() {
 		r.documented[len(deviceCheckNames)+i] = r.BiometricChecks.Get(n)
 	}
 }
+
+// DocumentedChecks returns every documented check by CheckIndex, in one copy
+// for a decoded report (CheckAt each, from the maps, for one built by hand).
+func (r *Report) DocumentedChecks() [NumDocumentedChecks]CheckValue {
+	if r.documented[0] != "" { // DecodeReport sets all or none
+		return r.documented
+	}
+	var all [NumDocumentedChecks]CheckValue
+	for i := range all {
+		all[i] = r.CheckAt(i)
+	}
+	return all
+}
