@@ -33,8 +33,8 @@ func TestAllocsDoNotGrowWithRules(t *testing.T) {
 			if want < 0 {
 				want = got
 			}
-			if got != want || got > 2 {
-				t.Errorf("%v allocations per decision, want %v (and at most 2: the fired rules slice and the one rule's inputs)", got, want)
+			if got != want || got > 1 {
+				t.Errorf("%v allocations per decision, want %v (and at most 1: the one fired rule and its inputs are a block of a slab shared by 32 decisions)", got, want)
 			}
 		})
 	}

@@ -75,11 +75,12 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score      bool       // risk_score is read (a slot)
-	documented bool       // a documented check is read (slots, all copied at once)
-	roots      []string   // other top-level names read as such, written per decision
-	checks     []checkKey // flattened checks read
-	context    []ctxField // declared context fields
+	score        bool       // risk_score is read (a slot)
+	documented   bool       // a documented check is read (slots, all copied at once)
+	undocumented []checkKey // the checks read that Roundtable does not document, written per decision
+	roots        []string   // other top-level names read as such, written per decision
+	checks       []checkKey // flattened checks read
+	context      []ctxField // declared context fields
 }
 
 // sampleEnv is the env the checker types expressions against: every root, the
@@ -121,13 +122,10 @@ func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) erro
 	env := ev.env
 	ev.slots.score = r.RiskScore
 	if l.documented {
-		ev.slots.checks = r.DocumentedChecks()
+		r.CopyDocumentedChecks(&ev.slots.checks)
 	}
-	for i := range l.checks {
-		c := &l.checks[i]
-		if c.index >= 0 {
-			continue // a slot
-		}
+	for i := range l.undocumented {
+		c := &l.undocumented[i]
 		m := r.DeviceChecks
 		if c.biometric {
 			m = r.BiometricChecks
@@ -194,6 +192,8 @@ func newLayout(all reads, decl []ctxField) layout {
 			c := checkKey{key: path, name: name, biometric: group == nameBiometric, index: -1}
 			if i, ok := fetcher.CheckIndex(c.biometric, name); ok {
 				c.index, l.documented = i, true
+			} else {
+				l.undocumented = append(l.undocumented, c)
 			}
 			l.checks = append(l.checks, c)
 		}

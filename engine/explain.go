@@ -7,20 +7,22 @@ import (
 // explain appends the explanation of a rule that fired to a decision's
 // fired rules: its id, action, description and the value of every path it
 // reads, as the evaluator held them (ru.inputs is sorted at load, so they are
-// in path order). Only rules that fire pay for this. The first rule of a
-// decision that reads at most inlineInputs paths, the usual case, is explained
-// in one allocation (see explained); any other in two.
+// in path order). Only rules that fire pay for this. The first fired rule of a
+// decision, when it reads at most inlineInputs paths (the usual case), is
+// explained in a block cut from the evaluator's slab (see evaluator.block), so
+// most decisions allocate nothing of their own; any other rule allocates its
+// inputs and grows the slice.
 func (ru *rule) explain(fired []FiredRule, ev *evaluator) []FiredRule {
 	n := len(ru.inputs)
 	if len(fired) == 0 && n <= inlineInputs {
-		x := new(explained)
+		x := ev.block()
 		x.rule[0] = FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(x.inputs[:n:n], ev)}
-		return x.rule[:1:1] // a second fired rule is appended to a new array
+		return x.rule[:1:1] // capacity 1: a second fired rule is appended to a new array
 	}
 	return append(fired, FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(make(Inputs, n), ev)})
 }
 
-// inlineInputs is how many inputs explained holds.
+// inlineInputs is how many inputs an explained block holds.
 const inlineInputs = 4
 
 // explained is a decision's first fired rule and its inputs in one block.

@@ -48,15 +48,15 @@ func (r *Report) indexChecks() {
 	}
 }
 
-// DocumentedChecks returns every documented check by CheckIndex, in one copy
-// for a decoded report (CheckAt each, from the maps, for one built by hand).
-func (r *Report) DocumentedChecks() [NumDocumentedChecks]CheckValue {
+// CopyDocumentedChecks copies every documented check into dst by
+// CheckIndex, in one copy for a decoded report (CheckAt each, from the maps,
+// for one built by hand).
+func (r *Report) CopyDocumentedChecks(dst *[NumDocumentedChecks]CheckValue) {
 	if r.documented[0] != "" { // DecodeReport sets all or none
-		return r.documented
+		*dst = r.documented
+		return
 	}
-	var all [NumDocumentedChecks]CheckValue
-	for i := range all {
-		all[i] = r.CheckAt(i)
+	for i := range dst {
+		dst[i] = r.CheckAt(i)
 	}
-	return all
 }
