@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -106,26 +107,76 @@ func BenchmarkFloor(b *testing.B) {
 	for _, name := range []string{"shipped", "rules50", "rules500"} {
 		p := benchPolicies(b)[name]
 		b.Run(name, func(b *testing.B) {
-			var envs []map[string]any
-			for _, r := range reports {
-				ev := newEvaluator(&p.layout)
-				if err := p.layout.fill(ev, r, ctx); err != nil {
-					b.Fatal(err)
-				}
-				envs = append(envs, ev.env)
-			}
+			envs := floorEnvs(b, p, reports, ctx)
 			machine := vm.VM{MemoryBudget: MemoryBudget}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				e := envs[i%len(envs)]
-				for _, ru := range p.rules {
-					if _, err := machine.Run(ru.prog, e); err != nil {
-						b.Fatal(err)
-					}
-				}
+				runFloor(b, &machine, p, envs[i%len(envs)])
 				i++
 			}
+		})
+	}
+}
+
+// floorEnvs builds the floor's envs, one per report, before its loop.
+func floorEnvs(b *testing.B, p *Policy, reports []*fetcher.Report, ctx map[string]any) []map[string]any {
+	var envs []map[string]any
+	for _, r := range reports {
+		ev := newEvaluator(&p.layout)
+		if err := p.layout.fill(ev, r, ctx); err != nil {
+			b.Fatal(err)
+		}
+		envs = append(envs, ev.env)
+	}
+	return envs
+}
+
+// runFloor is one decision of the floor: every compiled program of the
+// policy run over env with one reused VM.
+func runFloor(b *testing.B, machine *vm.VM, p *Policy, env map[string]any) {
+	for _, ru := range p.rules {
+		if _, err := machine.Run(ru.prog, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEvaluateOverFloor is BenchmarkEvaluate and BenchmarkFloor in one
+// loop: chunks of 256 decisions of each in turn, each chunk timed apart, so
+// that both see the same state of a noisy machine (on the shared 2-core
+// development machine, separate runs of one benchmark differ by up to 2×).
+// It reports engine-ns/decision, floor-ns/decision and their ratio
+// engine/floor. Both allocate alike (the floor's count([...]) lists, and
+// Evaluate's 1/32 of an explanation slab), so the garbage collector's work
+// falls on both.
+func BenchmarkEvaluateOverFloor(b *testing.B) {
+	const chunk = 256
+	reports := benchReports(b)
+	ctx := map[string]any{"amount": 120.0}
+	for _, name := range []string{"shipped", "rules50", "rules500"} {
+		p := benchPolicies(b)[name]
+		b.Run(name, func(b *testing.B) {
+			envs := floorEnvs(b, p, reports, ctx)
+			machine := vm.VM{MemoryBudget: MemoryBudget}
+			var engine, floor time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for i := range chunk {
+					if d := p.Evaluate(reports[i%len(reports)], ctx); d.Reason == ReasonOnError {
+						b.Fatal(d.RuleErrors)
+					}
+				}
+				mid := time.Now()
+				for i := range chunk {
+					runFloor(b, &machine, p, envs[i%len(envs)])
+				}
+				engine, floor = engine+mid.Sub(start), floor+time.Since(mid)
+			}
+			decisions := float64(b.N) * chunk
+			b.ReportMetric(float64(engine.Nanoseconds())/decisions, "engine-ns/decision")
+			b.ReportMetric(float64(floor.Nanoseconds())/decisions, "floor-ns/decision")
+			b.ReportMetric(float64(engine)/float64(floor), "engine/floor")
 		})
 	}
 }
