@@ -28,8 +28,8 @@ func CheckIndex(biometric bool, name string) (i int, ok bool) {
 // read-only once decoded (the fetcher's cache shares it between requests), so
 // the index and the maps cannot disagree.
 func (r *Report) CheckAt(i int) CheckValue {
-	if v := r.documented[i]; v != "" {
-		return v
+	if c := r.documented[i]; c != 0 {
+		return checkWords[c]
 	}
 	if i < len(deviceCheckNames) {
 		return r.DeviceChecks.Get(deviceCheckNames[i])
@@ -41,19 +41,38 @@ func (r *Report) CheckAt(i int) CheckValue {
 // has completed (every documented check present).
 func (r *Report) indexChecks() {
 	for i, n := range deviceCheckNames {
-		r.documented[i] = r.DeviceChecks.Get(n)
+		r.documented[i] = checkCode(r.DeviceChecks.Get(n))
 	}
 	for i, n := range biometricCheckNames {
-		r.documented[len(deviceCheckNames)+i] = r.BiometricChecks.Get(n)
+		r.documented[len(deviceCheckNames)+i] = checkCode(r.BiometricChecks.Get(n))
 	}
+}
+
+// checkWords are the three check values by checkCode.
+var checkWords = [...]CheckValue{1: Detected, 2: NotDetected, 3: Unknown}
+
+// checkCode is a check value's index in checkWords: 1, 2 or 3 for the
+// three values DecodeReport accepts (0 for anything else, which it refuses).
+func checkCode(v CheckValue) uint8 {
+	switch v {
+	case Detected:
+		return 1
+	case NotDetected:
+		return 2
+	case Unknown:
+		return 3
+	}
+	return 0
 }
 
 // CopyDocumentedChecks copies every documented check into dst by
 // CheckIndex, in one copy for a decoded report (CheckAt each, from the maps,
 // for one built by hand).
 func (r *Report) CopyDocumentedChecks(dst *[NumDocumentedChecks]CheckValue) {
-	if r.documented[0] != "" { // DecodeReport sets all or none
-		*dst = r.documented
+	if r.documented[0] != 0 { // DecodeReport sets all or none
+		for i, c := range r.documented {
+			dst[i] = checkWords[c]
+		}
 		return
 	}
 	for i := range dst {

@@ -77,10 +77,10 @@ type Report struct {
 	// Raw is the report exactly as received, kept for the decision trace.
 	Raw json.RawMessage `json:"-"`
 
-	// documented holds the documented checks by CheckIndex, set by
-	// DecodeReport from the same values as the two maps; all "" in a report
-	// built by hand, which CheckAt then reads from the maps.
-	documented [NumDocumentedChecks]CheckValue
+	// documented holds the documented checks by CheckIndex as checkCodes,
+	// set by DecodeReport from the same values as the two maps; all 0 in a
+	// report built by hand, which CheckAt then reads from the maps.
+	documented [NumDocumentedChecks]uint8
 }
 
 // wireCore mirrors Report loosely, so that missing, null and mistyped

@@ -94,9 +94,9 @@ func scanReport(b []byte) (r *Report, ok bool) {
 	}
 	r.BiometricChecks = fillChecks(bio, BiometricCheckNames)
 	r.DeviceChecks = fillChecks(dev, DeviceCheckNames)
-	for i, v := range r.documented {
-		if v == "" { // absent from the report: fillChecks made it Unknown
-			r.documented[i] = Unknown
+	for i, c := range r.documented {
+		if c == 0 { // absent from the report: fillChecks made it Unknown
+			r.documented[i] = checkCode(Unknown)
 		}
 	}
 	return r, true
@@ -368,7 +368,7 @@ func (s *scanner) int64(dst *int64) bool {
 // are all one of the three documented values. Check names are kept as sent
 // (the documented ones without allocating), and the group's documented checks
 // are also stored in index by CheckIndex.
-func (s *scanner) checks(biometric bool, index *[NumDocumentedChecks]CheckValue) (Checks, bool) {
+func (s *scanner) checks(biometric bool, index *[NumDocumentedChecks]uint8) (Checks, bool) {
 	if s.lit("null") {
 		return nil, true
 	}
@@ -401,9 +401,9 @@ func (s *scanner) checks(biometric bool, index *[NumDocumentedChecks]CheckValue)
 		}
 		c[name] = v
 		if i := doc.device; !biometric && i >= 0 {
-			index[i] = v
+			index[i] = checkCode(v)
 		} else if i := doc.biometric; biometric && i >= 0 {
-			index[i] = v
+			index[i] = checkCode(v)
 		}
 		s.ws()
 		if s.eat('}') {
@@ -438,7 +438,7 @@ func (s *scanner) checkName() (string, documentedName, bool) {
 // and as a biometric check; -1 where it is not one.
 type documentedName struct {
 	name              string
-	device, biometric int
+	device, biometric int8
 }
 
 var notDocumented = documentedName{device: -1, biometric: -1}
@@ -448,14 +448,15 @@ var documentedNames = func() map[string]documentedName {
 	m := make(map[string]documentedName, NumDocumentedChecks)
 	for _, n := range DeviceCheckNames {
 		i, _ := CheckIndex(false, n)
-		m[n] = documentedName{name: n, device: i, biometric: -1}
+		m[n] = documentedName{name: n, device: int8(i), biometric: -1}
 	}
 	for _, n := range BiometricCheckNames {
 		d, ok := m[n]
 		if !ok {
 			d = documentedName{name: n, device: -1}
 		}
-		d.biometric, _ = CheckIndex(true, n)
+		i, _ := CheckIndex(true, n)
+		d.biometric = int8(i)
 		m[n] = d
 	}
 	return m
