@@ -34,7 +34,7 @@ func TestAllocsDoNotGrowWithRules(t *testing.T) {
 				want = got
 			}
 			if got != want || got > 1 {
-				t.Errorf("%v allocations per decision, want %v (and at most 1: the one fired rule and its inputs are a block of a slab shared by 32 decisions)", got, want)
+				t.Errorf("%v allocations per decision, want %v (and at most 1: the fired rule's entry and inputs are cut from slabs shared by many decisions)", got, want)
 			}
 		})
 	}

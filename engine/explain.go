@@ -7,28 +7,18 @@ import (
 // explain appends the explanation of a rule that fired to a decision's
 // fired rules: its id, action, description and the value of every path it
 // reads, as the evaluator held them (ru.inputs is sorted at load, so they are
-// in path order). Only rules that fire pay for this. The first fired rule of a
-// decision, when it reads at most inlineInputs paths (the usual case), is
-// explained in a block cut from the evaluator's slab (see evaluator.block), so
-// most decisions allocate nothing of their own; any other rule allocates its
-// inputs and grows the slice.
+// in path order). Only rules that fire pay for this. The entry of a decision's
+// first fired rule and the inputs of every fired rule are cut from the
+// evaluator's slabs (see evaluator.entry and evaluator.inputs), so most
+// decisions allocate nothing of their own.
 func (ru *rule) explain(fired []FiredRule, ev *evaluator) []FiredRule {
-	n := len(ru.inputs)
-	if len(fired) == 0 && n <= inlineInputs {
-		x := ev.block()
-		x.rule[0] = FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(x.inputs[:n:n], ev)}
-		return x.rule[:1:1] // capacity 1: a second fired rule is appended to a new array
+	f := FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(ev.inputs(len(ru.inputs)), ev)}
+	if len(fired) == 0 {
+		e := ev.entry()
+		e[0] = f
+		return e
 	}
-	return append(fired, FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(make(Inputs, n), ev)})
-}
-
-// inlineInputs is how many inputs an explained block holds.
-const inlineInputs = 4
-
-// explained is a decision's first fired rule and its inputs in one block.
-type explained struct {
-	rule   [1]FiredRule
-	inputs [inlineInputs]Input
+	return append(fired, f)
 }
 
 // read fills in (of length len(ru.inputs)) with the rule's inputs.
