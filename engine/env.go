@@ -18,7 +18,7 @@ import (
 // left out is absent from the env and reads nil, so comparing it is a rule
 // error, never a silent zero.
 //
-// One env lives with each pooled VM (see evaluator and slots.go) and is
+// One env lives with each pooled VM (see evaluator.go) and is
 // refilled per decision, only with the keys the policy reads. The keys read
 // most, risk_score, the documented checks and the declared context fields, are
 // slots: their interface points at a field of the evaluator, so filling them
