@@ -79,44 +79,47 @@ func benchPolicies(b *testing.B) map[string]*Policy {
 	}
 }
 
+// benchContext is the context every benchmark decision is given.
+var benchContext = map[string]any{"amount": 120.0}
+
+// eachPolicy runs bench as a sub-benchmark for each bench policy, with the
+// bench reports.
+func eachPolicy(b *testing.B, bench func(b *testing.B, p *Policy, reports []*fetcher.Report)) {
+	reports := benchReports(b)
+	policies := benchPolicies(b)
+	for _, name := range []string{"shipped", "rules50", "rules500"} {
+		b.Run(name, func(b *testing.B) { bench(b, policies[name], reports) })
+	}
+}
+
 // BenchmarkEvaluate is the engine: Evaluate per decision.
 func BenchmarkEvaluate(b *testing.B) {
-	reports := benchReports(b)
-	ctx := map[string]any{"amount": 120.0}
-	for _, name := range []string{"shipped", "rules50", "rules500"} {
-		p := benchPolicies(b)[name]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if d := p.Evaluate(reports[i%len(reports)], ctx); d.Reason == ReasonOnError {
-					b.Fatal(d.RuleErrors)
-				}
-				i++
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if d := p.Evaluate(reports[i%len(reports)], benchContext); d.Reason == ReasonOnError {
+				b.Fatal(d.RuleErrors)
 			}
-		})
-	}
+			i++
+		}
+	})
 }
 
 // BenchmarkFloor is the floor for BenchmarkEvaluate: the same compiled
 // programs run directly in a loop with one reused VM, over an env per report
 // built once, before the loop.
 func BenchmarkFloor(b *testing.B) {
-	reports := benchReports(b)
-	ctx := map[string]any{"amount": 120.0}
-	for _, name := range []string{"shipped", "rules50", "rules500"} {
-		p := benchPolicies(b)[name]
-		b.Run(name, func(b *testing.B) {
-			envs := floorEnvs(b, p, reports, ctx)
-			machine := vm.VM{MemoryBudget: MemoryBudget}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				runFloor(b, &machine, p, envs[i%len(envs)])
-				i++
-			}
-		})
-	}
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+		envs := floorEnvs(b, p, reports, benchContext)
+		machine := vm.VM{MemoryBudget: MemoryBudget}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			runFloor(b, &machine, p, envs[i%len(envs)])
+			i++
+		}
+	})
 }
 
 // floorEnvs builds the floor's envs, one per report, before its loop.
@@ -152,33 +155,28 @@ func runFloor(b *testing.B, machine *vm.VM, p *Policy, env map[string]any) {
 // falls on both.
 func BenchmarkEvaluateOverFloor(b *testing.B) {
 	const chunk = 256
-	reports := benchReports(b)
-	ctx := map[string]any{"amount": 120.0}
-	for _, name := range []string{"shipped", "rules50", "rules500"} {
-		p := benchPolicies(b)[name]
-		b.Run(name, func(b *testing.B) {
-			envs := floorEnvs(b, p, reports, ctx)
-			machine := vm.VM{MemoryBudget: MemoryBudget}
-			var engine, floor time.Duration
-			for b.Loop() {
-				start := time.Now()
-				for i := range chunk {
-					if d := p.Evaluate(reports[i%len(reports)], ctx); d.Reason == ReasonOnError {
-						b.Fatal(d.RuleErrors)
-					}
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+		envs := floorEnvs(b, p, reports, benchContext)
+		machine := vm.VM{MemoryBudget: MemoryBudget}
+		var engine, floor time.Duration
+		for b.Loop() {
+			start := time.Now()
+			for i := range chunk {
+				if d := p.Evaluate(reports[i%len(reports)], benchContext); d.Reason == ReasonOnError {
+					b.Fatal(d.RuleErrors)
 				}
-				mid := time.Now()
-				for i := range chunk {
-					runFloor(b, &machine, p, envs[i%len(envs)])
-				}
-				engine, floor = engine+mid.Sub(start), floor+time.Since(mid)
 			}
-			decisions := float64(b.N) * chunk
-			b.ReportMetric(float64(engine.Nanoseconds())/decisions, "engine-ns/decision")
-			b.ReportMetric(float64(floor.Nanoseconds())/decisions, "floor-ns/decision")
-			b.ReportMetric(float64(engine)/float64(floor), "engine/floor")
-		})
-	}
+			mid := time.Now()
+			for i := range chunk {
+				runFloor(b, &machine, p, envs[i%len(envs)])
+			}
+			engine, floor = engine+mid.Sub(start), floor+time.Since(mid)
+		}
+		decisions := float64(b.N) * chunk
+		b.ReportMetric(float64(engine.Nanoseconds())/decisions, "engine-ns/decision")
+		b.ReportMetric(float64(floor.Nanoseconds())/decisions, "floor-ns/decision")
+		b.ReportMetric(float64(engine)/float64(floor), "engine/floor")
+	})
 }
 
 // BenchmarkCompile500 is loading a 500-rule policy.
@@ -196,48 +194,38 @@ func BenchmarkCompile500(b *testing.B) {
 // decision (what any caller of expr must do): the engine's own cost beyond it
 // is selection of the pooled VM, the context check and the explanation.
 func BenchmarkFloorFill(b *testing.B) {
-	reports := benchReports(b)
-	ctx := map[string]any{"amount": 120.0}
-	for _, name := range []string{"shipped", "rules50", "rules500"} {
-		p := benchPolicies(b)[name]
-		b.Run(name, func(b *testing.B) {
-			ev := newEvaluator(&p.layout)
-			machine := vm.VM{MemoryBudget: MemoryBudget}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if err := p.layout.fill(ev, reports[i%len(reports)], ctx); err != nil {
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+		ev := newEvaluator(&p.layout)
+		machine := vm.VM{MemoryBudget: MemoryBudget}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := p.layout.fill(ev, reports[i%len(reports)], benchContext); err != nil {
+				b.Fatal(err)
+			}
+			for _, ru := range p.rules {
+				if _, err := machine.Run(ru.prog, ev.env); err != nil {
 					b.Fatal(err)
 				}
-				for _, ru := range p.rules {
-					if _, err := machine.Run(ru.prog, ev.env); err != nil {
-						b.Fatal(err)
-					}
-				}
-				i++
 			}
-		})
-	}
+			i++
+		}
+	})
 }
 
 // BenchmarkEvaluateSameChecks is Evaluate when every decision's checks are
 // the same words as the previous one's (demo-review over and over), as in
-// quiet traffic where nearly every check is "Not detected": fill writes no
-// check. Its floor is BenchmarkFloor (the same rules fire).
+// quiet traffic where nearly every check is "Not detected". Its floor is
+// BenchmarkFloor (the same rules fire).
 func BenchmarkEvaluateSameChecks(b *testing.B) {
-	r := benchReports(b)[0]
-	ctx := map[string]any{"amount": 120.0}
-	for _, name := range []string{"shipped", "rules50", "rules500"} {
-		p := benchPolicies(b)[name]
-		b.Run(name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if d := p.Evaluate(r, ctx); d.Reason == ReasonOnError {
-					b.Fatal(d.RuleErrors)
-				}
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if d := p.Evaluate(reports[0], benchContext); d.Reason == ReasonOnError {
+				b.Fatal(d.RuleErrors)
 			}
-		})
-	}
+		}
+	})
 }
 
 // BenchmarkParts splits the engine's own cost per decision on the shipped
