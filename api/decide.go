@@ -145,9 +145,11 @@ func (s *Server) decide(c echo.Context) error {
 // record hands the record to the decision log within what is left of the
 // request timeout. (POST /v1/decisions bounds each of its waits itself —
 // the fetch by the fetcher's budget, the log here — instead of paying for a
-// deadline context on every request.)
+// deadline context on every request.) A caller that hangs up does not cut
+// the write short: the decision was made, and a retry with its
+// Idempotency-Key must find it.
 func (s *Server) record(ctx context.Context, start time.Time, rec DecisionRecord) error {
-	ctx, cancel := context.WithDeadline(ctx, start.Add(s.requestTimeout))
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(s.requestTimeout))
 	defer cancel()
 	return s.recorder.Record(ctx, &rec)
 }
