@@ -159,9 +159,12 @@ func (s *Store) Close() error {
 	return s.closeDBs()
 }
 
+// closeDBs closes the readers, then the writer: SQLite checkpoints the
+// write-ahead log into the database file and removes the -wal and -shm files
+// only when the last connection to close can write.
 func (s *Store) closeDBs() error {
 	var first error
-	for _, db := range []*sql.DB{s.w, s.r} {
+	for _, db := range []*sql.DB{s.r, s.w} {
 		if db == nil {
 			continue
 		}

@@ -62,3 +62,30 @@ func TestReadOnlyOpenOfMissingFileFails(t *testing.T) {
 		t.Fatalf("read-only open created the file: %v", err)
 	}
 }
+
+// TestCloseLeavesNoWAL: a clean Close checkpoints the write-ahead log into
+// the database file and removes the -wal and -shm files, so a stopped
+// service leaves one file to copy or archive. SQLite does that only when the
+// last connection to close can write, so the readers must close first.
+func TestCloseLeavesNoWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "verdict.db")
+	s := audittest.MustOpen(t, path, audit.Options{})
+	tr := audittest.SampleTrace(1)
+	audittest.MustAppend(t, s, tr)
+	if _, err := s.Get(context.Background(), tr.ID); err != nil {
+		t.Fatalf("read back before close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); !os.IsNotExist(err) {
+			t.Errorf("%s%s still there after Close (stat: %v)", filepath.Base(path), suffix, err)
+		}
+	}
+	r := audittest.MustOpen(t, path, audit.Options{ReadOnly: true})
+	defer r.Close()
+	if _, err := r.Get(context.Background(), tr.ID); err != nil {
+		t.Fatalf("the trace is not in the database file after Close: %v", err)
+	}
+}
