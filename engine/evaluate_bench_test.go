@@ -44,8 +44,8 @@ func generatedPolicy(n int) string {
 // demo-review (score 58, every check "Not detected") and the same report with
 // every check "Unknown". The same rules fire for both (one per policy), but
 // every check differs from the previous decision's, so the engine's env must
-// rewrite every check it reads each time: the worst case for fill, which skips
-// checks that did not change.
+// take every check it reads anew each time, and a benchmark cannot gain from
+// values left over from the previous decision.
 func benchReports(b *testing.B) []*fetcher.Report {
 	data, err := os.ReadFile("../testdata/reports/demo-review.json")
 	if err != nil {

@@ -9,8 +9,9 @@ import (
 	"github.com/verdicthq/verdict/fetcher"
 )
 
-// TestPooledEnvHoldsOnlyThisDecision: an evaluator's env is reused and
-// writes only what changed, so deciding reports one after another must give
+// TestPooledEnvHoldsOnlyThisDecision: an evaluator's env and slots are
+// reused, and a context field's key comes and goes with the field, so
+// deciding reports one after another must give
 // exactly what a fresh policy gives for each, stale checks or context never
 // leaking from the previous decision.
 func TestPooledEnvHoldsOnlyThisDecision(t *testing.T) {
