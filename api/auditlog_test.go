@@ -8,7 +8,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // TestTraceOf checks the record-to-trace mapping field by field, and that the
@@ -25,7 +25,7 @@ func TestTraceOf(t *testing.T) {
 	rec := &DecisionRecord{
 		DecisionID: "0193e6a0-0000-7000-8000-000000000001", DecidedAt: time.Now().UTC(), KeyID: "checkout",
 		IdempotencyKey: "order-1", RequestBody: []byte(`{"session_id":"s-1"}`), SessionID: "s-1",
-		Context: json.RawMessage("null"), Report: &fetcher.Report{UserID: "u-1", Tags: []string{"checkout-flow"}},
+		Context: json.RawMessage("null"), Report: &report.Report{UserID: "u-1", Tags: []string{"checkout-flow"}},
 		RawReport: json.RawMessage(`{"session_id": "s-1"}`), ReportStatus: "ok", Live: live,
 		ShadowError: "context.amount: want a number", MonitorOnly: true, ResponseBody: answer,
 		Timings: Timings{Fetch: time.Millisecond, Evaluate: 20 * time.Microsecond, Total: 1100 * time.Microsecond},

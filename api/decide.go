@@ -10,7 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // HeaderIdempotencyKey is the optional header of POST /v1/decisions that
@@ -56,14 +56,14 @@ func (s *Server) decide(c echo.Context) error {
 	}
 
 	ctx := c.Request().Context()
-	report, fetchErr := s.fetch.Fetch(ctx, sessionID)
+	rep, fetchErr := s.fetch.Fetch(ctx, sessionID)
 	fetched := time.Now()
-	reportStatus := fetcher.Status(fetchErr)
+	reportStatus := report.Status(fetchErr)
 	var tags []string
 	if fetchErr == nil {
-		tags = report.Tags
+		tags = rep.Tags
 	} else {
-		report = nil
+		rep = nil
 		s.log.Warn().Str("request_id", requestID(c)).Str("session_id", sessionID).Str("report_status", reportStatus).
 			Err(fetchErr).Msg("report unavailable: deciding with on_error")
 	}
@@ -75,7 +75,7 @@ func (s *Server) decide(c echo.Context) error {
 	if err := live.CheckContext(ctxMap); err != nil {
 		return err
 	}
-	decision := evaluate(live, report, ctxMap)
+	decision := evaluate(live, rep, ctxMap)
 	rec := DecisionRecord{
 		DecisionID:     newID(),
 		DecidedAt:      time.Now().UTC().Truncate(time.Microsecond), // what the log keeps, so a stored answer reads the same
@@ -86,13 +86,13 @@ func (s *Server) decide(c echo.Context) error {
 		RequestBody:    body,
 		SessionID:      sessionID,
 		Context:        ctxRaw,
-		Report:         report,
+		Report:         rep,
 		ReportStatus:   reportStatus,
 		Live:           decision,
 		SetLoadedAt:    set.LoadedAt(),
 	}
-	if report != nil {
-		rec.RawReport = report.Raw
+	if rep != nil {
+		rec.RawReport = rep.Raw
 	}
 	if fetchErr != nil {
 		rec.FetchError = fetchErr.Error()
@@ -101,7 +101,7 @@ func (s *Server) decide(c echo.Context) error {
 		if err := shadow.CheckContext(ctxMap); err != nil {
 			rec.ShadowError = err.Error()
 		} else {
-			sd := evaluate(shadow, report, ctxMap)
+			sd := evaluate(shadow, rep, ctxMap)
 			rec.Shadow = &sd
 		}
 	}
@@ -112,7 +112,7 @@ func (s *Server) decide(c echo.Context) error {
 	if s.monitorOnly {
 		answered.Outcome = monitorOutcome
 	}
-	resp := newDecisionResponse(rec.DecisionID, sessionID, answered, report, reportStatus, rec.DecidedAt)
+	resp := newDecisionResponse(rec.DecisionID, sessionID, answered, rep, reportStatus, rec.DecidedAt)
 	out, err := appendDecision(make([]byte, 0, 1024), &resp)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
@@ -156,9 +156,9 @@ func (s *Server) record(ctx context.Context, start time.Time, rec DecisionRecord
 
 // evaluate runs p over the report, or takes its on_error fallback when there
 // is no report.
-func evaluate(p *engine.Policy, r *fetcher.Report, ctx map[string]any) engine.Decision {
+func evaluate(p *engine.Policy, r *report.Report, ctx map[string]any) engine.Decision {
 	if r == nil {
 		return p.Fallback()
 	}
-	return p.Evaluate(r, ctx)
+	return p.Evaluate(engine.Facts{Report: r, Context: ctx})
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // Error is an API error: an HTTP status, a stable machine-readable code and a
@@ -75,11 +75,11 @@ func toError(err error) *Error {
 	var le engine.LoadErrors
 	var le1 *engine.LoadError
 	switch {
-	case errors.Is(err, fetcher.ErrInvalidSessionID):
+	case errors.Is(err, report.ErrInvalidSessionID):
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidSessionID, Message: "session_id: " + err.Error(), err: err}
 	case errors.As(err, &ce):
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidContext, Message: ce.Error(), err: err}
-	case errors.Is(err, fetcher.ErrInvalidReport):
+	case errors.Is(err, report.ErrInvalid):
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidReport, Message: "report: " + err.Error(), err: err}
 	case errors.As(err, &le):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidPolicy, Message: fmt.Sprintf("the policy set does not load: %d error(s)", len(le)), Details: []*engine.LoadError(le), err: err}

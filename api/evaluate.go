@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/report"
 )
 
 // evaluateRequest is the body of POST /v1/evaluate.
@@ -26,7 +27,7 @@ func (s *Server) evaluate(c echo.Context) error {
 	if len(req.Report) == 0 || string(req.Report) == "null" {
 		return apiError(http.StatusBadRequest, CodeInvalidReport, "report is required")
 	}
-	report, err := fetcher.DecodeReport(req.Report)
+	rep, err := report.Decode(req.Report)
 	if err != nil {
 		return err
 	}
@@ -38,15 +39,15 @@ func (s *Server) evaluate(c echo.Context) error {
 	if set == nil {
 		return errNoPolicySet
 	}
-	live, _ := set.Select(report.Tags)
+	live, _ := set.Select(rep.Tags)
 	if live == nil {
 		return errNoPolicySet
 	}
 	if err := live.CheckContext(ctxMap); err != nil {
 		return err
 	}
-	d := live.Evaluate(report, ctxMap)
-	resp := newDecisionResponse(newID(), report.SessionID, d, report, fetcher.StatusOK, time.Now().UTC())
+	d := live.Evaluate(engine.Facts{Report: rep, Context: ctxMap})
+	resp := newDecisionResponse(newID(), rep.SessionID, d, rep, report.StatusOK, time.Now().UTC())
 	resp.DryRun = true
 	state(c).outcome = string(d.Outcome)
 	out, err := appendDecision(make([]byte, 0, 1024), &resp)

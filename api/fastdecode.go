@@ -3,7 +3,7 @@ package api
 import (
 	"encoding/json"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // parseDecideFast is the fast path of decoding a POST /v1/decisions body: the
@@ -159,7 +159,7 @@ func skipString(b []byte, i int) (int, bool) {
 // session id, then the context. The fast path serves well-formed requests;
 // everything else goes through the strict decoder, which names the error.
 func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctxRaw json.RawMessage, err error) {
-	if id, raw, ok := parseDecideFast(body); ok && fetcher.ValidateSessionID(id) == nil {
+	if id, raw, ok := parseDecideFast(body); ok && report.ValidateSessionID(id) == nil {
 		if m, r, err := decodeContext(raw); err == nil {
 			return id, m, r, nil
 		}
@@ -168,7 +168,7 @@ func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctx
 	if err := decodeStrict(body, &req); err != nil {
 		return "", nil, nil, err
 	}
-	if err := fetcher.ValidateSessionID(req.SessionID); err != nil {
+	if err := report.ValidateSessionID(req.SessionID); err != nil {
 		return "", nil, nil, err
 	}
 	m, r, err := decodeContext(req.Context)

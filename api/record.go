@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // DecisionRecord is everything known about one decision of
@@ -23,9 +23,9 @@ type DecisionRecord struct {
 	SessionID string          // the validated session id
 	Context   json.RawMessage // the caller's context as sent; nil when absent or null
 
-	Report       *fetcher.Report // decoded report; nil when the fetch failed
+	Report       *report.Report  // decoded report; nil when the fetch failed
 	RawReport    json.RawMessage // the report exactly as received (Report.Raw); nil when the fetch failed
-	ReportStatus string          // fetcher.Status(fetch error): ok, not_found, unavailable, ...
+	ReportStatus string          // report.Status(fetch error): ok, not_found, unavailable, ...
 	FetchError   string          // the fetch error's text, "" when ok; carries no secret
 
 	Live         engine.Decision  // the decision returned to the caller

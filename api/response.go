@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // DecisionResponse is the answer of POST /v1/decisions and POST /v1/evaluate.
@@ -25,7 +25,7 @@ type DecisionResponse struct {
 
 // newDecisionResponse builds the answer from a decision and the report (nil
 // when it could not be had).
-func newDecisionResponse(id, sessionID string, d engine.Decision, r *fetcher.Report, reportStatus string, at time.Time) DecisionResponse {
+func newDecisionResponse(id, sessionID string, d engine.Decision, r *report.Report, reportStatus string, at time.Time) DecisionResponse {
 	resp := DecisionResponse{
 		DecisionID:   id,
 		SessionID:    sessionID,

@@ -8,12 +8,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/labstack/echo/v4"
-	"github.com/verdicthq/verdict/config"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/config"
 
 	"github.com/verdicthq/verdict/api"
 )

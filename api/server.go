@@ -12,13 +12,13 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // ReportFetcher gets a session's report; *fetcher.Client is the real one.
-// Errors wrap the fetcher's sentinel errors (fetcher.Status maps them).
+// Errors wrap the fetcher's sentinel errors (report.Status maps them).
 type ReportFetcher interface {
-	Fetch(ctx context.Context, sessionID string) (*fetcher.Report, error)
+	Fetch(ctx context.Context, sessionID string) (*report.Report, error)
 }
 
 // Options configures a Server. Live, Fetcher and Keys are required.

@@ -9,19 +9,19 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // Decider decides one stored session again: the candidate policies picked by
 // the session's tags, evaluated over the report and the caller's context.
-type Decider func(tags []string, report *fetcher.Report, context map[string]any) engine.Decision
+type Decider func(tags []string, report *report.Report, context map[string]any) engine.Decision
 
 // SetDecider decides with a loaded policy set: Select by tags, then Evaluate
 // with the live policy (the shadow policy, if any, is not replayed).
 func SetDecider(set *engine.Set) Decider {
-	return func(tags []string, r *fetcher.Report, ctx map[string]any) engine.Decision {
+	return func(tags []string, r *report.Report, ctx map[string]any) engine.Decision {
 		live, _ := set.Select(tags)
-		return live.Evaluate(r, ctx)
+		return live.Evaluate(engine.Facts{Report: r, Context: ctx})
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // replayBenchN is how many stored decisions each replay benchmark op reads.
@@ -130,7 +130,7 @@ func BenchmarkReplay(b *testing.B) {
 		benchmarkReplay(b, userLogsLog(b), audit.SetDecider(set))
 	})
 	b.Run(fmt.Sprintf("read-decode/fixture-reports/n=%d", replayBenchN), func(b *testing.B) {
-		benchmarkReplay(b, fixtureLog(b), func([]string, *fetcher.Report, map[string]any) engine.Decision {
+		benchmarkReplay(b, fixtureLog(b), func([]string, *report.Report, map[string]any) engine.Decision {
 			return engine.Decision{Outcome: engine.Allow}
 		})
 	})

@@ -10,7 +10,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // The shipped policies and report fixtures, from the repository root.
@@ -61,7 +61,7 @@ func TestReplaySamePolicyChangesNothing(t *testing.T) {
 	}
 	ok := 0
 	for _, tr := range traces {
-		if tr.ReportStatus == fetcher.StatusOK {
+		if tr.ReportStatus == report.StatusOK {
 			ok++
 		}
 	}
@@ -92,7 +92,7 @@ func TestReplayCandidate(t *testing.T) {
 	changed := map[string]bool{}
 	var nChanged int64
 	for _, tr := range traces {
-		if tr.ReportStatus != fetcher.StatusOK {
+		if tr.ReportStatus != report.StatusOK {
 			continue
 		}
 		d := audittest.Decide(candidate, tr.Report, map[string]any{"amount": jsonAmount(t, tr)}, tr.DecidedAt)

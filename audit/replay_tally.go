@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // ReplayReport is what a replay found: how the candidate policies would have
@@ -115,13 +115,13 @@ func (t *tally) unreadableRow(id string) {
 // add decides one stored row again and counts it.
 func (t *tally) add(r *ReplayRow, decide Decider) {
 	t.read++
-	if r.ReportStatus != fetcher.StatusOK {
+	if r.ReportStatus != report.StatusOK {
 		t.notReplayed[r.ReportStatus]++
 		return
 	}
 	var tags, storedIDs []string
 	var ctx map[string]any
-	report, err := fetcher.DecodeReport(r.Report)
+	report, err := report.Decode(r.Report)
 	if err == nil {
 		err = json.Unmarshal(r.Tags, &tags)
 	}

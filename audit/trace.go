@@ -32,7 +32,7 @@ type Trace struct {
 	// when none was had. Stores keep these bytes untouched. In JSON it appears
 	// as "report" when it is valid JSON, else as "report_base64".
 	Report []byte `json:"-"`
-	// ReportStatus is fetcher.Status of the fetch: "ok", "not_found", "unavailable", ...
+	// ReportStatus is report.Status of the fetch: "ok", "not_found", "unavailable", ...
 	ReportStatus string `json:"report_status"`
 	// FetchError is the fetch error's text when ReportStatus is not "ok".
 	FetchError string `json:"fetch_error,omitempty"`

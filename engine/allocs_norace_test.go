@@ -26,10 +26,10 @@ func TestAllocsDoNotGrowWithRules(t *testing.T) {
 	for _, n := range []int{5, 50, 500} {
 		t.Run(fmt.Sprint(n, " rules"), func(t *testing.T) {
 			p := mustPolicy(t, generatedPolicy(n))
-			if d := p.Evaluate(r, ctx); len(d.FiredRules) != 1 || len(d.RuleErrors) != 0 {
+			if d := p.Evaluate(Facts{Report: r, Context: ctx}); len(d.FiredRules) != 1 || len(d.RuleErrors) != 0 {
 				t.Fatalf("want one fired rule and no error, got %+v", d)
 			}
-			got := testing.AllocsPerRun(200, func() { p.Evaluate(r, ctx) })
+			got := testing.AllocsPerRun(200, func() { p.Evaluate(Facts{Report: r, Context: ctx}) })
 			if want < 0 {
 				want = got
 			}

@@ -12,9 +12,8 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+	"github.com/verdicthq/verdict/report"
 	"gopkg.in/yaml.v3"
-
-	"github.com/verdicthq/verdict/fetcher"
 )
 
 // Limits on expressions. MaxNodes bounds the size of one rule after its
@@ -313,7 +312,7 @@ func reservedNames() map[string]bool {
 // knownChecks returns the documented check names of a group.
 func knownChecks(group string) []string {
 	if group == nameDevice {
-		return fetcher.DeviceCheckNames
+		return report.DeviceCheckNames
 	}
-	return fetcher.BiometricCheckNames
+	return report.BiometricCheckNames
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // The env every compiled expression runs against is a map[string]any, which
@@ -39,30 +39,30 @@ var rootNames = append(append([]string(nil), reportNames...), nameBiometric, nam
 
 // Boxed check values, so explaining a check does not allocate.
 var (
-	boxDetected    any = string(fetcher.Detected)
-	boxNotDetected any = string(fetcher.NotDetected)
-	boxUnknown     any = string(fetcher.Unknown)
+	boxDetected    any = string(report.Detected)
+	boxNotDetected any = string(report.NotDetected)
+	boxUnknown     any = string(report.Unknown)
 )
 
 // boxCheck returns a check value as an interface, the three words without
 // allocating; "" (a check the report lacks) is Unknown.
-func boxCheck(v fetcher.CheckValue) any {
+func boxCheck(v report.CheckValue) any {
 	switch v {
-	case fetcher.Detected:
+	case report.Detected:
 		return boxDetected
-	case fetcher.NotDetected:
+	case report.NotDetected:
 		return boxNotDetected
-	case fetcher.Unknown, "":
+	case report.Unknown, "":
 		return boxUnknown
 	}
 	return string(v)
 }
 
 // checksAsStrings views a Checks map as map[string]string without copying.
-// fetcher.CheckValue's underlying type is string, so both map types have the
+// report.CheckValue's underlying type is string, so both map types have the
 // same key, element and hashing layout; expr needs plain strings so that
 // values(device_checks) holds strings comparable with "Detected".
-func checksAsStrings(c fetcher.Checks) map[string]string {
+func checksAsStrings(c report.Checks) map[string]string {
 	return *(*map[string]string)(unsafe.Pointer(&c))
 }
 
@@ -70,7 +70,7 @@ func checksAsStrings(c fetcher.Checks) map[string]string {
 type checkKey struct {
 	key, name string // "device_checks.vpn", "vpn"
 	biometric bool   // a biometric check, else a device check
-	index     int    // fetcher.CheckIndex; -1 for a check Roundtable does not document
+	index     int    // report.CheckIndex; -1 for a check Roundtable does not document
 }
 
 // layout is what a policy's env needs filled per decision.
@@ -92,10 +92,10 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 		"user_id": "", "session_id": "",
 		nameDevice: map[string]string{}, nameBiometric: map[string]string{}, nameContext: map[string]any(nil),
 	}
-	for _, n := range fetcher.DeviceCheckNames {
+	for _, n := range report.DeviceCheckNames {
 		s[nameDevice+"."+n] = ""
 	}
-	for _, n := range fetcher.BiometricCheckNames {
+	for _, n := range report.BiometricCheckNames {
 		s[nameBiometric+"."+n] = ""
 	}
 	for k := range extraChecks {
@@ -118,7 +118,7 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 // the keys the layout names that are not slots. It checks the declared
 // context fields as it goes (see CheckContext) and returns a *ContextError,
 // leaving the env half filled, on the first bad one.
-func (l *layout) fill(ev *evaluator, r *fetcher.Report, ctx map[string]any) error {
+func (l *layout) fill(ev *evaluator, r *report.Report, ctx map[string]any) error {
 	env := ev.env
 	ev.slots.score = r.RiskScore
 	if l.documented {
@@ -190,7 +190,7 @@ func newLayout(all reads, decl []ctxField) layout {
 		group, name, member := strings.Cut(path, ".")
 		if member && (group == nameDevice || group == nameBiometric) {
 			c := checkKey{key: path, name: name, biometric: group == nameBiometric, index: -1}
-			if i, ok := fetcher.CheckIndex(c.biometric, name); ok {
+			if i, ok := report.CheckIndex(c.biometric, name); ok {
 				c.index, l.documented = i, true
 			} else {
 				l.undocumented = append(l.undocumented, c)

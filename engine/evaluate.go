@@ -4,11 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/file"
-
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
+
+// Facts are what one evaluation reads: the report, the caller's context and
+// the decision's time, which now() in an expression returns.
+type Facts struct {
+	Report  *report.Report // nil when the report could not be had: the decision is on_error
+	Context map[string]any // the caller's context; nil when absent
+	Now     time.Time      // the decision's time (the request's in serve, the stored decided_at in replay)
+}
 
 // Evaluate decides over a report and the caller's context. Rules run against
 // the report's fields, the context and the policy's variables; the strategy
@@ -20,7 +28,8 @@ import (
 // rule (the first match is unknowable) and the outcome is on_error. A context
 // that does not match the declared fields, or no report, gives on_error with no
 // rules run. Evaluate never panics and is safe for concurrent use.
-func (p *Policy) Evaluate(r *fetcher.Report, ctx map[string]any) (d Decision) {
+func (p *Policy) Evaluate(in Facts) (d Decision) {
+	r, ctx := in.Report, in.Context
 	d = Decision{Policy: p.Ref(), FiredRules: []FiredRule{}}
 	defer func() {
 		if v := recover(); v != nil {

@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // generatedPolicy builds a policy of n rules in the shape risk teams write:
@@ -21,11 +20,11 @@ func generatedPolicy(n int) string {
 	b.WriteString("name: gen\ndefault: allow\non_error: review\ncontext: {amount: number}\nvariables:\n")
 	b.WriteString("  anonymized: device_checks.vpn == \"Detected\" || device_checks.tor == \"Detected\"\nrules:\n")
 	b.WriteString("  - {id: r0, when: 'risk_score >= 40', action: review}\n")
-	checks := append(append([]string{}, fetcher.DeviceCheckNames...), fetcher.BiometricCheckNames...)
+	checks := append(append([]string{}, report.DeviceCheckNames...), report.BiometricCheckNames...)
 	for i := 1; i < n; i++ {
 		group := "device_checks"
 		c := checks[i%len(checks)]
-		if i%len(checks) >= len(fetcher.DeviceCheckNames) {
+		if i%len(checks) >= len(report.DeviceCheckNames) {
 			group = "biometric_checks"
 		}
 		switch i % 3 {
@@ -46,7 +45,7 @@ func generatedPolicy(n int) string {
 // every check differs from the previous decision's, so the engine's env must
 // take every check it reads anew each time, and a benchmark cannot gain from
 // values left over from the previous decision.
-func benchReports(b *testing.B) []*fetcher.Report {
+func benchReports(b *testing.B) []*report.Report {
 	data, err := os.ReadFile("../testdata/reports/demo-review.json")
 	if err != nil {
 		b.Fatal(err)
@@ -64,7 +63,7 @@ func benchReports(b *testing.B) []*fetcher.Report {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return []*fetcher.Report{mustReport(b, string(data)), mustReport(b, string(unknown))}
+	return []*report.Report{mustReport(b, string(data)), mustReport(b, string(unknown))}
 }
 
 func benchPolicies(b *testing.B) map[string]*Policy {
@@ -84,7 +83,7 @@ var benchContext = map[string]any{"amount": 120.0}
 
 // eachPolicy runs bench as a sub-benchmark for each bench policy, with the
 // bench reports.
-func eachPolicy(b *testing.B, bench func(b *testing.B, p *Policy, reports []*fetcher.Report)) {
+func eachPolicy(b *testing.B, bench func(b *testing.B, p *Policy, reports []*report.Report)) {
 	reports := benchReports(b)
 	policies := benchPolicies(b)
 	for _, name := range []string{"shipped", "rules50", "rules500"} {
@@ -94,11 +93,11 @@ func eachPolicy(b *testing.B, bench func(b *testing.B, p *Policy, reports []*fet
 
 // BenchmarkEvaluate is the engine: Evaluate per decision.
 func BenchmarkEvaluate(b *testing.B) {
-	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			if d := p.Evaluate(reports[i%len(reports)], benchContext); d.Reason == ReasonOnError {
+			if d := p.Evaluate(Facts{Report: reports[i%len(reports)], Context: benchContext}); d.Reason == ReasonOnError {
 				b.Fatal(d.RuleErrors)
 			}
 			i++
@@ -110,7 +109,7 @@ func BenchmarkEvaluate(b *testing.B) {
 // programs run directly in a loop with one reused VM, over an env per report
 // built once, before the loop.
 func BenchmarkFloor(b *testing.B) {
-	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
 		envs := floorEnvs(b, p, reports, benchContext)
 		machine := vm.VM{MemoryBudget: MemoryBudget}
 		b.ReportAllocs()
@@ -123,7 +122,7 @@ func BenchmarkFloor(b *testing.B) {
 }
 
 // floorEnvs builds the floor's envs, one per report, before its loop.
-func floorEnvs(b *testing.B, p *Policy, reports []*fetcher.Report, ctx map[string]any) []map[string]any {
+func floorEnvs(b *testing.B, p *Policy, reports []*report.Report, ctx map[string]any) []map[string]any {
 	var envs []map[string]any
 	for _, r := range reports {
 		ev := newEvaluator(&p.layout)
@@ -155,14 +154,14 @@ func runFloor(b *testing.B, machine *vm.VM, p *Policy, env map[string]any) {
 // falls on both.
 func BenchmarkEvaluateOverFloor(b *testing.B) {
 	const chunk = 256
-	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
 		envs := floorEnvs(b, p, reports, benchContext)
 		machine := vm.VM{MemoryBudget: MemoryBudget}
 		var engine, floor time.Duration
 		for b.Loop() {
 			start := time.Now()
 			for i := range chunk {
-				if d := p.Evaluate(reports[i%len(reports)], benchContext); d.Reason == ReasonOnError {
+				if d := p.Evaluate(Facts{Report: reports[i%len(reports)], Context: benchContext}); d.Reason == ReasonOnError {
 					b.Fatal(d.RuleErrors)
 				}
 			}
@@ -194,7 +193,7 @@ func BenchmarkCompile500(b *testing.B) {
 // decision (what any caller of expr must do): the engine's own cost beyond it
 // is selection of the pooled VM, the context check and the explanation.
 func BenchmarkFloorFill(b *testing.B) {
-	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
 		ev := newEvaluator(&p.layout)
 		machine := vm.VM{MemoryBudget: MemoryBudget}
 		b.ReportAllocs()
@@ -218,10 +217,10 @@ func BenchmarkFloorFill(b *testing.B) {
 // quiet traffic where nearly every check is "Not detected". Its floor is
 // BenchmarkFloor (the same rules fire).
 func BenchmarkEvaluateSameChecks(b *testing.B) {
-	eachPolicy(b, func(b *testing.B, p *Policy, reports []*fetcher.Report) {
+	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if d := p.Evaluate(reports[0], benchContext); d.Reason == ReasonOnError {
+			if d := p.Evaluate(Facts{Report: reports[0], Context: benchContext}); d.Reason == ReasonOnError {
 				b.Fatal(d.RuleErrors)
 			}
 		}
@@ -254,7 +253,7 @@ func BenchmarkParts(b *testing.B) {
 		}
 	})
 	b.Run("read-checks-from-report", func(b *testing.B) {
-		var sink fetcher.CheckValue
+		var sink report.CheckValue
 		for b.Loop() {
 			for _, c := range p.layout.checks {
 				sink = reports[0].CheckAt(c.index)

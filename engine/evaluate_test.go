@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 func mustPolicy(t testing.TB, yaml string) *Policy {
@@ -21,9 +21,9 @@ func mustPolicy(t testing.TB, yaml string) *Policy {
 	return p
 }
 
-func mustReport(t testing.TB, json string) *fetcher.Report {
+func mustReport(t testing.TB, json string) *report.Report {
 	t.Helper()
-	r, err := fetcher.DecodeReport([]byte(json))
+	r, err := report.Decode([]byte(json))
 	if err != nil {
 		t.Fatalf("decode report: %v", err)
 	}
@@ -78,7 +78,7 @@ func TestEvaluate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustPolicy(t, fmt.Sprintf(evalPolicy, tc.strategy))
-			d := p.Evaluate(mustReport(t, tc.report), tc.ctx)
+			d := p.Evaluate(Facts{Report: mustReport(t, tc.report), Context: tc.ctx})
 			if d.Outcome != tc.outcome || d.Reason != tc.reason {
 				t.Errorf("got %s/%s, want %s/%s (errors %v)", d.Outcome, d.Reason, tc.outcome, tc.reason, d.RuleErrors)
 			}
@@ -101,7 +101,7 @@ func TestEvaluate(t *testing.T) {
 
 func TestExplainInputs(t *testing.T) {
 	p := mustPolicy(t, fmt.Sprintf(evalPolicy, "most_severe"))
-	d := p.Evaluate(mustReport(t, `{"session_id":"a","risk_score":82,"device_checks":{"vpn":"Detected"}}`), map[string]any{"amount": 600.0})
+	d := p.Evaluate(Facts{Report: mustReport(t, `{"session_id":"a","risk_score":82,"device_checks":{"vpn":"Detected"}}`), Context: map[string]any{"amount": 600.0}})
 	want := map[string]Inputs{
 		"score": {{"risk_score", 82}},
 		"anon":  {{"device_checks.tor", "Unknown"}, {"device_checks.vpn", "Detected"}},
@@ -137,12 +137,12 @@ rules:
     action: review
 `)
 	for _, ctx := range []map[string]any{nil, {"flag": "yes"}, {"flag": []any{1}}, {"flag": true}} {
-		d := p.Evaluate(mustReport(t, `{"session_id":"a","risk_score":0}`), ctx)
+		d := p.Evaluate(Facts{Report: mustReport(t, `{"session_id":"a","risk_score":0}`), Context: ctx})
 		if d.Outcome != Deny || d.Reason != ReasonOnError || len(d.RuleErrors) == 0 {
 			t.Errorf("ctx %v: got %s/%s %v, want on_error deny", ctx, d.Outcome, d.Reason, d.RuleErrors)
 		}
 	}
-	if d := p.Evaluate(nil, nil); d.Outcome != Deny || d.Reason != ReasonOnError {
+	if d := p.Evaluate(Facts{Report: nil, Context: nil}); d.Outcome != Deny || d.Reason != ReasonOnError {
 		t.Errorf("nil report: %+v", d)
 	}
 	if f := p.Fallback(); f.Outcome != Deny || f.Reason != ReasonOnError {
@@ -262,7 +262,7 @@ func TestConcurrentEvaluate(t *testing.T) {
 		for range 4 {
 			wg.Go(func() {
 				for range 200 {
-					if d := p.Evaluate(r, map[string]any{"amount": 10}); d.Outcome != want {
+					if d := p.Evaluate(Facts{Report: r, Context: map[string]any{"amount": 10}}); d.Outcome != want {
 						t.Errorf("%s: %s, want %s", id, d.Outcome, want)
 						return
 					}

@@ -4,8 +4,7 @@ import (
 	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
-
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // evaluator is a VM and an env, pooled per policy so a decision allocates
@@ -31,8 +30,8 @@ type evaluator struct {
 // therefore copies the values out (see evaluator.input).
 type slots struct {
 	score   int
-	checks  [fetcher.NumDocumentedChecks]fetcher.CheckValue // by fetcher.CheckIndex; read by expr as strings
-	context []ctxSlot                                       // by declared context field
+	checks  [report.NumDocumentedChecks]report.CheckValue // by report.CheckIndex; read by expr as strings
+	context []ctxSlot                                     // by declared context field
 }
 
 // ctxSlot is one declared context field: its value by type, the interface
@@ -78,7 +77,7 @@ func newEvaluator(l *layout) *evaluator {
 	for _, c := range l.checks {
 		if c.index >= 0 {
 			// expr compares checks as strings: the slot is typed string, which
-			// fetcher.CheckValue is underneath.
+			// report.CheckValue is underneath.
 			ev.env[c.key] = slotRef((*string)(unsafe.Pointer(&ev.slots.checks[c.index])))
 		}
 	}

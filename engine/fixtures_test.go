@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // TestReportFixtures checks the report fixtures the simulator serves: each
@@ -29,7 +29,7 @@ func TestReportFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := fetcher.DecodeReport(data)
+			r, err := report.Decode(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestReportFixtures(t *testing.T) {
 			}
 			seen[r.SessionID] = f
 			live, _ := set.Select(r.Tags)
-			d := live.Evaluate(r, nil)
+			d := live.Evaluate(Facts{Report: r, Context: nil})
 			if d.Reason == ReasonOnError {
 				t.Errorf("on_error: %v", d.RuleErrors)
 			}
@@ -56,7 +56,7 @@ func TestReportFixtures(t *testing.T) {
 	for _, f := range invalid {
 		t.Run("invalid/"+filepath.Base(f), func(t *testing.T) {
 			data, _ := os.ReadFile(f)
-			if _, err := fetcher.DecodeReport(data); !errors.Is(err, fetcher.ErrInvalidReport) {
+			if _, err := report.Decode(data); !errors.Is(err, report.ErrInvalid) {
 				t.Errorf("got %v, want an invalid-report error", err)
 			}
 		})

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // FuzzParsePolicy loads arbitrary bytes as a policy: it must never panic, and
@@ -23,7 +23,7 @@ func FuzzParsePolicy(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	report, err := fetcher.DecodeReport([]byte(`{"session_id":"fuzz","risk_score":75,"tags":["checkout-flow"],"device_checks":{"vpn":"Detected"},"biometric_checks":{"x":"Unknown"}}`))
+	report, err := report.Decode([]byte(`{"session_id":"fuzz","risk_score":75,"tags":["checkout-flow"],"device_checks":{"vpn":"Detected"},"biometric_checks":{"x":"Unknown"}}`))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 			return
 		}
-		d := p.Evaluate(report, map[string]any{"amount": 1.0, "flag": true})
+		d := p.Evaluate(Facts{Report: report, Context: map[string]any{"amount": 1.0, "flag": true}})
 		if d.Outcome.Severity() < 0 {
 			t.Fatalf("outcome %q", d.Outcome)
 		}

@@ -64,7 +64,7 @@ func TestRuleErrorsNeverWeakenFiredRules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := mustPolicy(t, fmt.Sprintf(onErrorPolicy, tc.onError, tc.strategy))
-			d := p.Evaluate(mustReport(t, fmt.Sprintf(`{"session_id":"a","risk_score":%d}`, tc.score)), tc.ctx)
+			d := p.Evaluate(Facts{Report: mustReport(t, fmt.Sprintf(`{"session_id":"a","risk_score":%d}`, tc.score)), Context: tc.ctx})
 			if d.Outcome != tc.outcome || d.Reason != tc.reason {
 				t.Errorf("got %s/%s, want %s/%s", d.Outcome, d.Reason, tc.outcome, tc.reason)
 			}

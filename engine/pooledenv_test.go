@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // TestPooledEnvHoldsOnlyThisDecision: an evaluator's env and slots are
@@ -41,8 +41,8 @@ func TestPooledEnvHoldsOnlyThisDecision(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := mustReport(t, string(data))
-			got := reused.Evaluate(r, step.ctx)
-			want := mustPolicy(t, string(shipped)).Evaluate(r, step.ctx)
+			got := reused.Evaluate(Facts{Report: r, Context: step.ctx})
+			want := mustPolicy(t, string(shipped)).Evaluate(Facts{Report: r, Context: step.ctx})
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("reused env decided\n%+v\na fresh one\n%+v", got, want)
 			}
@@ -113,7 +113,7 @@ func decideTwice(t *testing.T, p *Policy, fired int) {
 		}
 		r := mustReport(t, string(data))
 		for _, ctx := range ctxs {
-			d := p.Evaluate(r, ctx)
+			d := p.Evaluate(Facts{Report: r, Context: ctx})
 			if len(d.FiredRules) != fired || len(d.RuleErrors) != 0 {
 				t.Fatalf("%s %v: want %d rules fired and no error, got %+v", name, ctx, fired, d)
 			}
@@ -150,10 +150,10 @@ func TestHandBuiltReportDecidesAsDecoded(t *testing.T) {
 			t.Fatal(err)
 		}
 		decoded := mustReport(t, string(data))
-		byHand := &fetcher.Report{SessionID: decoded.SessionID, RiskScore: decoded.RiskScore,
+		byHand := &report.Report{SessionID: decoded.SessionID, RiskScore: decoded.RiskScore,
 			DeviceChecks: decoded.DeviceChecks, BiometricChecks: decoded.BiometricChecks}
 		ctx := map[string]any{"amount": 700}
-		got, want := p.Evaluate(byHand, ctx), p.Evaluate(decoded, ctx)
+		got, want := p.Evaluate(Facts{Report: byHand, Context: ctx}), p.Evaluate(Facts{Report: decoded, Context: ctx})
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: hand-built report decided\n%+v\ndecoded\n%+v", name, got, want)
 		}

@@ -12,9 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/verdicthq/verdict/report"
 	"gopkg.in/yaml.v3"
-
-	"github.com/verdicthq/verdict/fetcher"
 )
 
 // IsSuiteFile reports whether a file name is a policy test suite (*_test.yaml or *_test.yml).
@@ -106,7 +105,7 @@ func (s *Set) RunSuite(file string) (*SuiteResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("suite %s: case %q (line %d): %w", file, name, c.Report.Line, err)
 		}
-		d := p.Evaluate(r, c.Context)
+		d := p.Evaluate(Facts{Report: r, Context: c.Context})
 		cr := CaseResult{Name: name, Expected: c.Expect, Decision: d}
 		cr.Problems = compare(c.Expect, d)
 		cr.Passed = len(cr.Problems) == 0
@@ -151,7 +150,7 @@ func (s *Set) suitePolicy(file, name string) (*Policy, error) {
 }
 
 // suiteReport reads a case's report: a fixture path (relative to the suite) or an inline mapping.
-func suiteReport(suite string, n *yaml.Node) (*fetcher.Report, error) {
+func suiteReport(suite string, n *yaml.Node) (*report.Report, error) {
 	var raw []byte
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -177,7 +176,7 @@ func suiteReport(suite string, n *yaml.Node) (*fetcher.Report, error) {
 	default:
 		return nil, errors.New("report: want a fixture path or an inline report")
 	}
-	return fetcher.DecodeReport(raw)
+	return report.Decode(raw)
 }
 
 func firedIDs(d Decision) []string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/sony/gobreaker/v2"
+	"github.com/verdicthq/verdict/report"
 )
 
 // Why sony/gobreaker/v2: it is small (one file, no dependencies), kept, and
@@ -27,8 +28,8 @@ import (
 // Retry-After and back-off handle it, and it must stay "rate_limited". 401/403
 // is a configuration fault, logged loudly and never retried.
 // What is ignored: a fetch cancelled because every caller gave up.
-func newBreaker(cfg Config, onChange func(from, to gobreaker.State)) *gobreaker.CircuitBreaker[*Report] {
-	return gobreaker.NewCircuitBreaker[*Report](gobreaker.Settings{
+func newBreaker(cfg Config, onChange func(from, to gobreaker.State)) *gobreaker.CircuitBreaker[*report.Report] {
+	return gobreaker.NewCircuitBreaker[*report.Report](gobreaker.Settings{
 		Name:        "roundtable",
 		MaxRequests: cfg.BreakerProbes,
 		Timeout:     cfg.BreakerCooldown,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/report"
 )
 
 // breakerConfig opens the breaker after 3 failed attempts, for 200ms.
@@ -26,7 +27,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	h := newHarness(t, breakerConfig)
 	h.srv.SetFault(roundtabletest.AllSessions, roundtabletest.Fault{Status: 503})
 	for range 3 {
-		if _, _, err := h.fetch("sess-full"); !errors.Is(err, fetcher.ErrUnavailable) {
+		if _, _, err := h.fetch("sess-full"); !errors.Is(err, report.ErrUnavailable) {
 			t.Fatalf("Fetch: %v, want ErrUnavailable", err)
 		}
 	}
@@ -35,7 +36,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	}
 	// Open: fail fast, no request, for any session.
 	_, elapsed, err := h.fetch("sess-old")
-	if !errors.Is(err, fetcher.ErrUnavailable) || !strings.Contains(err.Error(), "circuit breaker open") {
+	if !errors.Is(err, report.ErrUnavailable) || !strings.Contains(err.Error(), "circuit breaker open") {
 		t.Fatalf("Fetch while open: %v, want a fail-fast ErrUnavailable", err)
 	}
 	if n := len(h.srv.Requests()); n != 3 {
@@ -70,7 +71,7 @@ func TestBreakerFailedProbeReopens(t *testing.T) {
 		_, _, _ = h.fetch("sess-full")
 	}
 	time.Sleep(250 * time.Millisecond)
-	if _, _, err := h.fetch("sess-full"); !errors.Is(err, fetcher.ErrUnavailable) {
+	if _, _, err := h.fetch("sess-full"); !errors.Is(err, report.ErrUnavailable) {
 		t.Fatalf("probe: %v", err)
 	}
 	if s := h.client.BreakerState(); s != "open" {
@@ -88,12 +89,12 @@ func TestBreakerIgnores(t *testing.T) {
 		fault roundtabletest.Fault
 		want  error
 	}{
-		{"404", roundtabletest.Fault{Status: 404}, fetcher.ErrNotFound},
-		{"401", roundtabletest.Fault{Status: 401}, fetcher.ErrUnauthorized},
-		{"429", roundtabletest.Fault{Status: 429}, fetcher.ErrRateLimited},
-		{"400", roundtabletest.Fault{Status: 400}, fetcher.ErrUnavailable},
-		{"invalid report", roundtabletest.Fault{Malformed: true}, fetcher.ErrInvalidReport},
-		{"oversized report", roundtabletest.Fault{OversizedBytes: 2 << 20}, fetcher.ErrInvalidReport},
+		{"404", roundtabletest.Fault{Status: 404}, report.ErrNotFound},
+		{"401", roundtabletest.Fault{Status: 401}, report.ErrUnauthorized},
+		{"429", roundtabletest.Fault{Status: 429}, report.ErrRateLimited},
+		{"400", roundtabletest.Fault{Status: 400}, report.ErrUnavailable},
+		{"invalid report", roundtabletest.Fault{Malformed: true}, report.ErrInvalid},
+		{"oversized report", roundtabletest.Fault{OversizedBytes: 2 << 20}, report.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"sync"
 	"time"
+
+	"github.com/verdicthq/verdict/report"
 )
 
 // cache is a size-bounded, least-recently-used map of reports that expire
@@ -19,7 +21,7 @@ type cache struct {
 
 type cacheEntry struct {
 	id      string
-	rep     *Report
+	rep     *report.Report
 	expires time.Time
 }
 
@@ -32,7 +34,7 @@ func newCache(ttl time.Duration, size int) *cache {
 }
 
 // get returns the unexpired report for id.
-func (c *cache) get(id string, now time.Time) (*Report, bool) {
+func (c *cache) get(id string, now time.Time) (*report.Report, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -54,7 +56,7 @@ func (c *cache) get(id string, now time.Time) (*Report, bool) {
 
 // put stores rep for id until now+ttl, evicting the least recently used
 // entry when full.
-func (c *cache) put(id string, rep *Report, now time.Time) {
+func (c *cache) put(id string, rep *report.Report, now time.Time) {
 	if c == nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/report"
 )
 
 func TestCacheHit(t *testing.T) {
@@ -92,9 +93,9 @@ func TestFailuresNotCached(t *testing.T) {
 		fault roundtabletest.Fault
 		want  error
 	}{
-		{"503", roundtabletest.Fault{Status: 503, Times: 3}, fetcher.ErrUnavailable},
-		{"404", roundtabletest.Fault{Status: 404, Times: 1}, fetcher.ErrNotFound},
-		{"invalid", roundtabletest.Fault{Malformed: true, Times: 1}, fetcher.ErrInvalidReport},
+		{"503", roundtabletest.Fault{Status: 503, Times: 3}, report.ErrUnavailable},
+		{"404", roundtabletest.Fault{Status: 404, Times: 1}, report.ErrNotFound},
+		{"invalid", roundtabletest.Fault{Malformed: true, Times: 1}, report.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,7 +118,7 @@ func TestFailuresNotCached(t *testing.T) {
 func TestInvalidSessionIDNeverCached(t *testing.T) {
 	h := newHarness(t, nil)
 	for i := range 3 {
-		if _, _, err := h.fetch(fmt.Sprintf("bad id %d", i)); !errors.Is(err, fetcher.ErrInvalidSessionID) {
+		if _, _, err := h.fetch(fmt.Sprintf("bad id %d", i)); !errors.Is(err, report.ErrInvalidSessionID) {
 			t.Fatalf("Fetch: %v, want ErrInvalidSessionID", err)
 		}
 	}

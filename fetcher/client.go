@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/sony/gobreaker/v2"
+	"github.com/verdicthq/verdict/report"
 )
 
 // Client fetches session reports from Roundtable: cache, then coalescing,
@@ -19,7 +20,7 @@ type Client struct {
 	log       zerolog.Logger
 	transport *http.Transport
 	http      *http.Client
-	breaker   *gobreaker.CircuitBreaker[*Report]
+	breaker   *gobreaker.CircuitBreaker[*report.Report]
 	cache     *cache
 	flights   flights
 	auth      []string // the Authorization header value; nil without a key
@@ -76,12 +77,12 @@ func (c *Client) Config() Config {
 // others still wait on stays with it until it ends (see flights). The
 // returned Report is shared with the cache and other callers: treat it as
 // read-only.
-func (c *Client) Fetch(ctx context.Context, sessionID string) (*Report, error) {
-	if err := ValidateSessionID(sessionID); err != nil {
+func (c *Client) Fetch(ctx context.Context, sessionID string) (*report.Report, error) {
+	if err := report.ValidateSessionID(sessionID); err != nil {
 		return nil, fmt.Errorf("fetch session: %w", err)
 	}
 	if c.closed.Load() {
-		return nil, fmt.Errorf("fetch session %s: %w: client closed", sessionID, ErrUnavailable)
+		return nil, fmt.Errorf("fetch session %s: %w: client closed", sessionID, report.ErrUnavailable)
 	}
 	if rep, ok := c.cache.get(sessionID, time.Now()); ok {
 		c.cfg.Observer.Cache(true)
@@ -89,12 +90,12 @@ func (c *Client) Fetch(ctx context.Context, sessionID string) (*Report, error) {
 	}
 	c.cfg.Observer.Cache(false)
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("fetch session %s: %w: caller gave up: %w", sessionID, ErrUnavailable, context.Cause(ctx))
+		return nil, fmt.Errorf("fetch session %s: %w: caller gave up: %w", sessionID, report.ErrUnavailable, context.Cause(ctx))
 	}
 	return c.flights.do(ctx, sessionID, c.cfg.Timeout, c.fetchUpstream, c.store)
 }
 
-func (c *Client) store(id string, rep *Report) { c.cache.put(id, rep, time.Now()) }
+func (c *Client) store(id string, rep *report.Report) { c.cache.put(id, rep, time.Now()) }
 
 // Close waits for fetches under way (each ends within Config.Timeout) and
 // releases idle connections. Fetch fails as unavailable afterwards.

@@ -11,16 +11,17 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // The benchmarks below measure, against the same local simulator and the
-// same report (testdata/reports/full.json):
+// same report (report/testdata/reports/full.json):
 //
 //   - BenchmarkFetchMiss: a fetch through the client with the cache off, so
 //     every iteration is a full upstream fetch (coalescing, breaker, budget,
 //     size limit, report validation);
 //   - BenchmarkPlainGET: its floor, a plain net/http GET with the same
-//     headers and a json.Unmarshal of the body into fetcher.Report;
+//     headers and a json.Unmarshal of the body into report.Report;
 //   - BenchmarkMissVsPlain: the two interleaved, one of each per iteration in
 //     alternating order, each timed on its own: on a shared, loaded machine
 //     the ratio it reports is far steadier than one of two separate runs;
@@ -76,7 +77,7 @@ func (p *plainGetter) get(ctx context.Context) error {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d: %v", resp.StatusCode, err)
 	}
-	var rep fetcher.Report
+	var rep report.Report
 	return json.Unmarshal(body, &rep)
 }
 

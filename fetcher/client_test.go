@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 func TestNewConfig(t *testing.T) {
@@ -88,7 +89,7 @@ func TestFetchAfterClose(t *testing.T) {
 	h := newHarness(t, nil)
 	h.client.Close()
 	_, _, err := h.fetch("sess-full")
-	if !errors.Is(err, fetcher.ErrUnavailable) || !strings.Contains(err.Error(), "closed") {
+	if !errors.Is(err, report.ErrUnavailable) || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("Fetch after Close: %v", err)
 	}
 	if n := len(h.srv.Requests()); n != 0 {
@@ -107,7 +108,7 @@ func TestReportRaw(t *testing.T) {
 	if string(rep.Raw) != string(body) {
 		t.Error("Report.Raw differs from the body served")
 	}
-	if rep.RiskScore != 75 || rep.DeviceChecks.Get("vpn") != fetcher.Detected {
+	if rep.RiskScore != 75 || rep.DeviceChecks.Get("vpn") != report.Detected {
 		t.Errorf("report = %+v", rep)
 	}
 }

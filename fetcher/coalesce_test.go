@@ -9,6 +9,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/report"
 )
 
 // TestCoalescing: 100 concurrent fetches of one uncached session make exactly
@@ -19,7 +20,7 @@ func TestCoalescing(t *testing.T) {
 	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 100 * time.Millisecond})
 	const n = 100
 	var wg sync.WaitGroup
-	reports := make([]*fetcher.Report, n)
+	reports := make([]*report.Report, n)
 	errs := make([]error, n)
 	start := make(chan struct{})
 	for i := range n {
@@ -51,7 +52,7 @@ func TestCoalescingFailureShared(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if _, err := h.client.Fetch(context.Background(), "sess-full"); !errors.Is(err, fetcher.ErrUnavailable) {
+			if _, err := h.client.Fetch(context.Background(), "sess-full"); !errors.Is(err, report.ErrUnavailable) {
 				t.Errorf("Fetch: %v, want ErrUnavailable", err)
 			}
 		})
@@ -98,8 +99,8 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 	cancel()
 	select {
 	case err := <-quitter:
-		if !errors.Is(err, fetcher.ErrUnavailable) || !errors.Is(err, context.Canceled) {
-			t.Errorf("cancelled caller got %v, want ErrUnavailable wrapping context.Canceled", err)
+		if !errors.Is(err, report.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled caller got %v, want report.ErrUnavailable wrapping context.Canceled", err)
 		}
 	case err := <-leader:
 		t.Fatalf("the cancelled caller waited for the fetch (leader finished first: %v)", err)
@@ -153,8 +154,8 @@ func TestCallerDeadlineShorterThanBudget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := h.client.Fetch(ctx, "sess-full")
-	if !errors.Is(err, fetcher.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Fetch: %v, want ErrUnavailable wrapping context.DeadlineExceeded", err)
+	if !errors.Is(err, report.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Fetch: %v, want report.ErrUnavailable wrapping context.DeadlineExceeded", err)
 	}
 }
 
@@ -192,7 +193,7 @@ func TestCancelledContextBeforeFetch(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := h.client.Fetch(ctx, "sess-full"); !errors.Is(err, fetcher.ErrUnavailable) {
+	if _, err := h.client.Fetch(ctx, "sess-full"); !errors.Is(err, report.ErrUnavailable) {
 		t.Errorf("Fetch: %v, want ErrUnavailable", err)
 	}
 	if got := len(h.srv.Requests()); got != 0 {

@@ -11,7 +11,3 @@ func Waiters(c *Client, id string) int {
 	}
 	return 0
 }
-
-// IndexChecks builds a hand-made report's check index as DecodeReport does,
-// from its maps, so tests can compare it with a decoded one.
-func IndexChecks(r *Report) { r.indexChecks() }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/report"
 )
 
 // budgetMargin bounds how far past the fetch budget a fetch may end: time to
@@ -34,56 +35,56 @@ func TestFetchFaults(t *testing.T) {
 	}{
 		{name: "ok", wantTries: 1},
 		{name: "latency within budget", fault: &roundtabletest.Fault{Latency: 50 * time.Millisecond}, wantTries: 1},
-		{name: "404", session: "sess-nobody", wantErr: fetcher.ErrNotFound, wantTries: 1, wantInErr: "status 404"},
-		{name: "401", fault: &roundtabletest.Fault{Status: 401}, wantErr: fetcher.ErrUnauthorized, wantTries: 1,
+		{name: "404", session: "sess-nobody", wantErr: report.ErrNotFound, wantTries: 1, wantInErr: "status 404"},
+		{name: "401", fault: &roundtabletest.Fault{Status: 401}, wantErr: report.ErrUnauthorized, wantTries: 1,
 			wantInLog: `"level":"error"`},
-		{name: "403", fault: &roundtabletest.Fault{Status: 403}, wantErr: fetcher.ErrUnauthorized, wantTries: 1,
+		{name: "403", fault: &roundtabletest.Fault{Status: 403}, wantErr: report.ErrUnauthorized, wantTries: 1,
 			wantInLog: "check ROUNDTABLE_API_KEY"},
 		{name: "wrong key", cfg: func(c *fetcher.Config) { c.APIKey = "sk-wrong-key-0000" },
-			wantErr: fetcher.ErrUnauthorized, wantTries: 1},
+			wantErr: report.ErrUnauthorized, wantTries: 1},
 		{name: "429 without Retry-After", fault: &roundtabletest.Fault{Status: 429},
-			wantErr: fetcher.ErrRateLimited, wantTries: 3, wantInErr: "attempts exhausted"},
+			wantErr: report.ErrRateLimited, wantTries: 3, wantInErr: "attempts exhausted"},
 		{name: "429 Retry-After past the budget", fault: &roundtabletest.Fault{Status: 429, RetryAfter: "5"},
-			wantErr: fetcher.ErrRateLimited, wantTries: 1, wantInErr: "Retry-After 5s does not fit"},
+			wantErr: report.ErrRateLimited, wantTries: 1, wantInErr: "Retry-After 5s does not fit"},
 		{name: "429 Retry-After date past the budget",
 			fault:   &roundtabletest.Fault{Status: 429, RetryAfter: time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)},
-			wantErr: fetcher.ErrRateLimited, wantTries: 1, wantInErr: "does not fit"},
+			wantErr: report.ErrRateLimited, wantTries: 1, wantInErr: "does not fit"},
 		{name: "429 once with Retry-After 0", fault: &roundtabletest.Fault{Status: 429, RetryAfter: "0", Times: 1}, wantTries: 2},
-		{name: "500", fault: &roundtabletest.Fault{Status: 500}, wantErr: fetcher.ErrUnavailable, wantTries: 3, wantInErr: "status 500"},
-		{name: "502", fault: &roundtabletest.Fault{Status: 502}, wantErr: fetcher.ErrUnavailable, wantTries: 3},
-		{name: "503", fault: &roundtabletest.Fault{Status: 503}, wantErr: fetcher.ErrUnavailable, wantTries: 3},
+		{name: "500", fault: &roundtabletest.Fault{Status: 500}, wantErr: report.ErrUnavailable, wantTries: 3, wantInErr: "status 500"},
+		{name: "502", fault: &roundtabletest.Fault{Status: 502}, wantErr: report.ErrUnavailable, wantTries: 3},
+		{name: "503", fault: &roundtabletest.Fault{Status: 503}, wantErr: report.ErrUnavailable, wantTries: 3},
 		{name: "503 Retry-After past the budget", fault: &roundtabletest.Fault{Status: 503, RetryAfter: "30"},
-			wantErr: fetcher.ErrUnavailable, wantTries: 1},
+			wantErr: report.ErrUnavailable, wantTries: 1},
 		{name: "503 twice then 200", fault: &roundtabletest.Fault{Status: 503, Times: 2}, wantTries: 3},
 		{name: "503 body echoes the key", fault: &roundtabletest.Fault{Status: 503, Body: `{"error":"rejected Authorization: Bearer ` + testKey + `"}`},
-			wantErr: fetcher.ErrUnavailable, wantTries: 3, wantInErr: "[redacted]"},
-		{name: "400 not retried", fault: &roundtabletest.Fault{Status: 400}, wantErr: fetcher.ErrUnavailable, wantTries: 1,
+			wantErr: report.ErrUnavailable, wantTries: 3, wantInErr: "[redacted]"},
+		{name: "400 not retried", fault: &roundtabletest.Fault{Status: 400}, wantErr: report.ErrUnavailable, wantTries: 1,
 			wantInErr: "unexpected status 400"},
-		{name: "410 not retried", fault: &roundtabletest.Fault{Status: 410}, wantErr: fetcher.ErrUnavailable, wantTries: 1},
-		{name: "302 not followed", fault: &roundtabletest.Fault{Status: 302, Body: "{}"}, wantErr: fetcher.ErrUnavailable, wantTries: 1},
-		{name: "malformed JSON", fault: &roundtabletest.Fault{Malformed: true}, wantErr: fetcher.ErrInvalidReport, wantTries: 1},
-		{name: "truncated body", fault: &roundtabletest.Fault{Truncated: true}, wantErr: fetcher.ErrUnavailable, wantTries: 3,
+		{name: "410 not retried", fault: &roundtabletest.Fault{Status: 410}, wantErr: report.ErrUnavailable, wantTries: 1},
+		{name: "302 not followed", fault: &roundtabletest.Fault{Status: 302, Body: "{}"}, wantErr: report.ErrUnavailable, wantTries: 1},
+		{name: "malformed JSON", fault: &roundtabletest.Fault{Malformed: true}, wantErr: report.ErrInvalid, wantTries: 1},
+		{name: "truncated body", fault: &roundtabletest.Fault{Truncated: true}, wantErr: report.ErrUnavailable, wantTries: 3,
 			wantInErr: "read body"},
 		{name: "truncated once", fault: &roundtabletest.Fault{Truncated: true, Times: 1}, wantTries: 2},
 		{name: "oversized body", fault: &roundtabletest.Fault{OversizedBytes: 4 << 20}, cfg: func(c *fetcher.Config) { c.MaxBodyBytes = 64 << 10 },
-			wantErr: fetcher.ErrInvalidReport, wantTries: 1, wantInErr: "over the 65536-byte limit"},
+			wantErr: report.ErrInvalid, wantTries: 1, wantInErr: "over the 65536-byte limit"},
 		{name: "slow drip", fault: &roundtabletest.Fault{DripInterval: 50 * time.Millisecond},
-			wantErr: fetcher.ErrUnavailable, wantTries: 1, wantInErr: "budget exhausted"},
+			wantErr: report.ErrUnavailable, wantTries: 1, wantInErr: "budget exhausted"},
 		{name: "latency past the budget", fault: &roundtabletest.Fault{Latency: 3 * time.Second},
-			wantErr: fetcher.ErrUnavailable, wantTries: 1, wantInErr: "budget exhausted"},
+			wantErr: report.ErrUnavailable, wantTries: 1, wantInErr: "budget exhausted"},
 		{name: "slow headers past the header timeout", fault: &roundtabletest.Fault{Latency: 150 * time.Millisecond},
 			cfg:     func(c *fetcher.Config) { c.ResponseHeaderTimeout = 100 * time.Millisecond; c.MaxAttempts = 2 },
-			wantErr: fetcher.ErrUnavailable, wantTries: 2, wantInErr: "timeout awaiting response headers"},
-		{name: "connection reset", fault: &roundtabletest.Fault{Reset: true}, wantErr: fetcher.ErrUnavailable, wantTries: 3},
+			wantErr: report.ErrUnavailable, wantTries: 2, wantInErr: "timeout awaiting response headers"},
+		{name: "connection reset", fault: &roundtabletest.Fault{Reset: true}, wantErr: report.ErrUnavailable, wantTries: 3},
 		{name: "report for another session", setup: func(s *roundtabletest.Server) {
 			b, _ := s.Report("sess-old")
 			s.SetReport(id, b)
-		}, wantErr: fetcher.ErrInvalidReport, wantTries: 1, wantInErr: `"sess-old", not "sess-full"`},
+		}, wantErr: report.ErrInvalid, wantTries: 1, wantInErr: `"sess-old", not "sess-full"`},
 		{name: "invalid report", setup: func(s *roundtabletest.Server) {
 			s.SetReport(id, []byte(`{"session_id":"sess-full","risk_score":140}`))
-		}, wantErr: fetcher.ErrInvalidReport, wantTries: 1, wantInErr: "risk_score: 140 is outside 0..100"},
+		}, wantErr: report.ErrInvalid, wantTries: 1, wantInErr: "risk_score: 140 is outside 0..100"},
 		{name: "retries off", fault: &roundtabletest.Fault{Status: 503}, cfg: func(c *fetcher.Config) { c.MaxAttempts = 1 },
-			wantErr: fetcher.ErrUnavailable, wantTries: 1},
+			wantErr: report.ErrUnavailable, wantTries: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,7 +178,7 @@ func TestConnectionRefused(t *testing.T) {
 	defer c.Close()
 	start := time.Now()
 	_, err = c.Fetch(t.Context(), "sess-full")
-	if !errors.Is(err, fetcher.ErrUnavailable) {
+	if !errors.Is(err, report.ErrUnavailable) {
 		t.Fatalf("Fetch error = %v, want ErrUnavailable", err)
 	}
 	if got := obs.upstream.Load(); got != 3 {

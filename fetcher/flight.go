@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/verdicthq/verdict/report"
 )
 
 // flights coalesces concurrent fetches of one session into one upstream
@@ -35,7 +37,7 @@ type flights struct {
 // call is one shared upstream fetch.
 type call struct {
 	done    chan struct{} // closed when rep and err are set
-	rep     *Report
+	rep     *report.Report
 	err     error
 	waiters int // callers still interested, leader included
 	cancel  context.CancelFunc
@@ -59,11 +61,11 @@ func (f *flights) leave(id string, c *call) {
 // before the fetch stops being visible to new callers, so that a caller
 // always finds the report either in the cache or in flight.
 func (f *flights) do(ctx context.Context, id string, budget time.Duration,
-	run func(context.Context, string) (*Report, error), store func(string, *Report)) (*Report, error) {
+	run func(context.Context, string) (*report.Report, error), store func(string, *report.Report)) (*report.Report, error) {
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
-		return nil, fmt.Errorf("fetch session %s: %w: client closed", id, ErrUnavailable)
+		return nil, fmt.Errorf("fetch session %s: %w: client closed", id, report.ErrUnavailable)
 	}
 	if c, ok := f.calls[id]; ok { // follow the fetch under way
 		c.waiters++
@@ -109,7 +111,7 @@ func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 			delete(f.calls, id)
 		}
 		f.mu.Unlock()
-		c.err = fmt.Errorf("fetch session %s: %w: fetch panicked", id, ErrUnavailable)
+		c.err = fmt.Errorf("fetch session %s: %w: fetch panicked", id, report.ErrUnavailable)
 		close(c.done)
 	}()
 	rep, err := run(fctx, id)
@@ -133,7 +135,7 @@ func (f *flights) do(ctx context.Context, id string, budget time.Duration,
 
 // gaveUp is the error of a caller whose context ended first.
 func gaveUp(ctx context.Context, id string) error {
-	return fmt.Errorf("fetch session %s: %w: caller gave up: %w", id, ErrUnavailable, context.Cause(ctx))
+	return fmt.Errorf("fetch session %s: %w: caller gave up: %w", id, report.ErrUnavailable, context.Cause(ctx))
 }
 
 // close waits for every running fetch to end; no fetch starts after. It may

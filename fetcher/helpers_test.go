@@ -14,6 +14,7 @@ import (
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/report"
 )
 
 func TestMain(m *testing.M) {
@@ -25,10 +26,10 @@ const testKey = "sk-live-S3CR3T-5d41402abc4b2a76b9719d911017c592"
 
 func isValidUTF8(s string) bool { return utf8.ValidString(s) }
 
-// startSim starts a simulator over testdata/reports that wants testKey.
+// startSim starts a simulator over report/testdata/reports that wants testKey.
 func startSim(t testing.TB) *roundtabletest.Server {
 	t.Helper()
-	srv, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "testdata/reports", APIKey: testKey})
+	srv, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "../report/testdata/reports", APIKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func newHarness(t testing.TB, mutate func(*fetcher.Config)) *harness {
 }
 
 // fetch fetches id with a background context and says how long it took.
-func (h *harness) fetch(id string) (*fetcher.Report, time.Duration, error) {
+func (h *harness) fetch(id string) (*report.Report, time.Duration, error) {
 	start := time.Now()
 	rep, err := h.client.Fetch(context.Background(), id)
 	return rep, time.Since(start), err

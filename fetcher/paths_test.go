@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/internal/hostile"
+	"github.com/verdicthq/verdict/report"
 )
 
 // TestHostileSessionIDsNeverReachUpstream proves, from the simulator's
@@ -14,10 +16,10 @@ import (
 // valid ones land on exactly /v1/sessions/{id}/report.
 func TestHostileSessionIDsNeverReachUpstream(t *testing.T) {
 	h := newHarness(t, nil)
-	for _, id := range hostileIDs {
+	for _, id := range hostile.SessionIDs(t, "../testdata/hostile/session_ids.json") {
 		t.Run(id[:min(len(id), 30)], func(t *testing.T) {
 			_, err := h.client.Fetch(t.Context(), id)
-			if !errors.Is(err, fetcher.ErrInvalidSessionID) {
+			if !errors.Is(err, report.ErrInvalidSessionID) {
 				t.Errorf("Fetch(%q) = %v, want ErrInvalidSessionID", id, err)
 			}
 		})
@@ -26,7 +28,7 @@ func TestHostileSessionIDsNeverReachUpstream(t *testing.T) {
 		t.Fatalf("hostile ids reached the upstream: %+v", reqs)
 	}
 
-	valid := []string{"sess-full", "abc123def456", "A_b-9", strings.Repeat("x", fetcher.MaxSessionIDLen)}
+	valid := []string{"sess-full", "abc123def456", "A_b-9", strings.Repeat("x", report.MaxSessionIDLen)}
 	for _, id := range valid {
 		_, _ = h.client.Fetch(t.Context(), id)
 	}
@@ -51,7 +53,7 @@ func TestBaseURLPrefix(t *testing.T) {
 	}
 	defer c.Close()
 	_, err = c.Fetch(t.Context(), "sess-full")
-	if !errors.Is(err, fetcher.ErrNotFound) { // the simulator has no /rt prefix
+	if !errors.Is(err, report.ErrNotFound) { // the simulator has no /rt prefix
 		t.Fatalf("Fetch: %v, want ErrNotFound", err)
 	}
 	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Path != "/rt/v1/sessions/sess-full/report" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"github.com/verdicthq/verdict/report"
 )
 
 // minAttemptTime is the least budget worth starting another attempt with: a
@@ -19,28 +20,28 @@ const minAttemptTime = 20 * time.Millisecond
 // exponential back-off and jitter, honours Retry-After only when it fits in
 // the budget left, never retries another status, and never waits past the
 // budget.
-func (c *Client) fetchUpstream(ctx context.Context, sessionID string) (*Report, error) {
+func (c *Client) fetchUpstream(ctx context.Context, sessionID string) (*report.Report, error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		rep, err := c.breaker.Execute(func() (*Report, error) { return c.attempt(ctx, sessionID) })
+		rep, err := c.breaker.Execute(func() (*report.Report, error) { return c.attempt(ctx, sessionID) })
 		if err == nil {
 			return rep, nil
 		}
 		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 			return nil, fmt.Errorf("fetch session %s: %w: circuit breaker %s, failing fast (attempt %d)",
-				sessionID, ErrUnavailable, c.breaker.State(), attempt)
+				sessionID, report.ErrUnavailable, c.breaker.State(), attempt)
 		}
 		var ae *attemptError
 		if !errors.As(err, &ae) { // cannot happen: attempt returns only *attemptError
-			return nil, fmt.Errorf("fetch session %s: %w: %w", sessionID, ErrUnavailable, err)
+			return nil, fmt.Errorf("fetch session %s: %w: %w", sessionID, report.ErrUnavailable, err)
 		}
-		if ae.kind == ErrUnauthorized {
+		if ae.kind == report.ErrUnauthorized {
 			c.log.Error().Str("session_id", sessionID).Int("status", ae.status).
 				Msg("roundtable refused the API key: check ROUNDTABLE_API_KEY; every decision falls to on_error until it is fixed")
 		}
 		giveUp := func(why string) error {
 			ev := c.log.Warn()
-			if ae.kind == ErrNotFound {
+			if ae.kind == report.ErrNotFound {
 				ev = c.log.Info() // an unknown session is news, not trouble
 			}
 			ev.Str("session_id", sessionID).Int("attempts", attempt).

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/verdicthq/verdict/report"
 )
 
 // Request header values shared by every request (the transport only reads them).
@@ -83,10 +85,10 @@ func (c *Client) reportURL(sessionID string) string {
 }
 
 // attempt makes one HTTP request for the report and classifies the outcome.
-func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error) {
+func (c *Client) attempt(ctx context.Context, sessionID string) (*report.Report, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.reportURL(sessionID), nil)
 	if err != nil {
-		return nil, &attemptError{kind: ErrUnavailable, detail: "build request", cause: err, retryAfter: -1}
+		return nil, &attemptError{kind: report.ErrUnavailable, detail: "build request", cause: err, retryAfter: -1}
 	}
 	// Canonical keys, values built once in New: no per-request work.
 	if c.auth != nil {
@@ -110,13 +112,13 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 			return nil, err
 		}
 		c.cfg.Observer.Upstream("200", time.Since(start))
-		rep, err := decodeReport(body, false)
+		rep, err := report.DecodeOwned(body)
 		if err != nil {
-			return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1, detail: "decode", cause: err}
+			return nil, &attemptError{kind: report.ErrInvalid, status: 200, retryAfter: -1, detail: "decode", cause: err}
 		}
 		if rep.SessionID != sessionID {
-			return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1,
-				detail: fmt.Sprintf("session_id: the report is for session %q, not %q", truncate(rep.SessionID, 64), sessionID)}
+			return nil, &attemptError{kind: report.ErrInvalid, status: 200, retryAfter: -1,
+				detail: fmt.Sprintf("session_id: the report is for session %q, not %q", clip(rep.SessionID, 64), sessionID)}
 		}
 		return rep, nil
 	}
@@ -126,17 +128,17 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 	e := &attemptError{status: resp.StatusCode, retryAfter: -1, detail: fmt.Sprintf("status %d%s", resp.StatusCode, c.redact(snippet))}
 	switch code := resp.StatusCode; {
 	case code == http.StatusNotFound:
-		e.kind = ErrNotFound
+		e.kind = report.ErrNotFound
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		e.kind = ErrUnauthorized
+		e.kind = report.ErrUnauthorized
 	case code == http.StatusTooManyRequests:
-		e.kind, e.retryable = ErrRateLimited, true
+		e.kind, e.retryable = report.ErrRateLimited, true
 		e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case code >= 500:
-		e.kind, e.retryable, e.tripping = ErrUnavailable, true, true
+		e.kind, e.retryable, e.tripping = report.ErrUnavailable, true, true
 		e.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	default: // other 1xx/2xx/3xx/4xx: Roundtable documents none; retrying will not help
-		e.kind = ErrUnavailable
+		e.kind = report.ErrUnavailable
 		e.detail = "unexpected " + e.detail
 	}
 	return nil, e
@@ -146,7 +148,7 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*Report, error)
 func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, error) {
 	limit := c.cfg.MaxBodyBytes
 	if resp.ContentLength > limit {
-		return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1,
+		return nil, &attemptError{kind: report.ErrInvalid, status: 200, retryAfter: -1,
 			detail: fmt.Sprintf("body of %d bytes is over the %d-byte limit", resp.ContentLength, limit)}
 	}
 	if resp.ContentLength >= 0 { // the usual case: one exact allocation
@@ -161,7 +163,7 @@ func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, err
 		return nil, networkError(ctx, "read body", err)
 	}
 	if int64(len(body)) > limit {
-		return nil, &attemptError{kind: ErrInvalidReport, status: 200, retryAfter: -1,
+		return nil, &attemptError{kind: report.ErrInvalid, status: 200, retryAfter: -1,
 			detail: fmt.Sprintf("body is over the %d-byte limit", limit)}
 	}
 	return body, nil
@@ -172,7 +174,7 @@ func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, err
 // the fetch was cancelled (every caller gave up: not the upstream's fault).
 // A connect or header timeout inside the budget is retryable.
 func networkError(ctx context.Context, what string, err error) *attemptError {
-	e := &attemptError{kind: ErrUnavailable, retryAfter: -1, retryable: true, tripping: true, detail: what, cause: err}
+	e := &attemptError{kind: report.ErrUnavailable, retryAfter: -1, retryable: true, tripping: true, detail: what, cause: err}
 	switch ctx.Err() {
 	case context.Canceled:
 		e.retryable, e.tripping, e.detail = false, false, what+" cancelled"
@@ -244,4 +246,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	return -1
+}
+
+// clip cuts s to at most n bytes for an error message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

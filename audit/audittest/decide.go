@@ -10,14 +10,14 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // Decide builds the trace the service stores for one report (raw bytes as
 // received) and context, decided by a policy set the way the service does:
 // a report that does not decode gets the policy's fallback.
 func Decide(set *engine.Set, raw []byte, ctx map[string]any, at time.Time) *audit.Trace {
-	t := &audit.Trace{DecidedAt: at, Report: raw, ReportStatus: fetcher.StatusOK, KeyID: "key-test"}
+	t := &audit.Trace{DecidedAt: at, Report: raw, ReportStatus: report.StatusOK, KeyID: "key-test"}
 	if ctx != nil {
 		b, err := json.Marshal(ctx)
 		if err != nil {
@@ -25,16 +25,16 @@ func Decide(set *engine.Set, raw []byte, ctx map[string]any, at time.Time) *audi
 		}
 		t.Context = b
 	}
-	report, err := fetcher.DecodeReport(raw)
+	rep, err := report.Decode(raw)
 	var d engine.Decision
 	if err != nil {
 		live, _ := set.Select(nil)
-		t.ReportStatus, t.FetchError = fetcher.Status(err), err.Error()
+		t.ReportStatus, t.FetchError = report.Status(err), err.Error()
 		d = live.Fallback()
 	} else {
-		t.SessionID, t.UserID, t.Tags = report.SessionID, report.UserID, report.Tags
-		live, _ := set.Select(report.Tags)
-		d = live.Evaluate(report, ctx)
+		t.SessionID, t.UserID, t.Tags = rep.SessionID, rep.UserID, rep.Tags
+		live, _ := set.Select(rep.Tags)
+		d = live.Evaluate(engine.Facts{Report: rep, Context: ctx})
 	}
 	if t.SessionID == "" {
 		t.SessionID = "unknown"

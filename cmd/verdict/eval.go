@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 func init() {
@@ -41,7 +41,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "verdict eval:", err)
 		return 1
 	}
-	report, err := fetcher.DecodeReport(raw)
+	rep, err := report.Decode(raw)
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict eval: %s: %v\n", *reportFile, err)
 		return 1
@@ -59,12 +59,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return 1
 	}
-	live, shadow := set.Select(report.Tags)
+	live, shadow := set.Select(rep.Tags)
 	if err := live.CheckContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "verdict eval:", err)
 		return 2
 	}
-	d := live.Evaluate(report, ctx)
+	d := live.Evaluate(engine.Facts{Report: rep, Context: ctx})
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -72,9 +72,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		_ = enc.Encode(d)
 		return 0
 	}
-	printDecision(stdout, report.SessionID, d)
+	printDecision(stdout, rep.SessionID, d)
 	if shadow != nil {
-		sd := shadow.Evaluate(report, ctx)
+		sd := shadow.Evaluate(engine.Facts{Report: rep, Context: ctx})
 		fmt.Fprintf(stdout, "shadow: %s by %s (%.12s), not returned to callers\n", sd.Outcome, sd.Policy.Name, sd.Policy.Version)
 	}
 	return 0

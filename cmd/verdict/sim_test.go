@@ -27,7 +27,7 @@ func TestSimFlags(t *testing.T) {
 		{"bad latency", []string{"--latency", "soon"}, 2, "", "invalid value"},
 		{"negative latency", []string{"--latency", "-1s"}, 2, "", "must not be negative"},
 		{"missing folder", []string{"--reports", "no/such/dir", "--addr", "127.0.0.1:0"}, 1, "", "reports folder"},
-		{"bad address", []string{"--reports", "../../fetcher/testdata/reports", "--addr", "127.0.0.1:x"}, 1, "", "listen"},
+		{"bad address", []string{"--reports", "../../report/testdata/reports", "--addr", "127.0.0.1:x"}, 1, "", "listen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestSimServes(t *testing.T) {
 	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- runSim(ctx, []string{"--reports", "../../fetcher/testdata/reports", "--addr", "127.0.0.1:0",
+		done <- runSim(ctx, []string{"--reports", "../../report/testdata/reports", "--addr", "127.0.0.1:0",
 			"--api-key", "sk-cli-test", "--latency", "1ms"}, &stdout, &stderr)
 	}()
 	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)

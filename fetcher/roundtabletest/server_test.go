@@ -26,7 +26,7 @@ const key = "sk-sim-test-key"
 func start(t *testing.T, opts roundtabletest.Options) *roundtabletest.Server {
 	t.Helper()
 	if opts.ReportsDir == "" {
-		opts.ReportsDir = "../testdata/reports"
+		opts.ReportsDir = "../../report/testdata/reports"
 	}
 	srv, err := roundtabletest.Start(opts)
 	if err != nil {
@@ -281,7 +281,7 @@ func TestLatencyOption(t *testing.T) {
 
 // TestCloseEndsHeldRequests: Close does not wait for a long injected latency.
 func TestCloseEndsHeldRequests(t *testing.T) {
-	srv, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "../testdata/reports"})
+	srv, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "../../report/testdata/reports"})
 	if err != nil {
 		t.Fatal(err)
 	}

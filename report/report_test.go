@@ -1,4 +1,4 @@
-package fetcher_test
+package report_test
 
 import (
 	"errors"
@@ -7,8 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 func readFixture(t testing.TB, name string) []byte {
@@ -22,10 +23,10 @@ func readFixture(t testing.TB, name string) []byte {
 
 // allUnknown returns the documented checks of a group, all Unknown, with
 // overrides applied.
-func allUnknown(names []string, set map[string]fetcher.CheckValue) fetcher.Checks {
-	c := fetcher.Checks{}
+func allUnknown(names []string, set map[string]report.CheckValue) report.Checks {
+	c := report.Checks{}
 	for _, n := range names {
-		c[n] = fetcher.Unknown
+		c[n] = report.Unknown
 	}
 	for k, v := range set {
 		c[k] = v
@@ -36,71 +37,71 @@ func allUnknown(names []string, set map[string]fetcher.CheckValue) fetcher.Check
 func TestDecodeReportFixtures(t *testing.T) {
 	tests := []struct {
 		file string
-		want fetcher.Report
+		want report.Report
 	}{
 		{
 			file: "full.json",
-			want: fetcher.Report{
+			want: report.Report{
 				SessionID:         "sess-full",
 				UserID:            "user-456",
 				Tags:              []string{"intake-survey", "checkout-flow"},
 				RiskScore:         75,
 				RiskExplanation:   "User was flagged for multiple likely bot behavior, indicating a medium to high risk of fraud.",
 				RecommendedAction: "Manual review or require additional verification",
-				UserLogs: []fetcher.UserLog{
+				UserLogs: []report.UserLog{
 					{Action: "Signed in", UserTime: "Mar 25, 2025 14:30:45", UnixTimestamp: 1743055845000},
 					{Action: "Updated credit card", UserTime: "Mar 25, 2025 14:32:15", UnixTimestamp: 1743055935000},
 				},
-				BiometricChecks: fetcher.Checks{
-					"agent_behavior": fetcher.NotDetected, "programmatic_typing": fetcher.Detected,
-					"teleporting_mouse": fetcher.NotDetected, "no_corrections": fetcher.Detected,
-					"all_pasted": fetcher.Unknown, "jump_scrolling": fetcher.Detected,
-					"centered_clicks": fetcher.Detected, "programmatic_clicking": fetcher.NotDetected,
-					"external_input": fetcher.Detected,
+				BiometricChecks: report.Checks{
+					"agent_behavior": report.NotDetected, "programmatic_typing": report.Detected,
+					"teleporting_mouse": report.NotDetected, "no_corrections": report.Detected,
+					"all_pasted": report.Unknown, "jump_scrolling": report.Detected,
+					"centered_clicks": report.Detected, "programmatic_clicking": report.NotDetected,
+					"external_input": report.Detected,
 				},
-				DeviceChecks: fetcher.Checks{
-					"bot": fetcher.Detected, "virtual_machine": fetcher.NotDetected,
-					"software_renderer": fetcher.NotDetected, "vpn": fetcher.Detected,
-					"tor": fetcher.NotDetected, "location_spoofing": fetcher.Unknown,
+				DeviceChecks: report.Checks{
+					"bot": report.Detected, "virtual_machine": report.NotDetected,
+					"software_renderer": report.NotDetected, "vpn": report.Detected,
+					"tor": report.NotDetected, "location_spoofing": report.Unknown,
 				},
 			},
 		},
 		{
 			file: "old.json", // before tags (March 2026) and recommended_action (May 2026)
-			want: fetcher.Report{
+			want: report.Report{
 				SessionID: "sess-old", UserID: "user-1", RiskScore: 12, RiskExplanation: "No notable signals.",
-				BiometricChecks: allUnknown(fetcher.BiometricCheckNames, map[string]fetcher.CheckValue{
-					"agent_behavior": fetcher.NotDetected, "programmatic_typing": fetcher.NotDetected}),
-				DeviceChecks: allUnknown(fetcher.DeviceCheckNames, map[string]fetcher.CheckValue{
-					"bot": fetcher.NotDetected, "vpn": fetcher.NotDetected}),
+				BiometricChecks: allUnknown(report.BiometricCheckNames, map[string]report.CheckValue{
+					"agent_behavior": report.NotDetected, "programmatic_typing": report.NotDetected}),
+				DeviceChecks: allUnknown(report.DeviceCheckNames, map[string]report.CheckValue{
+					"bot": report.NotDetected, "vpn": report.NotDetected}),
 			},
 		},
 		{
 			file: "future.json", // checks Roundtable adds later are kept
-			want: fetcher.Report{
+			want: report.Report{
 				SessionID: "sess-future", Tags: []string{"checkout-flow"}, RiskScore: 55,
 				RecommendedAction: "Accept with monitoring",
-				BiometricChecks: allUnknown(fetcher.BiometricCheckNames, map[string]fetcher.CheckValue{
-					"agent_behavior": fetcher.Detected, "gaze_tracking": fetcher.Detected}),
-				DeviceChecks: allUnknown(fetcher.DeviceCheckNames, map[string]fetcher.CheckValue{
-					"bot": fetcher.NotDetected, "emulator": fetcher.NotDetected}),
+				BiometricChecks: allUnknown(report.BiometricCheckNames, map[string]report.CheckValue{
+					"agent_behavior": report.Detected, "gaze_tracking": report.Detected}),
+				DeviceChecks: allUnknown(report.DeviceCheckNames, map[string]report.CheckValue{
+					"bot": report.NotDetected, "emulator": report.NotDetected}),
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			raw := readFixture(t, tt.file)
-			got, err := fetcher.DecodeReport(raw)
+			got, err := report.Decode(raw)
 			if err != nil {
-				t.Fatalf("DecodeReport: %v", err)
+				t.Fatalf("Decode: %v", err)
 			}
 			if string(got.Raw) != string(raw) {
 				t.Errorf("Raw is not the body as received")
 			}
 			got.Raw = nil
-			fetcher.IndexChecks(&tt.want) // the decoded index must agree with the maps
+			report.IndexChecks(&tt.want) // the decoded index must agree with the maps
 			if !reflect.DeepEqual(*got, tt.want) {
-				t.Errorf("DecodeReport(%s)\n got %#v\nwant %#v", tt.file, *got, tt.want)
+				t.Errorf("Decode(%s)\n got %#v\nwant %#v", tt.file, *got, tt.want)
 			}
 		})
 	}
@@ -108,7 +109,7 @@ func TestDecodeReportFixtures(t *testing.T) {
 
 func TestDecodeReportRawIsACopy(t *testing.T) {
 	raw := readFixture(t, "old.json")
-	rep, err := fetcher.DecodeReport(raw)
+	rep, err := report.Decode(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,21 +120,21 @@ func TestDecodeReportRawIsACopy(t *testing.T) {
 }
 
 func TestChecksGet(t *testing.T) {
-	rep, err := fetcher.DecodeReport([]byte(`{"session_id":"s","risk_score":1,"device_checks":{"vpn":"Detected","later_check":"Not detected"}}`))
+	rep, err := report.Decode([]byte(`{"session_id":"s","risk_score":1,"device_checks":{"vpn":"Detected","later_check":"Not detected"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name string
-		got  fetcher.CheckValue
-		want fetcher.CheckValue
+		got  report.CheckValue
+		want report.CheckValue
 	}{
-		{"present", rep.DeviceChecks.Get("vpn"), fetcher.Detected},
-		{"documented but missing", rep.DeviceChecks.Get("tor"), fetcher.Unknown},
-		{"whole group missing", rep.BiometricChecks.Get("agent_behavior"), fetcher.Unknown},
-		{"unknown check kept", rep.DeviceChecks.Get("later_check"), fetcher.NotDetected},
-		{"never heard of", rep.DeviceChecks.Get("nonexistent"), fetcher.Unknown},
-		{"nil Checks", fetcher.Checks(nil).Get("vpn"), fetcher.Unknown},
+		{"present", rep.DeviceChecks.Get("vpn"), report.Detected},
+		{"documented but missing", rep.DeviceChecks.Get("tor"), report.Unknown},
+		{"whole group missing", rep.BiometricChecks.Get("agent_behavior"), report.Unknown},
+		{"unknown check kept", rep.DeviceChecks.Get("later_check"), report.NotDetected},
+		{"never heard of", rep.DeviceChecks.Get("nonexistent"), report.Unknown},
+		{"nil Checks", report.Checks(nil).Get("vpn"), report.Unknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,9 +154,9 @@ func TestDecodeReportScores(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.score, func(t *testing.T) {
-			rep, err := fetcher.DecodeReport([]byte(`{"session_id":"s","risk_score":` + tt.score + `}`))
+			rep, err := report.Decode([]byte(`{"session_id":"s","risk_score":` + tt.score + `}`))
 			if err != nil {
-				t.Fatalf("DecodeReport: %v", err)
+				t.Fatalf("Decode: %v", err)
 			}
 			if rep.RiskScore != tt.want {
 				t.Errorf("RiskScore = %d, want %d", rep.RiskScore, tt.want)
@@ -169,9 +170,9 @@ func TestDecodeReportUserLogsLenient(t *testing.T) {
 	// rather than making the whole report invalid. Raw still carries it.
 	for _, logs := range []string{`"gone"`, `[{"unix_timestamp":"soon"}]`, `null`, `{}`} {
 		t.Run(logs, func(t *testing.T) {
-			rep, err := fetcher.DecodeReport([]byte(`{"session_id":"s","risk_score":5,"user_logs":` + logs + `}`))
+			rep, err := report.Decode([]byte(`{"session_id":"s","risk_score":5,"user_logs":` + logs + `}`))
 			if err != nil {
-				t.Fatalf("DecodeReport: %v", err)
+				t.Fatalf("Decode: %v", err)
 			}
 			if rep.UserLogs != nil {
 				t.Errorf("UserLogs = %v, want nil", rep.UserLogs)
@@ -226,19 +227,19 @@ func TestDecodeReportInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := fetcher.DecodeReport([]byte(tt.body))
+			rep, err := report.Decode([]byte(tt.body))
 			if err == nil {
-				t.Fatalf("DecodeReport = %+v, want an error", rep)
+				t.Fatalf("Decode = %+v, want an error", rep)
 			}
-			if !errors.Is(err, fetcher.ErrInvalidReport) {
-				t.Errorf("error %v does not match ErrInvalidReport", err)
+			if !errors.Is(err, report.ErrInvalid) {
+				t.Errorf("error %v does not match ErrInvalid", err)
 			}
-			if got := fetcher.Status(err); got != fetcher.StatusInvalid {
-				t.Errorf("Status = %q, want %q", got, fetcher.StatusInvalid)
+			if got := report.Status(err); got != report.StatusInvalid {
+				t.Errorf("Status = %q, want %q", got, report.StatusInvalid)
 			}
-			var ire *fetcher.InvalidReportError
+			var ire *report.InvalidError
 			if !errors.As(err, &ire) {
-				t.Fatalf("error %T is not an *InvalidReportError", err)
+				t.Fatalf("error %T is not an *InvalidError", err)
 			}
 			if ire.Field != tt.wantField {
 				t.Errorf("Field = %q, want %q (error: %v)", ire.Field, tt.wantField, err)
@@ -256,19 +257,19 @@ func TestDecodeReportInvalid(t *testing.T) {
 func TestInvalidReportErrorTextIsBounded(t *testing.T) {
 	name := strings.Repeat("é", 500)
 	body := `{"session_id":"s","risk_score":1,"device_checks":{"` + name + `":"` + strings.Repeat("ü", 500) + `"}}`
-	_, err := fetcher.DecodeReport([]byte(body))
+	_, err := report.Decode([]byte(body))
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	if len(err.Error()) > 300 {
 		t.Errorf("error text is %d bytes long, want it cut short", len(err.Error()))
 	}
-	if !strings.HasPrefix(err.Error(), "invalid report: device_checks.é") || !isValidUTF8(err.Error()) {
+	if !strings.HasPrefix(err.Error(), "invalid report: device_checks.é") || !utf8.ValidString(err.Error()) {
 		t.Errorf("error text %q is not a clean cut", err)
 	}
 }
 
-// TestDecodeReportEncodingJSONRules pins what DecodeReport has always
+// TestDecodeReportEncodingJSONRules pins what Decode has always
 // inherited from encoding/json and must keep whichever path decodes:
 // case-insensitive field names, escapes, null leaving a string alone,
 // duplicate fields, merged duplicate check groups, empty vs null arrays.
@@ -277,53 +278,53 @@ func TestDecodeReportEncodingJSONRules(t *testing.T) {
 	tests := []struct {
 		name  string
 		body  string
-		check func(r *fetcher.Report) bool
+		check func(r *report.Report) bool
 	}{
 		{"field names fold case", `{"SESSION_ID":"S","Risk_Score":7}`,
-			func(r *fetcher.Report) bool { return r.SessionID == "S" && r.RiskScore == 7 }},
+			func(r *report.Report) bool { return r.SessionID == "S" && r.RiskScore == 7 }},
 		{"field names fold Unicode", `{"ſession_id":"S","risk_score":7}`,
-			func(r *fetcher.Report) bool { return r.SessionID == "S" }},
+			func(r *report.Report) bool { return r.SessionID == "S" }},
 		{"escaped field name", `{"session\u005fid":"S","risk_score":7}`,
-			func(r *fetcher.Report) bool { return r.SessionID == "S" }},
+			func(r *report.Report) bool { return r.SessionID == "S" }},
 		{"escapes in values", `{` + ok + `,"risk_explanation":"a\"b\u00e9\n"}`,
-			func(r *fetcher.Report) bool { return r.RiskExplanation == "a\"bé\n" }},
+			func(r *report.Report) bool { return r.RiskExplanation == "a\"bé\n" }},
 		{"null keeps an earlier string", `{"session_id":"a","session_id":null,"risk_score":1}`,
-			func(r *fetcher.Report) bool { return r.SessionID == "a" }},
+			func(r *report.Report) bool { return r.SessionID == "a" }},
 		{"last duplicate wins", `{"session_id":"a","session_id":"b","risk_score":1,"risk_score":2}`,
-			func(r *fetcher.Report) bool { return r.SessionID == "b" && r.RiskScore == 2 }},
+			func(r *report.Report) bool { return r.SessionID == "b" && r.RiskScore == 2 }},
 		{"duplicate check groups merge", `{` + ok + `,"device_checks":{"vpn":"Detected"},"device_checks":{"tor":"Detected"}}`,
-			func(r *fetcher.Report) bool {
-				return r.DeviceChecks["vpn"] == fetcher.Detected && r.DeviceChecks["tor"] == fetcher.Detected
+			func(r *report.Report) bool {
+				return r.DeviceChecks["vpn"] == report.Detected && r.DeviceChecks["tor"] == report.Detected
 			}},
 		{"a bad check value overwritten", `{` + ok + `,"device_checks":{"vpn":"bad","vpn":"Detected"}}`,
-			func(r *fetcher.Report) bool { return r.DeviceChecks["vpn"] == fetcher.Detected }},
+			func(r *report.Report) bool { return r.DeviceChecks["vpn"] == report.Detected }},
 		{"escaped check name and value", `{` + ok + `,"device_checks":{"v\u0070n":"Detect\u0065d"}}`,
-			func(r *fetcher.Report) bool { return r.DeviceChecks["vpn"] == fetcher.Detected }},
+			func(r *report.Report) bool { return r.DeviceChecks["vpn"] == report.Detected }},
 		{"empty tags are not nil", `{` + ok + `,"tags":[]}`,
-			func(r *fetcher.Report) bool { return r.Tags != nil && len(r.Tags) == 0 }},
+			func(r *report.Report) bool { return r.Tags != nil && len(r.Tags) == 0 }},
 		{"null tags are nil", `{` + ok + `,"tags":null}`,
-			func(r *fetcher.Report) bool { return r.Tags == nil }},
+			func(r *report.Report) bool { return r.Tags == nil }},
 		{"empty user_logs are not nil", `{` + ok + `,"user_logs":[]}`,
-			func(r *fetcher.Report) bool { return r.UserLogs != nil && len(r.UserLogs) == 0 }},
+			func(r *report.Report) bool { return r.UserLogs != nil && len(r.UserLogs) == 0 }},
 		{"user_logs with null and folded names", `{` + ok + `,"user_logs":[null,{"ACTION":"a","unix_timestamp":-0}]}`,
-			func(r *fetcher.Report) bool {
-				return len(r.UserLogs) == 2 && r.UserLogs[0] == (fetcher.UserLog{}) && r.UserLogs[1].Action == "a"
+			func(r *report.Report) bool {
+				return len(r.UserLogs) == 2 && r.UserLogs[0] == (report.UserLog{}) && r.UserLogs[1].Action == "a"
 			}},
 		{"user_logs timestamp past int64 dropped", `{` + ok + `,"user_logs":[{"unix_timestamp":9223372036854775808}]}`,
-			func(r *fetcher.Report) bool { return r.UserLogs == nil }},
+			func(r *report.Report) bool { return r.UserLogs == nil }},
 		{"unknown fields of any shape skipped", `{` + ok + `,"later":{"a":[1,-2.5e3,true,false,null,"\n",{"b":{}}]}}`,
-			func(r *fetcher.Report) bool { return r.SessionID == "s" }},
+			func(r *report.Report) bool { return r.SessionID == "s" }},
 		{"invalid UTF-8 replaced", "{\"session_id\":\"s\xff\",\"risk_score\":1}",
-			func(r *fetcher.Report) bool { return r.SessionID == "s\uFFFD" }},
+			func(r *report.Report) bool { return r.SessionID == "s\uFFFD" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := fetcher.DecodeReport([]byte(tt.body))
+			rep, err := report.Decode([]byte(tt.body))
 			if err != nil {
-				t.Fatalf("DecodeReport: %v", err)
+				t.Fatalf("Decode: %v", err)
 			}
 			if !tt.check(rep) {
-				t.Errorf("DecodeReport(%s) = %+v", tt.body, *rep)
+				t.Errorf("Decode(%s) = %+v", tt.body, *rep)
 			}
 			if string(rep.Raw) != tt.body {
 				t.Errorf("Raw is not the body as received")

@@ -1,4 +1,4 @@
-package fetcher
+package report
 
 import (
 	"os"
@@ -126,7 +126,7 @@ func TestScanReportTakesUsualReports(t *testing.T) {
 // FuzzScanReport checks that the fast path never panics and never accepts
 // an input with a result different from encoding/json's. Fuzz with:
 //
-//	go test -run '^$' -fuzz FuzzScanReport -fuzztime 60s ./fetcher/
+//	go test -run '^$' -fuzz FuzzScanReport -fuzztime 60s ./report/
 func FuzzScanReport(f *testing.F) {
 	for _, raw := range scanCorpus(f) {
 		f.Add(raw)

@@ -1,4 +1,4 @@
-package fetcher_test
+package report_test
 
 import (
 	"encoding/json"
@@ -7,18 +7,18 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
-// FuzzDecodeReport checks that DecodeReport never panics, that every error is
-// an *InvalidReportError, and that every report it accepts keeps its
+// FuzzDecodeReport checks that Decode never panics, that every error is
+// an *InvalidError, and that every report it accepts keeps its
 // promises: a session id, a score in 0..100, only the three check values,
 // every documented check present, Raw equal to the input. The seeds (the
 // fixtures in testdata/reports and the cases below, plus any failing input
 // the fuzzer saves to testdata/fuzz/FuzzDecodeReport) run as an ordinary test
 // under `go test`. Fuzz with:
 //
-//	go test -run '^$' -fuzz FuzzDecodeReport -fuzztime 60s ./fetcher/
+//	go test -run '^$' -fuzz FuzzDecodeReport -fuzztime 60s ./report/
 func FuzzDecodeReport(f *testing.F) {
 	fixtures, _ := filepath.Glob(filepath.Join("testdata", "reports", "*.json"))
 	for _, p := range fixtures {
@@ -40,11 +40,11 @@ func FuzzDecodeReport(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		rep, err := fetcher.DecodeReport(raw)
+		rep, err := report.Decode(raw)
 		if err != nil {
-			var ire *fetcher.InvalidReportError
-			if !errors.As(err, &ire) || !errors.Is(err, fetcher.ErrInvalidReport) {
-				t.Fatalf("error %T %v is not an *InvalidReportError", err, err)
+			var ire *report.InvalidError
+			if !errors.As(err, &ire) || !errors.Is(err, report.ErrInvalid) {
+				t.Fatalf("error %T %v is not an *InvalidError", err, err)
 			}
 			if rep != nil {
 				t.Fatalf("a report and an error")
@@ -63,19 +63,19 @@ func FuzzDecodeReport(f *testing.F) {
 		if string(rep.Raw) != string(raw) {
 			t.Fatal("Raw differs from the input")
 		}
-		for group, checks := range map[string]fetcher.Checks{"biometric": rep.BiometricChecks, "device": rep.DeviceChecks} {
+		for group, checks := range map[string]report.Checks{"biometric": rep.BiometricChecks, "device": rep.DeviceChecks} {
 			for name, v := range checks {
 				if !v.Valid() {
 					t.Fatalf("%s check %q has value %q", group, name, v)
 				}
 			}
 		}
-		for _, n := range fetcher.BiometricCheckNames {
+		for _, n := range report.BiometricCheckNames {
 			if _, ok := rep.BiometricChecks[n]; !ok {
 				t.Fatalf("biometric check %s missing", n)
 			}
 		}
-		for _, n := range fetcher.DeviceCheckNames {
+		for _, n := range report.DeviceCheckNames {
 			if _, ok := rep.DeviceChecks[n]; !ok {
 				t.Fatalf("device check %s missing", n)
 			}

@@ -1,9 +1,9 @@
-package fetcher_test
+package report_test
 
 import (
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 func TestCheckIndexNumbersEveryDocumentedCheckOnce(t *testing.T) {
@@ -11,10 +11,10 @@ func TestCheckIndexNumbersEveryDocumentedCheckOnce(t *testing.T) {
 	for _, g := range []struct {
 		biometric bool
 		names     []string
-	}{{false, fetcher.DeviceCheckNames}, {true, fetcher.BiometricCheckNames}} {
+	}{{false, report.DeviceCheckNames}, {true, report.BiometricCheckNames}} {
 		for _, n := range g.names {
-			i, ok := fetcher.CheckIndex(g.biometric, n)
-			if !ok || i < 0 || i >= fetcher.NumDocumentedChecks {
+			i, ok := report.CheckIndex(g.biometric, n)
+			if !ok || i < 0 || i >= report.NumDocumentedChecks {
 				t.Fatalf("CheckIndex(%v, %q) = %d, %v", g.biometric, n, i, ok)
 			}
 			if prev, dup := seen[i]; dup {
@@ -23,14 +23,14 @@ func TestCheckIndexNumbersEveryDocumentedCheckOnce(t *testing.T) {
 			seen[i] = n
 		}
 	}
-	if len(seen) != fetcher.NumDocumentedChecks {
-		t.Errorf("%d indexes, want %d", len(seen), fetcher.NumDocumentedChecks)
+	if len(seen) != report.NumDocumentedChecks {
+		t.Errorf("%d indexes, want %d", len(seen), report.NumDocumentedChecks)
 	}
 	for _, tc := range []struct {
 		biometric bool
 		name      string
 	}{{false, "agent_behavior"}, {true, "vpn"}, {false, "emulator"}, {true, ""}} {
-		if i, ok := fetcher.CheckIndex(tc.biometric, tc.name); ok {
+		if i, ok := report.CheckIndex(tc.biometric, tc.name); ok {
 			t.Errorf("CheckIndex(%v, %q) = %d, want not documented", tc.biometric, tc.name, i)
 		}
 	}
@@ -51,18 +51,18 @@ func TestCheckAtAgreesWithMaps(t *testing.T) {
 	}
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
-			r, err := fetcher.DecodeReport([]byte(body))
+			r, err := report.Decode([]byte(body))
 			if err != nil {
 				t.Fatal(err)
 			}
-			byHand := &fetcher.Report{DeviceChecks: r.DeviceChecks, BiometricChecks: r.BiometricChecks}
+			byHand := &report.Report{DeviceChecks: r.DeviceChecks, BiometricChecks: r.BiometricChecks}
 			for _, g := range []struct {
 				biometric bool
 				names     []string
-				checks    fetcher.Checks
-			}{{false, fetcher.DeviceCheckNames, r.DeviceChecks}, {true, fetcher.BiometricCheckNames, r.BiometricChecks}} {
+				checks    report.Checks
+			}{{false, report.DeviceCheckNames, r.DeviceChecks}, {true, report.BiometricCheckNames, r.BiometricChecks}} {
 				for _, n := range g.names {
-					i, _ := fetcher.CheckIndex(g.biometric, n)
+					i, _ := report.CheckIndex(g.biometric, n)
 					want := g.checks.Get(n)
 					if got := r.CheckAt(i); got != want {
 						t.Errorf("decoded CheckAt(%d) (%s) = %q, want %q", i, n, got, want)
@@ -74,7 +74,7 @@ func TestCheckAtAgreesWithMaps(t *testing.T) {
 			}
 		})
 	}
-	if got := (&fetcher.Report{}).CheckAt(0); got != fetcher.Unknown {
+	if got := (&report.Report{}).CheckAt(0); got != report.Unknown {
 		t.Errorf("CheckAt on a report without checks = %q, want Unknown", got)
 	}
 }

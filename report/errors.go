@@ -1,4 +1,4 @@
-package fetcher
+package report
 
 import "errors"
 
@@ -13,8 +13,8 @@ var (
 	ErrRateLimited = errors.New("roundtable rate limited the request")
 	// ErrUnavailable: 5xx, timeouts, connection errors, or the circuit breaker is open.
 	ErrUnavailable = errors.New("roundtable is unavailable")
-	// ErrInvalidReport: the body is not a well-formed report (undecodable, too large, fails validation).
-	ErrInvalidReport = errors.New("roundtable returned an invalid report")
+	// ErrInvalid: the body is not a well-formed report (undecodable, too large, fails validation).
+	ErrInvalid = errors.New("roundtable returned an invalid report")
 	// ErrInvalidSessionID: the session id is empty, too long, or has characters outside [A-Za-z0-9_-].
 	ErrInvalidSessionID = errors.New("invalid session id")
 )
@@ -41,7 +41,7 @@ func Status(err error) string {
 		return StatusUnauthorized
 	case errors.Is(err, ErrRateLimited):
 		return StatusRateLimited
-	case errors.Is(err, ErrInvalidReport):
+	case errors.Is(err, ErrInvalid):
 		return StatusInvalid
 	default:
 		return StatusUnavailable

@@ -1,4 +1,4 @@
-package fetcher_test
+package report_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/verdicthq/verdict/fetcher"
+	"github.com/verdicthq/verdict/report"
 )
 
 // benchReports are the report bodies the decoding benchmarks run on: the
@@ -29,17 +29,17 @@ func readBenchReport(b *testing.B, path string) []byte {
 	return raw
 }
 
-// BenchmarkDecodeReport times DecodeReport (validation, documented checks
+// BenchmarkDecodeReport times Decode (validation, documented checks
 // filled in, Raw copied) on each report; BenchmarkJSONUnmarshalReport is the
 // reflection floor it used to sit on: a bare json.Unmarshal of the same body
-// into fetcher.Report, with no validation.
+// into report.Report, with no validation.
 func BenchmarkDecodeReport(b *testing.B) {
 	for _, br := range benchReports {
 		raw := readBenchReport(b, br.path)
 		b.Run(br.name, func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			for b.Loop() {
-				if _, err := fetcher.DecodeReport(raw); err != nil {
+				if _, err := report.Decode(raw); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -53,7 +53,7 @@ func BenchmarkJSONUnmarshalReport(b *testing.B) {
 		b.Run(br.name, func(b *testing.B) {
 			b.SetBytes(int64(len(raw)))
 			for b.Loop() {
-				var r fetcher.Report
+				var r report.Report
 				if err := json.Unmarshal(raw, &r); err != nil {
 					b.Fatal(err)
 				}

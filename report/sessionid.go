@@ -1,4 +1,4 @@
-package fetcher
+package report
 
 import "fmt"
 

@@ -1,8 +1,8 @@
-package fetcher
+package report
 
 import "strconv"
 
-// scanReport is DecodeReport's fast path: a hand-written single-pass parser
+// scanReport is Decode's fast path: a hand-written single-pass parser
 // for the report object, with no reflection and no intermediate values.
 //
 // It accepts only inputs whose result it knows to be exactly what the

@@ -1,4 +1,4 @@
-package fetcher
+package report
 
 import (
 	"encoding/json"
@@ -78,7 +78,7 @@ type Report struct {
 	Raw json.RawMessage `json:"-"`
 
 	// documented holds the documented checks by CheckIndex as checkCodes,
-	// set by DecodeReport from the same values as the two maps; all 0 in a
+	// set by Decode from the same values as the two maps; all 0 in a
 	// report built by hand, which CheckAt then reads from the maps.
 	documented [NumDocumentedChecks]uint8
 }
@@ -111,34 +111,39 @@ type checkGroups struct {
 	DeviceChecks    map[string]any `json:"device_checks"`
 }
 
-// InvalidReportError says which field of a report is wrong and why.
-// It matches ErrInvalidReport with errors.Is.
-type InvalidReportError struct {
+// InvalidError says which field of a report is wrong and why.
+// It matches ErrInvalid with errors.Is.
+type InvalidError struct {
 	Field  string // e.g. "risk_score" or "device_checks.vpn"; empty when the JSON itself is broken
 	Reason string
 }
 
-func (e *InvalidReportError) Error() string {
+func (e *InvalidError) Error() string {
 	if e.Field == "" {
 		return "invalid report: " + e.Reason
 	}
 	return "invalid report: " + e.Field + ": " + e.Reason
 }
 
-// Is makes errors.Is(err, ErrInvalidReport) true for every InvalidReportError.
-func (e *InvalidReportError) Is(target error) bool { return target == ErrInvalidReport }
+// Is makes errors.Is(err, ErrInvalid) true for every InvalidError.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
-// DecodeReport parses and validates a report. Unknown top-level fields are
+// Decode parses and validates a report. Unknown top-level fields are
 // ignored, unknown check names are kept, and missing documented checks read
 // Unknown. The deprecated user_logs field is kept when it has the documented
 // shape and dropped (Raw still has it) when not: no policy reads it, and a
 // field Roundtable is removing must not make reports invalid. It returns an
-// *InvalidReportError naming the field at fault. Report.Raw is a copy of raw.
-func DecodeReport(raw []byte) (*Report, error) {
+// *InvalidError naming the field at fault. Report.Raw is a copy of raw.
+func Decode(raw []byte) (*Report, error) {
 	return decodeReport(raw, true)
 }
 
-// decodeReport is DecodeReport; with copyRaw false the report keeps raw
+// DecodeOwned is Decode for a caller that hands raw over: the report keeps
+// raw itself as Raw instead of a copy, so the caller must not change raw
+// afterwards (the fetcher hands over a response body it no longer uses).
+func DecodeOwned(raw []byte) (*Report, error) { return decodeReport(raw, false) }
+
+// decodeReport is Decode; with copyRaw false the report keeps raw
 // itself as Raw (the client hands over a body it no longer uses). It tries
 // the hand-written scanner first (report_scan.go) and falls back to
 // decodeReportStd, the reference, on anything the scanner does not handle:
@@ -155,7 +160,7 @@ func decodeReport(raw []byte, copyRaw bool) (*Report, error) {
 	return r, nil
 }
 
-// decodeReportStd decodes with encoding/json. It defines what DecodeReport
+// decodeReportStd decodes with encoding/json. It defines what Decode
 // returns; scanReport only takes the inputs on which it gives the same.
 func decodeReportStd(raw []byte, copyRaw bool) (*Report, error) {
 	var w wireReport
@@ -174,12 +179,12 @@ func decodeReportStd(raw []byte, copyRaw bool) (*Report, error) {
 					return nil, badCheck(raw, group)
 				}
 			}
-			return nil, &InvalidReportError{Field: te.Field, Reason: fmt.Sprintf("a JSON %s is not allowed here", te.Value)}
+			return nil, &InvalidError{Field: te.Field, Reason: fmt.Sprintf("a JSON %s is not allowed here", te.Value)}
 		}
-		return nil, &InvalidReportError{Reason: "not a JSON report object: " + jsonErrText(err)}
+		return nil, &InvalidError{Reason: "not a JSON report object: " + jsonErrText(err)}
 	}
 	if w.SessionID == "" {
-		return nil, &InvalidReportError{Field: "session_id", Reason: "missing"}
+		return nil, &InvalidError{Field: "session_id", Reason: "missing"}
 	}
 	r := &Report{
 		SessionID: w.SessionID, UserID: w.UserID, Tags: w.Tags, RiskExplanation: w.RiskExplanation,
@@ -210,22 +215,22 @@ func decodeScore(raw json.RawMessage) (int, error) {
 	s := string(raw)
 	switch {
 	case s == "" || s == "null":
-		return 0, &InvalidReportError{Field: "risk_score", Reason: "missing"}
+		return 0, &InvalidError{Field: "risk_score", Reason: "missing"}
 	case s[0] != '-' && (s[0] < '0' || s[0] > '9'):
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
+		return 0, &InvalidError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
 	if i, err := strconv.Atoi(s); err == nil && i >= 0 && i <= 100 { // the usual case
 		return i, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
+		return 0, &InvalidError{Field: "risk_score", Reason: fmt.Sprintf("%s is not a number", truncate(s, 40))}
 	}
 	if f < 0 || f > 100 {
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is outside 0..100", truncate(s, 40))}
+		return 0, &InvalidError{Field: "risk_score", Reason: fmt.Sprintf("%s is outside 0..100", truncate(s, 40))}
 	}
 	if f != math.Trunc(f) {
-		return 0, &InvalidReportError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", truncate(s, 40))}
+		return 0, &InvalidError{Field: "risk_score", Reason: fmt.Sprintf("%s is not an integer", truncate(s, 40))}
 	}
 	return int(f), nil
 }
@@ -265,12 +270,12 @@ func badCheck(raw []byte, group string) error {
 		}
 	}
 	if len(bad) == 0 { // the group itself is not an object
-		return &InvalidReportError{Field: group, Reason: "not an object of checks"}
+		return &InvalidError{Field: group, Reason: "not an object of checks"}
 	}
 	sort.Strings(bad)
 	name := bad[0]
 	got, _ := json.Marshal(in[name])
-	return &InvalidReportError{
+	return &InvalidError{
 		Field:  group + "." + truncate(name, 64),
 		Reason: fmt.Sprintf("%s is not one of \"Detected\", \"Not detected\", \"Unknown\"", truncate(string(got), 40)),
 	}

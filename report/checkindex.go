@@ -1,4 +1,4 @@
-package fetcher
+package report
 
 // NumDocumentedChecks is how many checks Roundtable documents: the device
 // checks, then the biometric checks.
@@ -23,7 +23,7 @@ func CheckIndex(biometric bool, name string) (i int, ok bool) {
 
 // CheckAt returns documented check i (see CheckIndex) without a map lookup:
 // the engine reads every check of every decision this way. A decoded report
-// answers from the index DecodeReport built beside the maps; a report built
+// answers from the index Decode built beside the maps; a report built
 // by hand answers from its maps, Unknown when they lack the check. A Report is
 // read-only once decoded (the fetcher's cache shares it between requests), so
 // the index and the maps cannot disagree.
@@ -37,7 +37,7 @@ func (r *Report) CheckAt(i int) CheckValue {
 	return r.BiometricChecks.Get(biometricCheckNames[i-len(deviceCheckNames)])
 }
 
-// indexChecks sets r.documented from the two check maps, which DecodeReport
+// indexChecks sets r.documented from the two check maps, which Decode
 // has completed (every documented check present).
 func (r *Report) indexChecks() {
 	for i, n := range deviceCheckNames {
@@ -52,7 +52,7 @@ func (r *Report) indexChecks() {
 var checkWords = [...]CheckValue{1: Detected, 2: NotDetected, 3: Unknown}
 
 // checkCode is a check value's index in checkWords: 1, 2 or 3 for the
-// three values DecodeReport accepts (0 for anything else, which it refuses).
+// three values Decode accepts (0 for anything else, which it refuses).
 func checkCode(v CheckValue) uint8 {
 	switch v {
 	case Detected:
@@ -69,7 +69,7 @@ func checkCode(v CheckValue) uint8 {
 // CheckIndex, in one copy for a decoded report (CheckAt each, from the maps,
 // for one built by hand).
 func (r *Report) CopyDocumentedChecks(dst *[NumDocumentedChecks]CheckValue) {
-	if r.documented[0] != 0 { // DecodeReport sets all or none
+	if r.documented[0] != 0 { // Decode sets all or none
 		for i, c := range r.documented {
 			dst[i] = checkWords[c]
 		}
