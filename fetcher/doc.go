@@ -15,10 +15,10 @@
 //   - a circuit breaker around each attempt, sony/gobreaker/v2 (breaker.go);
 //   - one HTTP attempt over a pooled keep-alive transport with connect, TLS and
 //     header timeouts and a body size limit, classified into the typed errors
-//     of errors.go (transport.go);
-//   - DecodeReport, which validates the body into a Report (report.go).
+//     of package report (transport.go);
+//   - report.DecodeOwned, which validates the body into a report.Report.
 //
-// Status maps an error to the report status the decision API returns;
+// report.Status maps an error to the report status the decision API returns;
 // Observer receives the events the service exports as metrics. The package
 // knows nothing of policies, of verdict's API or of Prometheus.
 //
