@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"sync/atomic"
@@ -11,15 +10,13 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/report"
 )
 
 // ReportFetcher gets a session's report; *fetcher.Client is the real one.
 // Errors wrap the fetcher's sentinel errors (report.Status maps them).
-type ReportFetcher interface {
-	Fetch(ctx context.Context, sessionID string) (*report.Report, error)
-}
+type ReportFetcher = decision.Fetcher
 
 // Options configures a Server. Live, Fetcher and Keys are required.
 type Options struct {
@@ -48,7 +45,8 @@ type Options struct {
 type Server struct {
 	e         *echo.Echo
 	live      *engine.Live
-	fetch     ReportFetcher
+	pipeline  *decision.Pipeline // the decide sequence of POST /v1/decisions
+	dryRun    *decision.Pipeline // the same for POST /v1/evaluate: no fetcher, never monitor-only
 	keys      *keyring
 	log       zerolog.Logger
 	metrics   *Metrics
@@ -60,7 +58,6 @@ type Server struct {
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
 	auditLog       audit.Store
-	monitorOnly    bool
 	draining       atomic.Bool
 	ids            *requestIDs
 }
@@ -92,7 +89,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		e:         echo.New(),
 		live:      opts.Live,
-		fetch:     opts.Fetcher,
+		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly},
+		dryRun:    &decision.Pipeline{Policies: opts.Live},
 		keys:      newKeyring(opts.Keys),
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
@@ -102,8 +100,6 @@ func New(opts Options) (*Server, error) {
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,
-
-		monitorOnly: opts.MonitorOnly,
 
 		requestTimeout: opts.RequestTimeout,
 	}

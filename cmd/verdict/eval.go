@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/report"
 )
@@ -25,8 +28,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	ctxJSON := fs.String("context", "", `caller context as a JSON object, e.g. '{"amount": 120}'`)
 	rules := fs.String("rules", "rules", "policy folder (a set) or one policy file")
 	format := fs.String("format", "json", "output: json or text")
+	nowFlag := fs.String("now", "", "the decision's time, RFC 3339 (what now() returns in rules); default: now")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict eval --report FILE [--context JSON] [--rules PATH] [--format json|text]\n\nDecides one Roundtable report with the policies, offline, and prints the decision.")
+		fmt.Fprintln(stderr, "Usage: verdict eval --report FILE [--context JSON] [--rules PATH] [--format json|text] [--now RFC3339]\n\nDecides one Roundtable report with the policies, offline, and prints the decision.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -35,6 +39,15 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	if *reportFile == "" || (*format != "json" && *format != "text") || fs.NArg() > 0 {
 		fs.Usage()
 		return 2
+	}
+	now := time.Now().UTC()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339Nano, *nowFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "verdict eval: --now %q: want an RFC 3339 time such as 2031-06-01T00:00:00Z\n", *nowFlag)
+			return 2
+		}
+		now = t.UTC()
 	}
 	raw, err := os.ReadFile(*reportFile)
 	if err != nil {
@@ -59,23 +72,26 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return 1
 	}
-	live, shadow := set.Select(rep.Tags)
-	if err := live.CheckContext(ctx); err != nil {
+	p := decision.Pipeline{Policies: decision.Static(set)}
+	res, err := p.Decide(context.Background(), decision.Request{SessionID: rep.SessionID, Report: rep, Context: ctx, Now: now})
+	if err != nil {
 		fmt.Fprintln(stderr, "verdict eval:", err)
 		return 2
 	}
-	d := live.Evaluate(engine.Facts{Report: rep, Context: ctx})
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(d)
+		_ = enc.Encode(res.Live)
 		return 0
 	}
-	printDecision(stdout, rep.SessionID, d)
-	if shadow != nil {
-		sd := shadow.Evaluate(engine.Facts{Report: rep, Context: ctx})
+	printDecision(stdout, rep.SessionID, res.Live)
+	switch {
+	case res.Shadow != nil:
+		sd := res.Shadow
 		fmt.Fprintf(stdout, "shadow: %s by %s (%.12s), not returned to callers\n", sd.Outcome, sd.Policy.Name, sd.Policy.Version)
+	case res.ShadowError != "":
+		fmt.Fprintf(stdout, "shadow: not evaluated: %s\n", res.ShadowError)
 	}
 	return 0
 }

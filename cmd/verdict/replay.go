@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -84,7 +85,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		bar = &progressBar{w: stderr, start: time.Now()}
 		opts.Progress = bar.update
 	}
-	rep, err := audit.Replay(ctx, s, audit.SetDecider(set), opts)
+	rep, err := audit.Replay(ctx, s, decision.ReplayDecider(set), opts)
 	bar.finish()
 	if err != nil {
 		return fail(1, "%v", err)
