@@ -83,7 +83,7 @@ func (s *Server) decide(c echo.Context) error {
 	rec.ResponseBody = out
 
 	if s.recorder != nil {
-		if err := s.record(ctx, start, &rec); err != nil {
+		if err := s.record(ctx, start, rec); err != nil {
 			var re *ReplayError
 			if errors.As(err, &re) {
 				return replay(c, re.Answer)
@@ -129,9 +129,10 @@ func decideError(err error) error {
 // the fetch by the fetcher's budget, the log here — instead of paying for a
 // deadline context on every request.) A caller that hangs up does not cut
 // the write short: the decision was made, and a retry with its
-// Idempotency-Key must find it.
-func (s *Server) record(ctx context.Context, start time.Time, rec *DecisionRecord) error {
+// Idempotency-Key must find it. rec comes by value: the handler's copy
+// stays on its stack, and only a logged decision pays for one on the heap.
+func (s *Server) record(ctx context.Context, start time.Time, rec DecisionRecord) error {
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(s.requestTimeout))
 	defer cancel()
-	return s.recorder.Record(ctx, rec)
+	return s.recorder.Record(ctx, &rec)
 }
