@@ -15,8 +15,8 @@ type evaluateRequest struct {
 	Report  json.RawMessage `json:"report"`
 	Context json.RawMessage `json:"context"`
 	// Now is the decision's time (RFC 3339), what now() in rules returns
-	// and decided_at in the answer; absent: the request's time.
-	Now *time.Time `json:"now"`
+	// and decided_at in the answer; absent or null: the request's time.
+	Now *string `json:"now"`
 }
 
 // evaluate answers POST /v1/evaluate: a dry run of the live policy set on an
@@ -42,7 +42,11 @@ func (s *Server) evaluate(c echo.Context) error {
 	}
 	at := start.UTC()
 	if req.Now != nil {
-		at = req.Now.UTC()
+		t, err := time.Parse(time.RFC3339Nano, *req.Now)
+		if err != nil {
+			return apiError(http.StatusBadRequest, CodeInvalidField, "now: want an RFC 3339 time such as 2031-06-01T00:00:00Z")
+		}
+		at = t.UTC()
 	}
 	res, err := s.dryRun.Decide(c.Request().Context(), decision.Request{
 		SessionID: rep.SessionID, Report: rep, Context: ctxMap, Now: at, Received: start, NoShadow: true,
