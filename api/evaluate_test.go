@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,11 +38,35 @@ func TestEvaluateNow(t *testing.T) {
 			t.Fatalf("decided_at %v", d.DecidedAt)
 		}
 	})
-	for _, bad := range []string{`"2031-06-01"`, `"tomorrow"`, `""`, `1717200000`, `"2031-13-01T00:00:00Z"`} {
-		t.Run("bad now "+bad, func(t *testing.T) {
-			res := evaluate(`{"report":` + report + `,"now":` + bad + `}`)
-			if res.status != 400 || res.errorCode(t) != "invalid_field" || !strings.Contains(string(res.body), "now") {
-				t.Fatalf("got %d %s", res.status, res.body)
+}
+
+// TestEvaluateHostileNow runs the "now" values of
+// testdata/hostile/pipeline/evaluate-now.json.
+func TestEvaluateHostileNow(t *testing.T) {
+	raw, err := os.ReadFile("../testdata/hostile/pipeline/evaluate-now.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var corpus struct {
+		Cases []struct {
+			Name, Now, Code string
+			Status          int
+			DecidedAt       string `json:"decided_at"`
+		}
+	}
+	if err := json.Unmarshal(raw, &corpus); err != nil || len(corpus.Cases) == 0 {
+		t.Fatalf("corpus: %d cases, %v", len(corpus.Cases), err)
+	}
+	h := newHarness(t, harnessOpts{rules: "testdata/rules"})
+	report := `{"session_id":"inline-1","tags":["checkout-flow"],"risk_score":61}`
+	for _, c := range corpus.Cases {
+		t.Run(c.Name, func(t *testing.T) {
+			res := h.do(req{method: "POST", path: "/v1/evaluate", key: keyRisk, ctype: "application/json", body: `{"report":` + report + `,"now":` + c.Now + `}`})
+			if res.status != c.Status || c.Code != "" && res.errorCode(t) != c.Code {
+				t.Fatalf("got %d %s; want %d %s", res.status, res.body, c.Status, c.Code)
+			}
+			if c.DecidedAt != "" && !strings.Contains(string(res.body), `"decided_at":"`+c.DecidedAt+`"`) {
+				t.Fatalf("want decided_at %s: %s", c.DecidedAt, res.body)
 			}
 		})
 	}

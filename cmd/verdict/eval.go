@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -61,9 +60,8 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	var ctx map[string]any
 	if *ctxJSON != "" {
-		dec := json.NewDecoder(bytes.NewReader([]byte(*ctxJSON)))
-		if err := dec.Decode(&ctx); err != nil {
-			fmt.Fprintln(stderr, "verdict eval: --context must be a JSON object:", err)
+		if ctx, err = parseContextFlag(*ctxJSON); err != nil {
+			fmt.Fprintln(stderr, "verdict eval: --context must be one JSON object:", err)
 			return 2
 		}
 	}
