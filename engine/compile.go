@@ -57,7 +57,7 @@ func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
 		return nil
 	}
 	p := &patcher{c: c, src: []rune(s.text), reads: newReads()}
-	opts := []expr.Option{expr.Env(c.sample), expr.Patch(p), expr.MaxNodes(MaxNodes)}
+	opts := []expr.Option{expr.Env(c.sample), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), expr.MaxNodes(MaxNodes)}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}

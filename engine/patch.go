@@ -16,6 +16,7 @@ import (
 //     Roundtable adds later),
 //   - flattens device_checks.X and declared context fields into single env
 //     keys ("device_checks.vpn", "context.amount"), typed in the sample env,
+//   - pins now() to the decision's time (see pinNow),
 //   - and records every report and context path the expression reads, and
 //     the top-level names it still reads as such.
 type patcher struct {
@@ -73,6 +74,14 @@ func (p *patcher) Visit(n *ast.Node) {
 			p.reads.inputs[x.Value]++
 			p.reads.roots[x.Value]++
 		}
+	case *ast.BuiltinNode:
+		if x.Name == "now" {
+			p.pinNow(n, x.Arguments)
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "now" {
+			p.pinNow(n, x.Arguments)
+		}
 	case *ast.MemberNode:
 		id, ok := x.Node.(*ast.IdentifierNode)
 		prop, ok2 := x.Property.(*ast.StringNode)
@@ -103,6 +112,19 @@ func (p *patcher) Visit(n *ast.Node) {
 			}
 		}
 	}
+}
+
+// pinNow replaces a call of now() by the env key holding the decision's time
+// (see nowKey), and now(tz) by that time's In(tz), so that a rule reads the
+// time the pipeline set for the decision, never the clock.
+func (p *patcher) pinNow(n *ast.Node, args []ast.Node) {
+	p.reads.inputs[nowKey]++
+	p.reads.roots[nowKey]++
+	var t ast.Node = &ast.IdentifierNode{Value: nowKey}
+	if len(args) > 0 {
+		t = &ast.CallNode{Callee: &ast.MemberNode{Node: t, Property: &ast.StringNode{Value: "In"}, Method: true}, Arguments: args}
+	}
+	ast.Patch(n, t)
 }
 
 // bracketForm tells device_checks["x"] from device_checks.x: the property of

@@ -30,9 +30,8 @@ type rule struct {
 	id, description string
 	action          Outcome
 	prog            *vm.Program
-	paths           []string   // report/context paths it reads, through variables too
-	inputs          []inputRef // paths and where the evaluator holds their values
-	pos             string     // file:line:col of its when
+	paths           []string // report/context paths it reads, through variables too
+	pos             string   // file:line:col of its when
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
@@ -95,9 +94,6 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 		})
 	}
 	p.layout = newLayout(all, s.context)
-	for _, ru := range p.rules {
-		ru.inputs = p.layout.inputRefs(ru.paths)
-	}
 	p.pool.New = func() any { return newEvaluator(&p.layout) }
 	return p
 }
