@@ -26,6 +26,10 @@ type patcher struct {
 	errs      []patchErr
 	brokenVar string
 	inlined   int // nodes inlined from variables so far
+	visited   int // nodes of the expression itself
+
+	noInline    bool // leave variables as names (a variable checked on its own)
+	byReference bool // inline variables' own trees, not copies (a variable's tree for inlining)
 }
 
 // reads are the paths an expression reads and the roots its program loads.
@@ -52,20 +56,30 @@ type patchErr struct {
 }
 
 func (p *patcher) Visit(n *ast.Node) {
+	p.visited++
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
 		if v, isVar := p.c.vars[x.Value]; isVar {
-			if v.ok && p.inlined+v.size > MaxNodes {
-				p.errs = append(p.errs, patchErr{from: x.Location().From, code: CodeExpr,
-					msg: fmt.Sprintf("too large once its variables are written out (over %d nodes); split it into smaller rules", MaxNodes)})
-				return
-			}
-			p.inlined += v.size
-			tree, rd, ok := p.c.variableTree(x.Value)
-			if !ok {
+			if !v.ok || v.tree == nil {
 				p.brokenVar = x.Value
 				return
 			}
+			if p.noInline {
+				return
+			}
+			if p.inlined+v.size > p.c.lim.Nodes {
+				p.errs = append(p.errs, patchErr{from: x.Location().From, code: CodeLimit,
+					msg: fmt.Sprintf("too large once its variables are written out (over %d nodes); split it into smaller rules", p.c.lim.Nodes)})
+				return
+			}
+			p.inlined += v.size
+			p.visited-- // the name is replaced by the variable, counted in inlined
+			if p.byReference {
+				p.reads.merge(v.reads)
+				ast.Patch(n, v.tree)
+				return
+			}
+			tree, rd, _ := p.c.variableTree(x.Value)
 			p.reads.merge(rd)
 			ast.Patch(n, tree)
 			return
