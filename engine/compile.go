@@ -34,7 +34,7 @@ type compiler struct {
 	lines    []string // the file's lines, for block scalar indentation
 	vars     map[string]*variable
 	ctxTypes map[string]string
-	sample   map[string]any // the typed env the checker sees
+	sample   map[string]any  // the typed env the checker sees
 	badText  map[[2]int]bool // expressions over a text limit, by position (see checkText)
 }
 

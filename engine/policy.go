@@ -37,7 +37,9 @@ type rule struct {
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
 // in errors and in PolicyInfo. Errors are LoadErrors listing every problem.
 // The policy loads under DefaultLimits.
-func ParsePolicy(file string, data []byte) (*Policy, error) { return DefaultLimits.ParsePolicy(file, data) }
+func ParsePolicy(file string, data []byte) (*Policy, error) {
+	return DefaultLimits.ParsePolicy(file, data)
+}
 
 // ParsePolicy is ParsePolicy under the limits lim (zero fields take the
 // defaults).
