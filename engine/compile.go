@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -46,6 +47,7 @@ type variable struct {
 	size  int      // nodes once its own variables are inlined, at most lim.Nodes+1
 	tree  ast.Node // patched, its variables inlined by reference: only ever cloned, never compiled itself
 	reads reads    // what it reads, through its variables too
+	value any      // a value of its type, for checking the variables that use it
 }
 
 // compiled is one compiled expression and what it reads.
@@ -57,13 +59,14 @@ type compiled struct {
 // compile compiles one expression; what names it in errors ("rule \"x\"").
 // It returns nil after recording errors.
 func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
-	return c.compileAs(s, what, wantBool, true)
+	return c.compileAs(s, what, wantBool, c.sample, true)
 }
 
-// compileAs is compile; inline false leaves the variables an expression uses
-// as names, typed in the sample env, which is how a variable is checked on its
-// own (in time linear in its own size, however long its chain of variables).
-func (c *compiler) compileAs(s src, what string, wantBool, inline bool) *compiled {
+// compileAs is compile against env. With inline false, the variables an
+// expression uses stay names, typed in env: that is how a variable is checked
+// on its own, in time linear in its own size however long its chain of
+// variables.
+func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]any, inline bool) *compiled {
 	if strings.TrimSpace(s.text) == "" {
 		c.el.add(s.line, s.col, CodeMissing, "%s: empty expression", what)
 		return nil
@@ -72,7 +75,7 @@ func (c *compiler) compileAs(s src, what string, wantBool, inline bool) *compile
 		return nil
 	}
 	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline}
-	opts := []expr.Option{expr.Env(c.sample), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), expr.MaxNodes(uint(c.lim.Nodes))}
+	opts := []expr.Option{expr.Env(env), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), expr.MaxNodes(uint(c.lim.Nodes))}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}
@@ -286,11 +289,13 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 	// Compile the variables it names first, so that it can be checked
 	// against their types and inlined from their trees.
 	tree, err := parser.Parse(v.spec.expr.text)
+	env := maps.Clone(c.sample)
 	if err == nil {
 		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
 			if id, ok := (*n).(*ast.IdentifierNode); ok {
 				if dep := c.vars[id.Value]; dep != nil && dep != v {
 					c.compileVariable(dep, append(chain, v.spec.name))
+					env[id.Value] = dep.value
 				} else if dep == v {
 					c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself", v.spec.name)
 					v.state = 2
@@ -301,12 +306,12 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 	if v.state == 2 {
 		return
 	}
-	out := c.compileAs(v.spec.expr, what, false, false)
+	out := c.compileAs(v.spec.expr, what, false, env, false)
 	v.state, v.ok = 2, out != nil
 	if !v.ok {
 		return
 	}
-	c.sample[v.spec.name] = sampleOf(out.prog.Node().Type())
+	v.value = sampleOf(out.prog.Node().Type())
 	// The tree rules inline: its own, patched, with its variables' trees
 	// put in by reference (they are cloned whole when a rule inlines it).
 	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads(), byReference: true}

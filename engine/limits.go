@@ -43,7 +43,7 @@ var DefaultLimits = Limits{
 	FileBytes:   1 << 20,
 	ExprChars:   10_000,
 	Nesting:     100,
-	Variables:   1_000,
+	Variables:   5_000,
 	Rules:       5_000,
 	Nodes:       MaxNodes,
 	Cost:        5_000_000,
