@@ -32,6 +32,7 @@ type rule struct {
 	prog            *vm.Program
 	paths           []string // report/context paths it reads, through variables too
 	pos             string   // file:line:col of its when
+	cost            ruleCost // its static worst case (see cost.go)
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
@@ -97,6 +98,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 	}
 	seen := map[string]int{}
 	all := newReads()
+	var total ruleCost // of the rules so far
 	for _, rs := range s.rules {
 		if rs.id != "" {
 			if first, dup := seen[rs.id]; dup {
@@ -112,10 +114,14 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		if out == nil {
 			continue
 		}
+		cost, ok := c.ruleCost(rs, out, &total)
+		if !ok {
+			continue
+		}
 		all.merge(out.reads)
 		p.rules = append(p.rules, &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
-			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col),
+			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
 		})
 	}
 	p.layout = newLayout(all, s.context)
