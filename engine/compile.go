@@ -75,7 +75,7 @@ func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]a
 		return nil
 	}
 	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline}
-	opts := []expr.Option{expr.Env(env), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), expr.MaxNodes(uint(c.lim.Nodes))}
+	opts := []expr.Option{expr.Env(env), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), tickOption, expr.MaxNodes(uint(c.lim.Nodes))}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}

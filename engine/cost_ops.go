@@ -242,7 +242,6 @@ func (a *analyzer) predicate(x *ast.BuiltinNode) *bound {
 	}
 	b := &bound{cost: 3}
 	b.add(coll)
-	b.items += n // the loop's scope
 	var acc *bound
 	if x.Name == "reduce" && len(x.Arguments) > 2 {
 		acc = a.visit(x.Arguments[2])

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -87,6 +88,41 @@ type layout struct {
 	checks  []checkKey // flattened checks read
 	roots   []string   // other top-level names read as such
 	context []ctxField // declared context fields
+
+	maxString, maxItems int // what the static cost assumes of the inputs (Limits.InputString, InputItems)
+}
+
+// InputError says which input of a decision is larger than the policy's
+// static cost assumes (Limits.InputString, Limits.InputItems): the decision
+// is not evaluated and falls to on_error.
+type InputError struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// Error formats the problem as path: message.
+func (e *InputError) Error() string { return e.Path + ": " + e.Message }
+
+// checkSize checks one input value against the limits the static cost
+// assumes; only its top level (a nested list counts through the loop guard).
+func (l *layout) checkSize(path string, v any) error {
+	n, limit, what := 0, l.maxItems, "entries"
+	switch x := v.(type) {
+	case string:
+		n, limit, what = len(x), l.maxString, "bytes"
+	case []string:
+		n = len(x)
+	case []any:
+		n = len(x)
+	case map[string]any:
+		n = len(x)
+	default:
+		return nil
+	}
+	if limit > 0 && n > limit {
+		return &InputError{Path: path, Message: fmt.Sprintf("has %d %s; the policy's cost bound allows at most %d", n, what, limit)}
+	}
+	return nil
 }
 
 // sampleEnv is the env the checker types expressions against: every root, the
@@ -108,6 +144,7 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 		s[k] = ""
 	}
 	s[nowKey] = time.Time{}
+	s[guardKey] = (*guard)(nil)
 	for _, f := range decl {
 		switch f.typ {
 		case TypeNumber:
@@ -142,24 +179,34 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 		env[c.key] = boxCheck(m.Get(c.name))
 	}
 	for _, root := range l.roots {
+		var v any
 		switch root {
 		case "risk_explanation":
-			env[root] = r.RiskExplanation
+			v = r.RiskExplanation
 		case "recommended_action":
-			env[root] = r.RecommendedAction
+			v = r.RecommendedAction
 		case "tags":
-			env[root] = r.Tags
+			v = r.Tags
 		case "user_id":
-			env[root] = r.UserID
+			v = r.UserID
 		case "session_id":
-			env[root] = r.SessionID
+			v = r.SessionID
 		case nameDevice:
-			env[root] = checkStrings(r.DeviceChecks)
+			v = checkStrings(r.DeviceChecks)
 		case nameBiometric:
-			env[root] = checkStrings(r.BiometricChecks)
+			v = checkStrings(r.BiometricChecks)
 		case nameContext:
-			env[root] = ctx
+			for k, cv := range ctx {
+				if err := l.checkSize(nameContext+"."+k, cv); err != nil {
+					return err
+				}
+			}
+			v = ctx
 		}
+		if err := l.checkSize(root, v); err != nil {
+			return err
+		}
+		env[root] = v
 	}
 	for i := range l.context {
 		f := &l.context[i]
@@ -172,6 +219,9 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 		if err != nil {
 			return err
 		}
+		if err := l.checkSize(f.key, v); err != nil {
+			return err
+		}
 		env[f.key] = v
 	}
 	if l.now {
@@ -181,8 +231,8 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 }
 
 // newLayout derives the keys to fill from what the policy's rules read.
-func newLayout(all reads, decl []ctxField) layout {
-	l := layout{context: decl}
+func newLayout(all reads, decl []ctxField, lim Limits) layout {
+	l := layout{context: decl, maxString: lim.InputString, maxItems: lim.InputItems}
 	for _, root := range inputList(all.roots) {
 		switch root {
 		case "risk_score":

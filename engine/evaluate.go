@@ -48,6 +48,7 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 		return d
 	}
 	ev := p.pool.Get().(*evaluator)
+	ev.guard.n = 0
 	now := in.Now
 	if now.IsZero() {
 		now = time.Now().UTC()

@@ -237,7 +237,7 @@ func BenchmarkParts(b *testing.B) {
 	reports := benchReports(b)
 	ctx := map[string]any{"amount": 120.0}
 	p := benchPolicies(b)["shipped"]
-	ev := newEvaluator(&p.layout)
+	ev := newEvaluator(&p.layout, DefaultLimits.Cost)
 	now := time.Now()
 	b.Run("fill-all-checks-changed", func(b *testing.B) {
 		b.ReportAllocs()

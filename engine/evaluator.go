@@ -13,10 +13,14 @@ import (
 type evaluator struct {
 	vm      vm.VM
 	env     map[string]any
+	guard   guard // the loop guard, reset per decision (see guard.go)
 	entries []FiredRule // the entry slab's part not yet handed out, see entry
 	free    Inputs      // the input slab's part not yet handed out, see inputs
 }
 
-func newEvaluator(l *layout) *evaluator {
-	return &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
+func newEvaluator(l *layout, steps int64) *evaluator {
+	ev := &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
+	ev.guard.limit = steps
+	ev.env[guardKey] = &ev.guard
+	return ev
 }

@@ -23,8 +23,9 @@ type Limits struct {
 	Nodes int
 	// Cost is the most work one decision may take: the static worst-case cost
 	// of every rule summed (see cost.go), in cost units (about one VM step
-	// each; on the development machine a unit takes about 5 ns, so the
-	// default stays well within 50 ms of CPU per decision).
+	// each; on the 2-core development machine, loaded, a unit took 4 to 11
+	// ns, so the default of 2,000,000 stays within 25 ms of CPU per decision,
+	// half the 50 ms budget; see docs/bench-engine.md).
 	Cost int64
 	// Memory is the most one decision may allocate in the worst case, in
 	// bytes, summed over every rule.
@@ -46,7 +47,7 @@ var DefaultLimits = Limits{
 	Variables:   5_000,
 	Rules:       5_000,
 	Nodes:       MaxNodes,
-	Cost:        5_000_000,
+	Cost:        2_000_000,
 	Memory:      16 << 20,
 	InputString: 64 << 10,
 	InputItems:  1_000,

@@ -91,7 +91,9 @@ func (p *patcher) Visit(n *ast.Node) {
 	case *ast.BuiltinNode:
 		if x.Name == "now" {
 			p.pinNow(n, x.Arguments)
+			return
 		}
+		guardLoop(x)
 	case *ast.CallNode:
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "now" {
 			p.pinNow(n, x.Arguments)

@@ -124,8 +124,8 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
 		})
 	}
-	p.layout = newLayout(all, s.context)
-	p.pool.New = func() any { return newEvaluator(&p.layout) }
+	p.layout = newLayout(all, s.context, lim)
+	p.pool.New = func() any { return newEvaluator(&p.layout, lim.Cost) }
 	return p
 }
 
