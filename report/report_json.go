@@ -8,17 +8,20 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // decodeOptions are the rules Decode has always had (it was written over
 // encoding/json) kept on json v2: field names match case-insensitively, a
 // later duplicate field wins (duplicate check groups merge), invalid UTF-8
-// reads as U+FFFD, unknown fields are ignored. A report is Roundtable's, not
+// reads as U+FFFD, null leaves a string as it was, unknown fields are
+// ignored. A report is Roundtable's, not
 // a caller's: it is read as leniently as before, and validated after.
 var decodeOptions = json.JoinOptions(
 	json.MatchCaseInsensitiveNames(true),
 	jsontext.AllowDuplicateNames(true),
 	jsontext.AllowInvalidUTF8(true),
+	jsonv1.MergeWithLegacySemantics(true),
 )
 
 // wireJSON is the report as decoded by json v2, before validation. The
