@@ -17,11 +17,11 @@ func TestTraceOf(t *testing.T) {
 	live := engine.Decision{Policy: engine.PolicyRef{Name: "checkout", Version: "v1"}, Outcome: engine.Deny, Reason: "rules",
 		FiredRules: []engine.FiredRule{{ID: "high-risk-score", Action: engine.Deny, Description: "score <70> & more"}}}
 	resp := newDecisionResponse("0193e6a0-0000-7000-8000-000000000001", "s-1", live, nil, "ok", time.Now().UTC().Truncate(time.Microsecond))
+	resp.MonitorOnly, resp.WouldBeOutcome = true, engine.Deny
 	answer, err := appendDecision(nil, &resp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer = monitorAnswer(answer, engine.Deny)
 	rec := &DecisionRecord{
 		DecisionID: "0193e6a0-0000-7000-8000-000000000001", DecidedAt: time.Now().UTC(), KeyID: "checkout",
 		IdempotencyKey: "order-1", RequestBody: []byte(`{"session_id":"s-1"}`), SessionID: "s-1",

@@ -113,12 +113,12 @@ func (s *Server) decide(c echo.Context) error {
 		answered.Outcome = monitorOutcome
 	}
 	resp := newDecisionResponse(rec.DecisionID, sessionID, answered, rep, reportStatus, rec.DecidedAt)
+	if s.monitorOnly {
+		resp.MonitorOnly, resp.WouldBeOutcome = true, decision.Outcome
+	}
 	out, err := appendDecision(make([]byte, 0, 1024), &resp)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
-	}
-	if s.monitorOnly {
-		out = monitorAnswer(out, decision.Outcome)
 	}
 	rec.ResponseBody = out
 

@@ -20,7 +20,11 @@ type DecisionResponse struct {
 	RiskScore         *int               `json:"risk_score"`
 	RecommendedAction *string            `json:"recommended_action"`
 	DecidedAt         time.Time          `json:"decided_at"`
-	DryRun            bool               `json:"dry_run,omitempty"` // true for /v1/evaluate: nothing was logged
+	DryRun            bool               `json:"dry_run,omitzero"` // true for /v1/evaluate: nothing was logged
+	// MonitorOnly and WouldBeOutcome are set in monitor-only mode: the
+	// outcome answered is allow, and WouldBeOutcome is what the policy decided.
+	MonitorOnly    bool           `json:"monitor_only,omitzero"`
+	WouldBeOutcome engine.Outcome `json:"would_be_outcome,omitzero"`
 }
 
 // newDecisionResponse builds the answer from a decision and the report (nil
