@@ -28,7 +28,6 @@ func TestTraceOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer = monitorAnswer(answer, engine.Deny)
 	rec := &DecisionRecord{Result: res, KeyID: "checkout", IdempotencyKey: "order-1",
 		RequestBody: []byte(`{"session_id":"s-1"}`), ResponseBody: answer}
 	tr := TraceOf(rec)

@@ -77,9 +77,6 @@ func (s *Server) decide(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	if rec.MonitorOnly {
-		out = monitorAnswer(out, rec.Live.Outcome)
-	}
 	rec.ResponseBody = out
 
 	if s.recorder != nil {

@@ -20,12 +20,16 @@ type DecisionResponse struct {
 	RiskScore         *int               `json:"risk_score"`
 	RecommendedAction *string            `json:"recommended_action"`
 	DecidedAt         time.Time          `json:"decided_at"`
-	DryRun            bool               `json:"dry_run,omitempty"` // true for /v1/evaluate: nothing was logged
+	DryRun            bool               `json:"dry_run,omitzero"` // true for /v1/evaluate: nothing was logged
+	// MonitorOnly and WouldBeOutcome are set in monitor-only mode: the
+	// outcome answered is allow, and WouldBeOutcome is what the policy decided.
+	MonitorOnly    bool           `json:"monitor_only,omitzero"`
+	WouldBeOutcome engine.Outcome `json:"would_be_outcome,omitzero"`
 }
 
 // newDecisionResponse builds the answer from the pipeline's result: the
-// outcome the caller is answered (allow in monitor-only mode; the encoder
-// adds monitor_only and would_be_outcome), the live policy's reasons, and
+// outcome the caller is answered (allow in monitor-only mode, with
+// monitor_only and would_be_outcome saying what the policy decided), the live policy's reasons, and
 // the report's score and recommendation when the report was had.
 func newDecisionResponse(r *decision.Result) DecisionResponse {
 	d := &r.Live
@@ -39,6 +43,9 @@ func newDecisionResponse(r *decision.Result) DecisionResponse {
 		RuleErrors:   d.RuleErrors,
 		ReportStatus: r.ReportStatus,
 		DecidedAt:    r.DecidedAt,
+	}
+	if r.MonitorOnly {
+		resp.MonitorOnly, resp.WouldBeOutcome = true, d.Outcome
 	}
 	if resp.FiredRules == nil {
 		resp.FiredRules = []engine.FiredRule{}
