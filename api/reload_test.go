@@ -141,7 +141,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		defer wstop()
 		done := make(chan error, 1)
 		go func() { done <- h.reloader.Watch(wctx, 20*time.Millisecond) }()
-		time.Sleep(50 * time.Millisecond) // let the watcher register the folder
+		waitFor(t, "the watcher watches the folder", func() bool { return h.reloader.WatchStatus().Watching })
 		for i, content := range []string{policyA, policyB, policyA} {
 			if currentVersion(t, h) == sha(content) {
 				continue
@@ -184,14 +184,18 @@ func TestReloadUnderLoad(t *testing.T) {
 	t.Logf("%d decisions during reloads, none failed", lc.ok.Load())
 }
 
-// waitFor polls cond for up to 10 s: a bound on waiting, not a timing assertion.
+// waitFor polls cond every 10 ms for up to 10 s: a bound on waiting, not a
+// timing assertion.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			t.Fatalf("gave up waiting: %s", what)
+		case <-tick.C:
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -28,7 +28,7 @@ type Options struct {
 	Keys      []config.APIKey  // callers' keys
 	Logger    zerolog.Logger   // base logger; requests add request_id
 	Metrics   *Metrics         // nil creates a fresh registry
-	Reloader  *Reloader        // nil answers POST /v1/policies/reload with 503
+	Reloader  PolicyReloader   // nil answers POST /v1/policies/reload with 503
 	Recorder  DecisionRecorder // the decision log; nil records nothing
 	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
 	// Log is the decision log: when set, decisions are recorded in it (unless
@@ -52,7 +52,7 @@ type Server struct {
 	keys      *keyring
 	log       zerolog.Logger
 	metrics   *Metrics
-	reloader  *Reloader
+	reloader  PolicyReloader
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
 	bodyLimit int64
