@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/config"
 )
 
@@ -43,6 +44,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	cfg, err := config.Load(*configPath, os.Getenv)
+	if err == nil {
+		err = api.CheckKeys(cfg.Keys()) // which scopes exist is the API's business
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
 		return 2
