@@ -13,6 +13,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	_ "github.com/verdicthq/verdict/audit/postgres" // postgres:// decision logs
 	_ "github.com/verdicthq/verdict/audit/sqlite"   // file and sqlite:// decision logs
+	"github.com/verdicthq/verdict/config"
 )
 
 func init() {
@@ -28,7 +29,7 @@ func databaseURL(flagValue string) string {
 	if v := os.Getenv("VERDICT_DATABASE_URL"); v != "" {
 		return v
 	}
-	return audit.DefaultDatabaseURL
+	return config.DefaultDatabaseURL
 }
 
 func runAudit(args []string, stdout, stderr io.Writer) int {
@@ -43,7 +44,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	since := fs.String("since", "", "first decision time, inclusive: RFC 3339, a date (2026-11-01), or back from now (24h, 7d); empty: the oldest")
 	until := fs.String("until", "", "last decision time, exclusive, same forms; empty: now")
-	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+audit.DefaultDatabaseURL+")")
+	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+config.DefaultDatabaseURL+")")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "verdict audit export streams decision traces as JSON Lines, oldest first, to stdout.")
 		fs.PrintDefaults()

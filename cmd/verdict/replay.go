@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -28,7 +29,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	rules := fs.String("rules", "", "folder of candidate policies (required)")
 	since := fs.String("since", "7d", "first decision: RFC 3339, a date, or back from now (24h, 7d); empty: the oldest")
 	until := fs.String("until", "", "end of the window, exclusive, same forms; empty: now")
-	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+audit.DefaultDatabaseURL+")")
+	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+config.DefaultDatabaseURL+")")
 	format := fs.String("format", "text", "output: text or json")
 	samples := fs.Int("samples", 5, "sample changed decisions per outcome transition")
 	fs.Usage = func() {
