@@ -44,7 +44,7 @@ func ParseAPIKeys(s string) ([]APIKey, error) {
 		}
 		k, err := ParseAPIKey(i+1, entry)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("api keys: %w", err)
 		}
 		keys = append(keys, k)
 	}
@@ -62,26 +62,26 @@ func ParseAPIKey(pos int, entry string) (APIKey, error) {
 	k := APIKey{Entry: pos}
 	parts := strings.SplitN(entry, ":", 3)
 	if len(parts) != 3 {
-		return k, fmt.Errorf("api key %s: want id:scope+scope:secret, got %d colon-separated part(s)", k.Where(), len(parts))
+		return k, fmt.Errorf("%s: want id:scope+scope:secret, got %d colon-separated part(s)", k.Where(), len(parts))
 	}
 	id, scopes, secret := strings.TrimSpace(parts[0]), strings.TrimSpace(parts[1]), parts[2]
 	if id == "" {
-		return k, fmt.Errorf("api key %s: empty key id", k.Where())
+		return k, fmt.Errorf("%s: empty key id", k.Where())
 	}
 	for _, c := range id {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return k, fmt.Errorf("api key %s: the key id has a character other than A-Z, a-z, 0-9, '-', '_' and '.'", k.Where())
+			return k, fmt.Errorf("%s: the key id has a character other than A-Z, a-z, 0-9, '-', '_' and '.'", k.Where())
 		}
 	}
 	k.ID = id
 	if secret == "" {
-		return k, fmt.Errorf("api key %s: empty secret", k.Where())
+		return k, fmt.Errorf("%s: empty secret", k.Where())
 	}
 	k.Secret = Secret(secret)
 	for i, sc := range strings.Split(scopes, "+") {
 		sc = strings.TrimSpace(sc)
 		if sc == "" {
-			return k, fmt.Errorf("api key %s: scope #%d is empty", k.Where(), i+1)
+			return k, fmt.Errorf("%s: scope #%d is empty", k.Where(), i+1)
 		}
 		if !contains(k.Scopes, sc) {
 			k.Scopes = append(k.Scopes, sc)

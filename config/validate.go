@@ -45,7 +45,7 @@ func (c *Config) Validate() error {
 	for i, entry := range c.APIKeys {
 		k, err := ParseAPIKey(i+1, entry)
 		if err != nil {
-			errs = append(errs, err) // names the entry's position and id, no other field
+			bad("api_keys", "%v", err) // names the entry's position and id, no other field
 			continue
 		}
 		if seenID[k.ID] {

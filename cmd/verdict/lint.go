@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,13 +16,9 @@ func init() {
 // runLint loads every PATH (a policy folder as a set, or one policy file) and
 // prints every load error; exit 1 if there is one.
 func runLint(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict lint [PATH...]\n\nLoads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
-		fs.PrintDefaults()
-	}
-	paths, code, ok := parsePaths(fs, args)
+	fs := newFlags("lint", "[PATH...]",
+		"Loads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
+	paths, code, ok := fs.parsePaths(args, stdout, stderr)
 	if !ok {
 		return code
 	}

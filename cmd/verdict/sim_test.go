@@ -22,7 +22,7 @@ func TestSimFlags(t *testing.T) {
 	}{
 		{"help", []string{"--help"}, 0, "--reports", ""},
 		{"help lists every flag", []string{"-h"}, 0, "-latency", ""},
-		{"unknown flag", []string{"--nope"}, 2, "", "flag provided but not defined"},
+		{"unknown flag", []string{"--nope"}, 2, "", "unknown flag --nope"},
 		{"stray argument", []string{"extra"}, 2, "", `unexpected argument "extra"`},
 		{"bad latency", []string{"--latency", "soon"}, 2, "", "invalid value"},
 		{"negative latency", []string{"--latency", "-1s"}, 2, "", "must not be negative"},
