@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // Three versions of the default policy: A reviews a medium score, B denies
@@ -184,18 +186,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	t.Logf("%d decisions during reloads, none failed", lc.ok.Load())
 }
 
-// waitFor polls cond every 10 ms for up to 10 s: a bound on waiting, not a
+// waitFor waits for cond with testwait.Until: a bound on waiting, not a
 // timing assertion.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("gave up waiting: %s", what)
-		case <-tick.C:
-		}
-	}
+	testwait.Until(t, what, cond)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 func TestSimFlags(t *testing.T) {
@@ -57,11 +58,7 @@ func TestSimServes(t *testing.T) {
 	}()
 	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); {
-		base = urlRE.FindString(stdout.String())
-		time.Sleep(5 * time.Millisecond)
-	}
-	if base == "" {
+	if !testwait.For(testwait.Timeout, func() bool { base = urlRE.FindString(stdout.String()); return base != "" }) {
 		t.Fatalf("no URL announced; stdout %q stderr %q", stdout.String(), stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "5 sessions") || strings.Contains(stdout.String(), "sk-cli-test") {
@@ -92,7 +89,7 @@ func TestSimServes(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit code %d after stop, want 0 (stderr %s)", code, stderr.String())
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testwait.Timeout):
 		t.Fatal("sim did not stop")
 	}
 }
