@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,7 @@ type Options struct {
 	Keys      []config.APIKey  // callers' keys
 	Logger    zerolog.Logger   // base logger; requests add request_id
 	Metrics   *Metrics         // nil creates a fresh registry
-	Reloader  *Reloader        // nil answers POST /v1/policies/reload with 503
+	Reloader  PolicyReloader   // nil answers POST /v1/policies/reload with 503
 	Recorder  DecisionRecorder // the decision log; nil records nothing
 	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
 	// Log is the decision log: when set, decisions are recorded in it (unless
@@ -50,7 +51,7 @@ type Server struct {
 	keys      *keyring
 	log       zerolog.Logger
 	metrics   *Metrics
-	reloader  *Reloader
+	reloader  PolicyReloader
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
 	bodyLimit int64
@@ -69,6 +70,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if len(opts.Keys) == 0 {
 		return nil, errors.New("api: at least one API key is required")
+	}
+	if err := CheckKeys(opts.Keys); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
@@ -114,13 +118,13 @@ func New(opts Options) (*Server, error) {
 	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 	e.GET("/openapi.json", serveOpenAPI)
 
-	s.Route(http.MethodPost, "/v1/decisions", config.ScopeDecide, s.decide)
-	s.Route(http.MethodPost, "/v1/evaluate", config.ScopeEvaluate, s.evaluate)
-	s.Route(http.MethodGet, "/v1/policies", config.ScopeAdmin, s.listPolicies)
-	s.Route(http.MethodPost, "/v1/policies/validate", config.ScopeAdmin, s.validatePolicy)
-	s.Route(http.MethodPost, "/v1/policies/reload", config.ScopeAdmin, s.reloadPolicies)
-	s.Route(http.MethodGet, "/v1/decisions", config.ScopeAudit, s.listDecisions)
-	s.Route(http.MethodGet, "/v1/decisions/:id", config.ScopeAudit, s.getDecision)
+	s.Route(http.MethodPost, "/v1/decisions", ScopeDecide, s.decide)
+	s.Route(http.MethodPost, "/v1/evaluate", ScopeEvaluate, s.evaluate)
+	s.Route(http.MethodGet, "/v1/policies", ScopeAdmin, s.listPolicies)
+	s.Route(http.MethodPost, "/v1/policies/validate", ScopeAdmin, s.validatePolicy)
+	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
+	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
+	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
 	return s, nil
 }
 

@@ -24,14 +24,6 @@ var (
 	benchLogs = map[string]string{} // name → path of a built log
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
-	}
-	os.Exit(code)
-}
-
 // benchLog is an SQLite log of replayBenchN traces made by gen, built once
 // per test binary run and name.
 func benchLog(b *testing.B, name string, gen func(i int) *audit.Trace) string {

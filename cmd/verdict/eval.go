@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,30 +20,27 @@ func init() {
 
 // runEval decides one report file with the policies and prints the decision.
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	reportFile := fs.String("report", "", "report JSON file (required)")
-	ctxJSON := fs.String("context", "", `caller context as a JSON object, e.g. '{"amount": 120}'`)
-	rules := fs.String("rules", "rules", "policy folder (a set) or one policy file")
-	format := fs.String("format", "json", "output: json or text")
-	nowFlag := fs.String("now", "", "the decision's time, RFC 3339 (what now() returns in rules); default: now")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict eval --report FILE [--context JSON] [--rules PATH] [--format json|text] [--now RFC3339]\n\nDecides one Roundtable report with the policies, offline, and prints the decision.")
-		fs.PrintDefaults()
+	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now RFC3339]",
+		"Decides one Roundtable report with the policies, offline, and prints the decision.")
+	reportFile := fs.String("report", "", "the report JSON `FILE` (required)")
+	ctxJSON := fs.String("context", "", "caller context as a `JSON` object, e.g. '{\"amount\": 120}'")
+	rules := fs.String("rules", "rules", "the policy `PATH`: a folder (a set) or one policy file")
+	format := fs.String("format", "json", "the output, `json|text`")
+	nowFlag := fs.String("now", "", "the decision's time, `RFC3339` (what now() returns in rules); default: now")
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	if *reportFile == "" || (*format != "json" && *format != "text") || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	switch {
+	case *reportFile == "":
+		return fs.usageError(stderr, "--report is required")
+	case *format != "json" && *format != "text":
+		return fs.usageError(stderr, "--format %q: want json or text", *format)
 	}
 	now := time.Now().UTC()
 	if *nowFlag != "" {
 		t, err := time.Parse(time.RFC3339Nano, *nowFlag)
 		if err != nil {
-			fmt.Fprintf(stderr, "verdict eval: --now %q: want an RFC 3339 time such as 2031-06-01T00:00:00Z\n", *nowFlag)
-			return 2
+			return fs.usageError(stderr, "--now %q: want an RFC 3339 time such as 2031-06-01T00:00:00Z", *nowFlag)
 		}
 		now = t.UTC()
 	}
@@ -67,6 +63,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	set, err := loadSet(*rules)
 	if err != nil {
+		fmt.Fprintf(stderr, "verdict eval: the policies in %s do not load:\n", *rules)
 		printLoadError(stderr, err)
 		return 1
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,14 +16,10 @@ func init() {
 // runLint loads every PATH (a policy folder as a set, or one policy file) and
 // prints every load error; exit 1 if there is one.
 func runLint(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("lint", "[--cost] [PATH...]",
+		"Loads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
 	cost := fs.Bool("cost", false, "also print each rule's worst-case cost per decision (work units and bytes)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict lint [--cost] [PATH...]\n\nLoads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
-		fs.PrintDefaults()
-	}
-	paths, code, ok := parsePaths(fs, args)
+	paths, code, ok := fs.parsePaths(args, stdout, stderr)
 	if !ok {
 		return code
 	}
