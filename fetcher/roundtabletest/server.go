@@ -26,6 +26,11 @@ type Options struct {
 	Addr string
 	// Latency is added to every report request (before any fault's own).
 	Latency time.Duration
+	// RequestLog is how many of the most recent requests Requests and
+	// RequestCount see (default DefaultRequestLog; negative keeps none, and
+	// RequestTotal still counts). The log's memory is fixed by it, however
+	// long the server runs.
+	RequestLog int
 	// Logger receives warnings (skipped files) and one line per request at
 	// debug level. The zero Logger is silent.
 	Logger zerolog.Logger
@@ -42,7 +47,8 @@ type Server struct {
 	mu       sync.Mutex
 	reports  map[string][]byte
 	faults   map[string]*Fault // by session id; AllSessions for every session
-	requests []*Request
+	requests requestLog
+	logSize  int // Options.RequestLog with its default
 }
 
 // Start loads the reports and starts serving.
@@ -52,6 +58,10 @@ func Start(opts Options) (*Server, error) {
 		closing: make(chan struct{}),
 		reports: map[string][]byte{},
 		faults:  map[string]*Fault{},
+		logSize: opts.RequestLog,
+	}
+	if s.logSize == 0 {
+		s.logSize = DefaultRequestLog
 	}
 	if opts.ReportsDir != "" {
 		if err := s.loadDir(opts.ReportsDir); err != nil {
