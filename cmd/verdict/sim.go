@@ -48,6 +48,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	apiKey := fs.String("api-key", "", "bearer key to require (default: accept any request)")
 	latency := fs.Duration("latency", 0, "latency added to every report request, e.g. 50ms")
 	verbose := fs.Bool("v", false, "log every request")
+	synthesize := fs.Bool("synthesize", false, "answer a session DIR lacks with a generated report instead of 404 (load tests, soaks)")
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, simUsage)
 		fs.SetOutput(w)
@@ -80,6 +81,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := zerolog.New(stderr).Level(level).With().Timestamp().Str("component", "roundtable-sim").Logger()
 	srv, err := roundtabletest.Start(roundtabletest.Options{
 		ReportsDir: *reports, APIKey: *apiKey, Addr: *addr, Latency: *latency, Logger: logger,
+		Synthesize: *synthesize,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict sim: %v\n", err)

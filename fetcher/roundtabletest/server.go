@@ -26,6 +26,11 @@ type Options struct {
 	Addr string
 	// Latency is added to every report request (before any fault's own).
 	Latency time.Duration
+	// Synthesize answers a session the folder lacks with a report made from
+	// its id (a risk score from a hash of it, every check "Not detected";
+	// the same report for the same id, never stored) instead of 404, for load
+	// tests and soaks over millions of sessions.
+	Synthesize bool
 	// RequestLog is how many of the most recent requests Requests and
 	// RequestCount see (default DefaultRequestLog; negative keeps none, and
 	// RequestTotal still counts). The log's memory is fixed by it, however
@@ -165,6 +170,9 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, id string) 
 	body, found := s.reports[id]
 	f := s.takeFault(id)
 	s.mu.Unlock()
+	if !found && s.opts.Synthesize {
+		body, found = synthesize(id), true
+	}
 	if f != nil {
 		if !s.sleep(r, f.Latency) {
 			return
