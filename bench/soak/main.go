@@ -243,4 +243,3 @@ func rssKiB(pid int) int64 {
 	}
 	return -1
 }
-

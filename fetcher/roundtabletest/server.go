@@ -174,7 +174,7 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, id string) 
 		body, found = synthesize(id), true
 	}
 	if f != nil {
-		if !s.sleep(r, f.Latency) {
+		if !s.sleep(r, f.Latency) || !s.hold(r, f.Hold) {
 			return
 		}
 		if s.applyFault(w, r, f, body) {
@@ -200,6 +200,22 @@ func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+}
+
+// hold waits for release to close unless the client goes away or the server
+// closes first; it reports whether to go on. A nil release does not wait.
+func (s *Server) hold(r *http.Request, release <-chan struct{}) bool {
+	if release == nil {
+		return true
+	}
+	select {
+	case <-release:
 		return true
 	case <-r.Context().Done():
 		return false
