@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 )
 
@@ -74,8 +77,9 @@ func TestUpstreamFaults(t *testing.T) {
 	t.Run("an open breaker still answers, fast, with unavailable", func(t *testing.T) {
 		h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports"})
 		h.sim.SetFault(roundtabletest.AllSessions, roundtabletest.Fault{Status: 503})
-		for i := 0; i < 4; i++ {
-			if d := h.decide(`{"session_id":"t-allow"}`).decision(t); d.ReportStatus != "unavailable" {
+		// An outage: every session fails; five distinct ones open the breaker.
+		for i := 0; i < fetcher.DefaultBreakerFailures; i++ {
+			if d := h.decide(fmt.Sprintf(`{"session_id":"outage-%d"}`, i)).decision(t); d.ReportStatus != "unavailable" {
 				t.Fatalf("call %d: %s", i, d.ReportStatus)
 			}
 		}
@@ -86,6 +90,34 @@ func TestUpstreamFaults(t *testing.T) {
 		h.sim.ClearFaults()
 		if d := h.decide(`{"session_id":"t-allow"}`).decision(t); d.ReportStatus != "unavailable" {
 			t.Fatalf("open breaker let a request through: %s", d.ReportStatus)
+		}
+	})
+
+	t.Run("one session failing a hundred times fails no other", func(t *testing.T) {
+		// Issue 10: two decisions of one session whose report answered 500
+		// opened the breaker, and a healthy session was then decided as
+		// unavailable for 10s.
+		h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports"})
+		h.sim.SetFault("t-deny", roundtabletest.Fault{Status: 500})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for h.sim.RequestCount("t-deny") < 100 && !t.Failed() {
+					if d := h.decide(`{"session_id":"t-deny"}`).decision(t); d.ReportStatus != "unavailable" || d.Reason != "on_error" {
+						t.Errorf("the failing session: %s/%s with %s", d.Outcome, d.Reason, d.ReportStatus)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		d := h.decide(`{"session_id":"t-allow"}`).decision(t)
+		if d.ReportStatus != "ok" || d.Outcome != "allow" {
+			t.Fatalf("a healthy session after %d failed fetches of another: %s with report_status %s, want allow with ok",
+				h.sim.RequestCount("t-deny"), d.Outcome, d.ReportStatus)
+		}
+		metrics := string(h.do(req{method: "GET", path: "/metrics"}).body)
+		if !strings.Contains(metrics, `verdict_upstream_breaker_state{state="closed"} 1`) {
+			t.Error("breaker not closed in metrics")
 		}
 	})
 }

@@ -21,8 +21,12 @@ type readyStatus struct {
 }
 
 // readyz says whether verdict can decide: a policy set is loaded, it is not
-// shutting down, and every extra check (the decision log's) passes. A failure
-// is a 503 not_ready error whose details map each check to "ok" or its error.
+// shutting down, and every extra check passes — the decision log's is that
+// it can be read and written (audit.Store.Ping: a commit within the last
+// second, or a durable write probe), so a log that refuses writes turns it
+// 503 at once and a log that writes again turns it 200, without a decision
+// having to be let through first. A failure is a 503 not_ready error whose
+// details map each check to "ok" or its error.
 func (s *Server) readyz(c echo.Context) error {
 	checks := map[string]string{"policies": "ok", "shutdown": "ok"}
 	ok := true

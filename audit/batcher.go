@@ -26,6 +26,7 @@ type Batcher struct {
 	closed bool
 	queue  chan *pending
 	wg     sync.WaitGroup
+	health writeHealth // every commit's outcome, for CheckWrite
 }
 
 type pending struct {
@@ -75,6 +76,21 @@ func (b *Batcher) Submit(ctx context.Context, row *Row) error {
 	}
 }
 
+// CheckWrite returns nil when the log can write now, for readiness: a batch
+// committed within WriteTrust and none failed since, or else probe (a small
+// write of the store's own that commits durably, as a trace's would) succeeds.
+// Otherwise it returns why, naming when writes began to fail. Probes run one
+// at a time; a closed Batcher returns ErrClosed.
+func (b *Batcher) CheckWrite(ctx context.Context, probe func(context.Context) error) error {
+	b.mu.RLock()
+	closed := b.closed
+	b.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
+	return b.health.check(ctx, probe)
+}
+
 // Pending is how many rows wait for a writer: a gauge for metrics.
 func (b *Batcher) Pending() int { return len(b.queue) }
 
@@ -118,6 +134,7 @@ func (b *Batcher) flush(batch []*pending) {
 	}
 	errs := make([]error, len(batch))
 	err := b.safeCommit(rows, errs)
+	b.health.record(err)
 	for i, p := range batch {
 		switch {
 		case err != nil:

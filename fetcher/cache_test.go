@@ -35,7 +35,7 @@ func TestCacheHit(t *testing.T) {
 // TestCacheExpiry: the score moves during a live session; once the TTL has
 // passed the client sees the new report.
 func TestCacheExpiry(t *testing.T) {
-	h := newHarness(t, func(c *fetcher.Config) { c.CacheTTL = 50 * time.Millisecond })
+	h := newHarness(t, func(c *fetcher.Config) { c.CacheTTL = 3 * time.Second })
 	rep, _, err := h.fetch("sess-full")
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +47,11 @@ func TestCacheExpiry(t *testing.T) {
 	if rep, _, _ = h.fetch("sess-full"); rep.RiskScore != 75 {
 		t.Errorf("within the TTL: RiskScore = %d, want the cached 75", rep.RiskScore)
 	}
-	time.Sleep(60 * time.Millisecond)
+	h.clock.Advance(3*time.Second - time.Nanosecond)
+	if rep, _, _ = h.fetch("sess-full"); rep.RiskScore != 75 {
+		t.Errorf("a nanosecond before the TTL: RiskScore = %d, want the cached 75", rep.RiskScore)
+	}
+	h.clock.Advance(time.Nanosecond)
 	if rep, _, _ = h.fetch("sess-full"); rep.RiskScore != 91 {
 		t.Errorf("after the TTL: RiskScore = %d, want the new 91", rep.RiskScore)
 	}

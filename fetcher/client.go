@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync/atomic"
-	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/sony/gobreaker/v2"
 	"github.com/verdicthq/verdict/report"
 )
 
@@ -20,7 +18,7 @@ type Client struct {
 	log       zerolog.Logger
 	transport *http.Transport
 	http      *http.Client
-	breaker   *gobreaker.CircuitBreaker[*report.Report]
+	breaker   *breaker
 	cache     *cache
 	flights   flights
 	auth      []string // the Authorization header value; nil without a key
@@ -43,14 +41,14 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIKey != "" {
 		c.auth = []string{"Bearer " + cfg.APIKey}
 	}
-	c.breaker = newBreaker(cfg, func(from, to gobreaker.State) {
+	c.breaker = newBreaker(cfg, func(from, to string) {
 		ev := c.log.Warn()
-		if to == gobreaker.StateClosed {
+		if to == stateClosed {
 			ev = c.log.Info()
 		}
-		ev.Str("from", from.String()).Str("to", to.String()).Dur("cooldown", cfg.BreakerCooldown).
+		ev.Str("from", from).Str("to", to).Dur("cooldown", cfg.BreakerCooldown).
 			Msg("roundtable circuit breaker changed state")
-		cfg.Observer.BreakerState(to.String())
+		cfg.Observer.BreakerState(to)
 	})
 	return c, nil
 }
@@ -84,7 +82,7 @@ func (c *Client) Fetch(ctx context.Context, sessionID string) (*report.Report, e
 	if c.closed.Load() {
 		return nil, fmt.Errorf("fetch session %s: %w: client closed", sessionID, report.ErrUnavailable)
 	}
-	if rep, ok := c.cache.get(sessionID, time.Now()); ok {
+	if rep, ok := c.cache.get(sessionID, c.cfg.Now()); ok {
 		c.cfg.Observer.Cache(true)
 		return rep, nil
 	}
@@ -95,7 +93,7 @@ func (c *Client) Fetch(ctx context.Context, sessionID string) (*report.Report, e
 	return c.flights.do(ctx, sessionID, c.cfg.Timeout, c.fetchUpstream, c.store)
 }
 
-func (c *Client) store(id string, rep *report.Report) { c.cache.put(id, rep, time.Now()) }
+func (c *Client) store(id string, rep *report.Report) { c.cache.put(id, rep, c.cfg.Now()) }
 
 // Close waits for fetches under way (each ends within Config.Timeout) and
 // releases idle connections. Fetch fails as unavailable afterwards.

@@ -3,6 +3,7 @@ package fetcher_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,9 +16,10 @@ import (
 // TestCoalescing: 100 concurrent fetches of one uncached session make exactly
 // one upstream request and all get the same report.
 func TestCoalescing(t *testing.T) {
-	h := newHarness(t, nil)
-	// The latency holds the one request open while the others pile up.
-	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 100 * time.Millisecond})
+	h := newHarness(t, longBudget)
+	// The one request is held open until every caller has joined it.
+	release := make(chan struct{})
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Hold: release})
 	const n = 100
 	var wg sync.WaitGroup
 	reports := make([]*report.Report, n)
@@ -30,6 +32,8 @@ func TestCoalescing(t *testing.T) {
 		})
 	}
 	close(start)
+	waitForWaiters(t, h.client, "sess-full", n)
+	close(release)
 	wg.Wait()
 	for i := range n {
 		if errs[i] != nil {
@@ -47,8 +51,9 @@ func TestCoalescing(t *testing.T) {
 // TestCoalescingFailureShared: the waiters share a failure too, and it is not
 // kept: the next fetch asks again.
 func TestCoalescingFailureShared(t *testing.T) {
-	h := newHarness(t, func(c *fetcher.Config) { c.MaxAttempts = 1 })
-	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 100 * time.Millisecond, Status: 503, Times: 1})
+	h := newHarness(t, func(c *fetcher.Config) { longBudget(c); c.MaxAttempts = 1 })
+	release := make(chan struct{})
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Hold: release, Status: 503, Times: 1})
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
@@ -57,6 +62,8 @@ func TestCoalescingFailureShared(t *testing.T) {
 			}
 		})
 	}
+	waitForWaiters(t, h.client, "sess-full", 20)
+	close(release)
 	wg.Wait()
 	if _, _, err := h.fetch("sess-full"); err != nil {
 		t.Fatalf("fetch after the failure: %v", err)
@@ -70,17 +77,16 @@ func TestCoalescingFailureShared(t *testing.T) {
 // once with ErrUnavailable; the others, the leader among them, still get the
 // report from the one upstream request.
 func TestCallerCancelDoesNotFailOthers(t *testing.T) {
-	h := newHarness(t, nil)
-	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 200 * time.Millisecond})
+	h := newHarness(t, longBudget)
+	release := make(chan struct{})
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Hold: release})
 
 	leader := make(chan error, 1)
 	go func() {
 		_, err := h.client.Fetch(context.Background(), "sess-full")
 		leader <- err
 	}()
-	for h.srv.RequestCount("sess-full") == 0 { // wait until the fetch is under way
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the upstream request", func() bool { return h.srv.RequestTotal() > 0 })
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
@@ -103,8 +109,9 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 			t.Errorf("cancelled caller got %v, want report.ErrUnavailable wrapping context.Canceled", err)
 		}
 	case err := <-leader:
-		t.Fatalf("the cancelled caller waited for the fetch (leader finished first: %v)", err)
+		t.Fatalf("the leader finished while the request was held: %v", err)
 	}
+	close(release)
 	if err := <-leader; err != nil {
 		t.Errorf("leader: %v", err)
 	}
@@ -117,17 +124,16 @@ func TestCallerCancelDoesNotFailOthers(t *testing.T) {
 // TestLeaderCancelDoesNotFailOthers: the caller that started the shared
 // fetch giving up does not cancel it for the others.
 func TestLeaderCancelDoesNotFailOthers(t *testing.T) {
-	h := newHarness(t, nil)
-	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 150 * time.Millisecond})
+	h := newHarness(t, longBudget)
+	release := make(chan struct{})
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Hold: release})
 	ctx, cancel := context.WithCancel(context.Background())
 	leader := make(chan error, 1)
 	go func() {
 		_, err := h.client.Fetch(ctx, "sess-full")
 		leader <- err
 	}()
-	for h.srv.RequestCount("sess-full") == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the upstream request", func() bool { return h.srv.RequestTotal() > 0 })
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
@@ -138,6 +144,7 @@ func TestLeaderCancelDoesNotFailOthers(t *testing.T) {
 	}
 	waitForWaiters(t, h.client, "sess-full", 11)
 	cancel()
+	close(release)
 	wg.Wait()
 	if err := <-leader; err != nil {
 		t.Errorf("leader: %v (it stays with a fetch others wait on, and gets the report)", err)
@@ -162,17 +169,15 @@ func TestCallerDeadlineShorterThanBudget(t *testing.T) {
 // TestAllCallersGone: when the last caller leaves, the upstream request is
 // abandoned and the next caller starts a fresh one.
 func TestAllCallersGone(t *testing.T) {
-	h := newHarness(t, nil)
-	h.srv.SetFault("sess-full", roundtabletest.Fault{Latency: 300 * time.Millisecond, Times: 1})
+	h := newHarness(t, longBudget)
+	h.srv.SetFault("sess-full", roundtabletest.Fault{Hold: make(chan struct{}), Times: 1}) // held for ever
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		_, err := h.client.Fetch(ctx, "sess-full")
 		done <- err
 	}()
-	for h.srv.RequestCount("sess-full") == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the upstream request", func() bool { return h.srv.RequestTotal() > 0 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Fetch: %v, want context.Canceled", err)
@@ -204,10 +209,9 @@ func TestCancelledContextBeforeFetch(t *testing.T) {
 // waitForWaiters waits until n callers wait on the session's shared fetch.
 func waitForWaiters(t *testing.T, c *fetcher.Client, id string, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); fetcher.Waiters(c, id) < n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d callers wait on %s, want %d", fetcher.Waiters(c, id), id, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, fmt.Sprintf("%d callers to wait on %s", n, id), func() bool { return fetcher.Waiters(c, id) >= n })
 }
+
+// longBudget gives fetches a budget no test reaches: a held request ends
+// when the test releases it, never by timing out first.
+func longBudget(c *fetcher.Config) { c.Timeout, c.ResponseHeaderTimeout = time.Minute, time.Minute }

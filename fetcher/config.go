@@ -21,6 +21,8 @@ const (
 	DefaultRetryBaseDelay        = 50 * time.Millisecond
 	DefaultRetryMaxDelay         = 400 * time.Millisecond
 	DefaultBreakerFailures       = 5
+	DefaultBreakerRatio          = 0.5
+	DefaultBreakerWindow         = 30 * time.Second
 	DefaultBreakerCooldown       = 10 * time.Second
 	DefaultBreakerProbes         = 1
 	DefaultCacheTTL              = 3 * time.Second
@@ -58,9 +60,18 @@ type Config struct {
 	// retry, up to RetryMaxDelay, with jitter (defaults 50ms and 400ms).
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
-	// BreakerFailures is how many consecutive failed attempts (5xx, timeouts,
-	// connection errors) open the circuit breaker (default 5).
+	// BreakerFailures is how many distinct sessions must have had an attempt
+	// fail (5xx, timeout, connection error) within BreakerWindow for the
+	// circuit breaker to open (default 5). However often one session fails,
+	// it counts once: one bad session never fails the others fast.
 	BreakerFailures uint32
+	// BreakerRatio is the least share the failing sessions must make of the
+	// window's outcomes (each successful attempt counts once, each failing
+	// session once) for the breaker to open (default 0.5; 1 opens it only when
+	// nothing succeeded in the window; 0 takes the default).
+	BreakerRatio float64
+	// BreakerWindow is how far back failures and successes count (default 30s).
+	BreakerWindow time.Duration
 	// BreakerCooldown is how long the open breaker fails fast before letting
 	// probes through (default 10s).
 	BreakerCooldown time.Duration
@@ -77,6 +88,10 @@ type Config struct {
 	// (defaults 256 and 64).
 	MaxConnsPerHost     int
 	MaxIdleConnsPerHost int
+	// Now returns the current time for the cache's TTL and the breaker's
+	// window and cool-down (default time.Now). Tests set a fake clock; fetch
+	// budgets, back-off and Retry-After dates always run on real time.
+	Now func() time.Time `json:"-"`
 	// Observer receives metrics events; nil for none.
 	Observer Observer
 	// Logger receives the client's log lines (401/403 at error level, breaker
@@ -117,6 +132,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{"RetryBaseDelay", &cfg.RetryBaseDelay, DefaultRetryBaseDelay},
 		{"RetryMaxDelay", &cfg.RetryMaxDelay, DefaultRetryMaxDelay},
 		{"BreakerCooldown", &cfg.BreakerCooldown, DefaultBreakerCooldown},
+		{"BreakerWindow", &cfg.BreakerWindow, DefaultBreakerWindow},
 	}
 	for _, d := range durations {
 		if *d.v < 0 {
@@ -136,6 +152,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	setDefault(&cfg.MaxIdleConnsPerHost, DefaultMaxIdleConnsPerHost)
 	setDefault(&cfg.BreakerFailures, DefaultBreakerFailures)
 	setDefault(&cfg.BreakerProbes, DefaultBreakerProbes)
+	switch {
+	case cfg.BreakerRatio < 0 || cfg.BreakerRatio > 1 || cfg.BreakerRatio != cfg.BreakerRatio:
+		return cfg, fmt.Errorf("fetcher: BreakerRatio must be within [0, 1], got %v", cfg.BreakerRatio)
+	case cfg.BreakerRatio == 0:
+		cfg.BreakerRatio = DefaultBreakerRatio
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = DefaultCacheTTL
 	}

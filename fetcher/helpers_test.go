@@ -81,15 +81,42 @@ type harness struct {
 	client *fetcher.Client
 	logs   *syncbuf.Buffer
 	obs    *observer
+	clock  *fakeClock
 	cfg    fetcher.Config
 }
 
+// fakeClock is the client's clock in tests: time moves only when a test
+// advances it, so TTLs and cool-downs are tested without sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2031, 6, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+// Now is the fake current time.
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the fake time on by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // newHarness starts a simulator and a client for it with quick test
-// settings (400ms budget, short back-off, a breaker that stays closed);
-// mutate adjusts the configuration.
+// settings (400ms budget, short back-off, a breaker that stays closed, the
+// fake clock h.clock for the cache and the breaker); mutate adjusts the
+// configuration.
 func newHarness(t testing.TB, mutate func(*fetcher.Config)) *harness {
 	t.Helper()
-	h := &harness{srv: startSim(t), logs: &syncbuf.Buffer{}, obs: &observer{}}
+	h := &harness{srv: startSim(t), logs: &syncbuf.Buffer{}, obs: &observer{}, clock: newFakeClock()}
 	h.cfg = fetcher.Config{
 		BaseURL:         h.srv.URL(),
 		APIKey:          testKey,
@@ -98,6 +125,7 @@ func newHarness(t testing.TB, mutate func(*fetcher.Config)) *harness {
 		RetryMaxDelay:   40 * time.Millisecond,
 		BreakerFailures: 1000,
 		Observer:        h.obs,
+		Now:             h.clock.Now,
 		Logger:          zerolog.New(h.logs).Level(zerolog.DebugLevel),
 	}
 	if mutate != nil {
@@ -117,4 +145,17 @@ func (h *harness) fetch(id string) (*report.Report, time.Duration, error) {
 	start := time.Now()
 	rep, err := h.client.Fetch(context.Background(), id)
 	return rep, time.Since(start), err
+}
+
+// waitFor polls cond until it holds, and fails the test after a generous
+// deadline (for a loaded shared machine) rather than hanging.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond) // the poll interval, not a synchronisation
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"github.com/verdicthq/verdict/report"
 )
 
@@ -23,17 +22,15 @@ const minAttemptTime = 20 * time.Millisecond
 func (c *Client) fetchUpstream(ctx context.Context, sessionID string) (*report.Report, error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		rep, err := c.breaker.Execute(func() (*report.Report, error) { return c.attempt(ctx, sessionID) })
-		if err == nil {
+		probe, err := c.breaker.allow()
+		if err != nil {
+			return nil, fmt.Errorf("fetch session %s: %w: %w (%s), failing fast (attempt %d)",
+				sessionID, report.ErrUnavailable, err, c.breaker.stateName(), attempt)
+		}
+		rep, ae := c.attempt(ctx, sessionID)
+		c.breaker.done(sessionID, probe, breakerOutcome(ae))
+		if ae == nil {
 			return rep, nil
-		}
-		if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-			return nil, fmt.Errorf("fetch session %s: %w: circuit breaker %s, failing fast (attempt %d)",
-				sessionID, report.ErrUnavailable, c.breaker.State(), attempt)
-		}
-		var ae *attemptError
-		if !errors.As(err, &ae) { // cannot happen: attempt returns only *attemptError
-			return nil, fmt.Errorf("fetch session %s: %w: %w", sessionID, report.ErrUnavailable, err)
 		}
 		if ae.kind == report.ErrUnauthorized {
 			c.log.Error().Str("session_id", sessionID).Int("status", ae.status).
@@ -102,4 +99,15 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// breakerOutcome is what an attempt's result tells the circuit breaker.
+func breakerOutcome(ae *attemptError) outcome {
+	switch {
+	case ae == nil || !ae.tripping && !errors.Is(ae, context.Canceled):
+		return outcomeSuccess
+	case ae.tripping:
+		return outcomeFailure
+	}
+	return outcomeIgnored
 }

@@ -85,7 +85,7 @@ func (c *Client) reportURL(sessionID string) string {
 }
 
 // attempt makes one HTTP request for the report and classifies the outcome.
-func (c *Client) attempt(ctx context.Context, sessionID string) (*report.Report, error) {
+func (c *Client) attempt(ctx context.Context, sessionID string) (*report.Report, *attemptError) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.reportURL(sessionID), nil)
 	if err != nil {
 		return nil, &attemptError{kind: report.ErrUnavailable, detail: "build request", cause: err, retryAfter: -1}
@@ -106,10 +106,10 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*report.Report,
 	defer resp.Body.Close()
 
 	if resp.StatusCode == http.StatusOK {
-		body, err := c.readBody(ctx, resp)
-		if err != nil {
+		body, ae := c.readBody(ctx, resp)
+		if ae != nil {
 			c.cfg.Observer.Upstream("error", time.Since(start))
-			return nil, err
+			return nil, ae
 		}
 		c.cfg.Observer.Upstream("200", time.Since(start))
 		rep, err := report.DecodeOwned(body)
@@ -145,7 +145,7 @@ func (c *Client) attempt(ctx context.Context, sessionID string) (*report.Report,
 }
 
 // readBody reads a 200 body through the size limit.
-func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, error) {
+func (c *Client) readBody(ctx context.Context, resp *http.Response) ([]byte, *attemptError) {
 	limit := c.cfg.MaxBodyBytes
 	if resp.ContentLength > limit {
 		return nil, &attemptError{kind: report.ErrInvalid, status: 200, retryAfter: -1,

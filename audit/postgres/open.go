@@ -76,10 +76,48 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 	return s, nil
 }
 
-// Ping checks that the server answers.
+// Ping checks that the server answers and, unless the store is read-only,
+// that the log can write: a batch committed within audit.WriteTrust, or a
+// write probe (see probeWrite) that commits now. A server gone, read-only or
+// refusing writes fails it with the reason; it passes again once a write
+// succeeds.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
+	}
+	if s.batch == nil {
+		return nil
+	}
+	if err := s.batch.CheckWrite(ctx, s.probeWrite); err != nil {
+		return fmt.Errorf("decision log: %w", err)
+	}
+	return nil
+}
+
+// probeWrite commits a transaction that writes no data but takes a
+// transaction id, so its commit is a WAL record flushed to disk
+// (synchronous_commit is on), as a trace's is. A read-only session or server
+// (a standby), or a role that may no longer insert traces, fails it.
+func (s *Store) probeWrite(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("write probe: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var readOnly, mayInsert bool
+	if err := tx.QueryRow(ctx, `SELECT current_setting('transaction_read_only') = 'on',
+		has_table_privilege('traces', 'INSERT') AND has_table_privilege('trace_rules', 'INSERT'),
+		pg_current_xact_id() IS NOT NULL`).Scan(&readOnly, &mayInsert, new(bool)); err != nil {
+		return fmt.Errorf("write probe: %w", err)
+	}
+	switch {
+	case readOnly:
+		return fmt.Errorf("write probe: the server or session is read-only")
+	case !mayInsert:
+		return fmt.Errorf("write probe: the role may not insert into traces and trace_rules")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("write probe: commit: %w", err)
 	}
 	return nil
 }

@@ -143,10 +143,31 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
-// Ping checks that the file can be read.
+// Ping checks that the file can be read and, unless the store is read-only,
+// written: a batch committed within audit.WriteTrust, or a write probe (see
+// probeWrite) that commits now. A log that cannot write (disk full, file-size
+// limit, permissions) fails it with the reason, and passes again once a
+// write succeeds.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.r.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s: %w", s.path, err)
+	}
+	if s.batch == nil {
+		return nil
+	}
+	if err := s.batch.CheckWrite(ctx, s.probeWrite); err != nil {
+		return fmt.Errorf("decision log %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// probeWrite commits a write that changes no data: it sets the header's
+// user_version (unused by verdict) to 0, which SQLite writes, as a page of
+// the write-ahead log with its fsync, even when the value is unchanged — the
+// same path, and about the size, of a trace's commit.
+func (s *Store) probeWrite(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA user_version = 0`); err != nil {
+		return fmt.Errorf("write probe: %w", err)
 	}
 	return nil
 }

@@ -34,13 +34,14 @@ verdict at it with ROUNDTABLE_BASE_URL. Stops on Ctrl-C or SIGTERM.`
 
 // runSim runs the simulator until ctx ends; it returns the exit code.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("sim", "[--reports DIR] [--addr HOST:PORT] [--api-key KEY] [--latency DURATION] [-v]", simAbout)
+	fs := newFlags("sim", "[--reports DIR] [--addr HOST:PORT] [--api-key KEY] [--latency DURATION] [--synthesize] [-v]", simAbout)
 	reports := fs.String("reports", "testdata/reports", "the folder of report JSON files, `DIR`")
 	addr := fs.String("addr", "127.0.0.1:8090", "the listen address, `HOST:PORT` (port 0 picks a free one)")
 	apiKey := fs.String("api-key", "", "the bearer `KEY` to require; empty: accept any request")
 	latency := fs.Duration("latency", 0, "latency added to every report request, e.g. 50ms")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.alias("v", "verbose")
+	synthesize := fs.Bool("synthesize", false, "answer a session the folder lacks with a generated report instead of 404 (load tests, soaks)")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
@@ -55,6 +56,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := zerolog.New(stderr).Level(level).With().Timestamp().Str("component", "roundtable-sim").Logger()
 	srv, err := roundtabletest.Start(roundtabletest.Options{
 		ReportsDir: *reports, APIKey: *apiKey, Addr: *addr, Latency: *latency, Logger: logger,
+		Synthesize: *synthesize,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict sim: %v\n", err)

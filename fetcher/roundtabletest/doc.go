@@ -3,8 +3,9 @@
 // benchmarks, and for `verdict sim`.
 //
 // It serves GET /v1/sessions/{id}/report and GET /v1/sessions/report?sessionId=,
-// checks the bearer key, records every request it receives (the path as sent,
-// so tests can prove which upstream paths a client reaches), and injects
+// checks the bearer key, keeps the most recent requests it receives (the path
+// as sent, so tests can prove which upstream paths a client reaches; a ring of
+// fixed size, so a long demo or soak does not grow), and injects
 // faults per session or for all: latency, any status (with Retry-After),
 // malformed JSON, a truncated or oversized body, a body that drips slowly, a
 // reset connection. Reports can be replaced while it runs.

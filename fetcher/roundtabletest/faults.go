@@ -19,6 +19,10 @@ const AllSessions = "*"
 type Fault struct {
 	// Latency is added before answering.
 	Latency time.Duration
+	// Hold, when set, holds the request after Latency until the channel is
+	// closed (or the client leaves, or the server closes), so that a test
+	// acts while a request is in flight without guessing a latency.
+	Hold <-chan struct{}
 	// Reset closes the connection with a TCP reset before any response.
 	Reset bool
 	// Status answers with this status (401, 404, 429, 500, 503...) and Body.

@@ -3,6 +3,7 @@ package roundtabletest
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -86,4 +87,19 @@ func (s *Server) SessionIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// synthesize is the report Options.Synthesize serves for a session the
+// folder lacks: valid, low to middling risk, the same for the same id.
+func synthesize(id string) []byte {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	idJSON, _ := json.Marshal(id) // a string always marshals
+	return fmt.Appendf(nil, `{"session_id":%s,"user_id":"user-%08x","tags":["checkout-flow"],"risk_score":%d,`+
+		`"risk_explanation":"Synthesized by the Roundtable simulator.","recommended_action":"Auto-accept",`+
+		`"biometric_checks":{"agent_behavior":"Not detected","programmatic_typing":"Not detected","teleporting_mouse":"Not detected",`+
+		`"no_corrections":"Not detected","all_pasted":"Not detected","jump_scrolling":"Not detected","centered_clicks":"Not detected",`+
+		`"programmatic_clicking":"Not detected","external_input":"Not detected"},`+
+		`"device_checks":{"bot":"Not detected","virtual_machine":"Not detected","software_renderer":"Not detected","vpn":"Not detected",`+
+		`"tor":"Not detected","location_spoofing":"Not detected"}}`, idJSON, h.Sum32(), h.Sum32()%60)
 }

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// DefaultRequestLog is how many requests the server keeps when
+// Options.RequestLog is 0.
+const DefaultRequestLog = 4096
+
 // Request is one request the server received, as sent.
 type Request struct {
 	Method    string
@@ -17,36 +21,73 @@ type Request struct {
 	Time      time.Time
 }
 
-// Requests returns a copy of every request received since Start or the last
-// ResetRequests, oldest first.
+// requestLog is a ring of the most recent requests and a count of them all.
+// Its memory is fixed by its size, however many requests the server serves
+// (a demo or a soak runs millions); s.mu guards it.
+type requestLog struct {
+	ring  []*Request // capacity: the size; the oldest at next once full
+	next  int        // where the next entry goes once the ring is full
+	total int64      // every request since Start or the last reset
+}
+
+// add keeps r, dropping the oldest entry when the ring is full.
+func (l *requestLog) add(r *Request, size int) {
+	l.total++
+	if size <= 0 {
+		return
+	}
+	if len(l.ring) < size {
+		l.ring = append(l.ring, r)
+		return
+	}
+	l.ring[l.next] = r
+	l.next = (l.next + 1) % size
+}
+
+// each calls f for every entry kept, oldest first.
+func (l *requestLog) each(f func(*Request)) {
+	for i := range l.ring {
+		f(l.ring[(l.next+i)%len(l.ring)])
+	}
+}
+
+// Requests returns a copy of the requests kept (the last Options.RequestLog
+// received since Start or the last ResetRequests), oldest first.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
+	out := make([]Request, 0, len(s.requests.ring))
+	s.requests.each(func(r *Request) { out = append(out, *r) })
 	return out
 }
 
-// RequestCount returns how many requests named this session (any path form).
+// RequestCount returns how many of the requests kept named this session
+// (any path form).
 func (s *Server) RequestCount(sessionID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, r := range s.requests {
+	s.requests.each(func(r *Request) {
 		if r.SessionID == sessionID {
 			n++
 		}
-	}
+	})
 	return n
 }
 
-// ResetRequests empties the request log.
+// RequestTotal returns how many requests the server received since Start or
+// the last ResetRequests, those no longer kept included.
+func (s *Server) RequestTotal() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests.total
+}
+
+// ResetRequests empties the request log and its total.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	s.requests = requestLog{}
 }
 
 // statusWriter remembers the status a handler wrote.
@@ -89,7 +130,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			Time:      time.Now(),
 		}
 		s.mu.Lock()
-		s.requests = append(s.requests, entry)
+		s.requests.add(entry, s.logSize)
 		s.mu.Unlock()
 		note := &reqNote{}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), noteKey{}, note)))

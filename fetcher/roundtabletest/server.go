@@ -26,6 +26,16 @@ type Options struct {
 	Addr string
 	// Latency is added to every report request (before any fault's own).
 	Latency time.Duration
+	// Synthesize answers a session the folder lacks with a report made from
+	// its id (a risk score from a hash of it, every check "Not detected";
+	// the same report for the same id, never stored) instead of 404, for load
+	// tests and soaks over millions of sessions.
+	Synthesize bool
+	// RequestLog is how many of the most recent requests Requests and
+	// RequestCount see (default DefaultRequestLog; negative keeps none, and
+	// RequestTotal still counts). The log's memory is fixed by it, however
+	// long the server runs.
+	RequestLog int
 	// Logger receives warnings (skipped files) and one line per request at
 	// debug level. The zero Logger is silent.
 	Logger zerolog.Logger
@@ -42,7 +52,8 @@ type Server struct {
 	mu       sync.Mutex
 	reports  map[string][]byte
 	faults   map[string]*Fault // by session id; AllSessions for every session
-	requests []*Request
+	requests requestLog
+	logSize  int // Options.RequestLog with its default
 }
 
 // Start loads the reports and starts serving.
@@ -52,6 +63,10 @@ func Start(opts Options) (*Server, error) {
 		closing: make(chan struct{}),
 		reports: map[string][]byte{},
 		faults:  map[string]*Fault{},
+		logSize: opts.RequestLog,
+	}
+	if s.logSize == 0 {
+		s.logSize = DefaultRequestLog
 	}
 	if opts.ReportsDir != "" {
 		if err := s.loadDir(opts.ReportsDir); err != nil {
@@ -155,8 +170,11 @@ func (s *Server) serveReport(w http.ResponseWriter, r *http.Request, id string) 
 	body, found := s.reports[id]
 	f := s.takeFault(id)
 	s.mu.Unlock()
+	if !found && s.opts.Synthesize {
+		body, found = synthesize(id), true
+	}
 	if f != nil {
-		if !s.sleep(r, f.Latency) {
+		if !s.sleep(r, f.Latency) || !s.hold(r, f.Hold) {
 			return
 		}
 		if s.applyFault(w, r, f, body) {
@@ -182,6 +200,22 @@ func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+}
+
+// hold waits for release to close unless the client goes away or the server
+// closes first; it reports whether to go on. A nil release does not wait.
+func (s *Server) hold(r *http.Request, release <-chan struct{}) bool {
+	if release == nil {
+		return true
+	}
+	select {
+	case <-release:
 		return true
 	case <-r.Context().Done():
 		return false

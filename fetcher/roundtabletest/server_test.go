@@ -17,6 +17,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/report"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -292,9 +293,7 @@ func TestCloseEndsHeldRequests(t *testing.T) {
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET /v1/sessions/sess-full/report HTTP/1.1\r\nHost: x\r\n\r\n")
-	for len(srv.Requests()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the held request to arrive", func() bool { return srv.RequestTotal() > 0 })
 	done := make(chan error, 1)
 	go func() { done <- srv.Close() }()
 	select {
@@ -329,5 +328,125 @@ func TestStartErrors(t *testing.T) {
 				t.Errorf("error %q lacks context", err)
 			}
 		})
+	}
+}
+
+// TestRequestLogBounded: the server keeps only the most recent requests, so a
+// long demo or soak over millions of sessions does not grow its memory; the
+// total still counts every request.
+func TestRequestLogBounded(t *testing.T) {
+	tests := []struct {
+		name     string
+		size     int
+		sent     int
+		wantKept []string // session ids kept, oldest first
+	}{
+		{"under the size", 4, 3, []string{"s0", "s1", "s2"}},
+		{"exactly the size", 3, 3, []string{"s0", "s1", "s2"}},
+		{"wrapped", 3, 7, []string{"s4", "s5", "s6"}},
+		{"wrapped twice and more", 2, 9, []string{"s7", "s8"}},
+		{"none kept", -1, 5, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := start(t, roundtabletest.Options{RequestLog: tt.size})
+			for i := range tt.sent {
+				if status, _, _, err := get(t, fmt.Sprintf("%s/v1/sessions/s%d/report", srv.URL(), i), ""); err != nil || status != 404 {
+					t.Fatalf("request %d: status %d, %v", i, status, err)
+				}
+			}
+			var kept []string
+			for _, r := range srv.Requests() {
+				kept = append(kept, r.SessionID)
+				if r.Status != 404 {
+					t.Errorf("%s logged with status %d, want 404", r.SessionID, r.Status)
+				}
+			}
+			if !slices.Equal(kept, tt.wantKept) {
+				t.Errorf("kept %v, want %v", kept, tt.wantKept)
+			}
+			if got := srv.RequestTotal(); got != int64(tt.sent) {
+				t.Errorf("RequestTotal = %d, want %d", got, tt.sent)
+			}
+			last := fmt.Sprintf("s%d", tt.sent-1)
+			if want := min(1, len(tt.wantKept)); srv.RequestCount(last) != want {
+				t.Errorf("RequestCount(%s) = %d, want %d", last, srv.RequestCount(last), want)
+			}
+			if srv.RequestCount("s0") != 0 && tt.sent > tt.size && tt.size > 0 {
+				t.Error("RequestCount still sees a request the ring dropped")
+			}
+			srv.ResetRequests()
+			if len(srv.Requests()) != 0 || srv.RequestTotal() != 0 {
+				t.Errorf("after ResetRequests: %d kept, total %d", len(srv.Requests()), srv.RequestTotal())
+			}
+		})
+	}
+}
+
+// TestRequestLogDefaultSize: with no size set, the log holds
+// DefaultRequestLog entries and no more.
+func TestRequestLogDefaultSize(t *testing.T) {
+	srv := start(t, roundtabletest.Options{})
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	n := roundtabletest.DefaultRequestLog + 10
+	for i := range n {
+		resp, err := client.Get(fmt.Sprintf("%s/v1/sessions/d%d/report", srv.URL(), i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	reqs := srv.Requests()
+	if len(reqs) != roundtabletest.DefaultRequestLog {
+		t.Fatalf("kept %d requests, want %d", len(reqs), roundtabletest.DefaultRequestLog)
+	}
+	if reqs[0].SessionID != "d10" || reqs[len(reqs)-1].SessionID != fmt.Sprintf("d%d", n-1) {
+		t.Errorf("kept %s..%s, want d10..d%d", reqs[0].SessionID, reqs[len(reqs)-1].SessionID, n-1)
+	}
+	if srv.RequestTotal() != int64(n) {
+		t.Errorf("RequestTotal = %d, want %d", srv.RequestTotal(), n)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a generous
+// deadline rather than hanging.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond) // a poll interval, not a synchronisation
+	}
+}
+
+// TestSynthesize: with Options.Synthesize, an unknown session gets a valid
+// report of its own (the same each time) and a known one its file; without
+// it, 404.
+func TestSynthesize(t *testing.T) {
+	srv := start(t, roundtabletest.Options{Synthesize: true})
+	status, _, first, err := get(t, srv.URL()+"/v1/sessions/soak-0000042/report", "")
+	if err != nil || status != 200 {
+		t.Fatalf("unknown session: status %d, %v", status, err)
+	}
+	if rep, err := report.Decode([]byte(first)); err != nil || rep.SessionID != "soak-0000042" || rep.RiskScore >= 60 {
+		t.Fatalf("synthesized report %s: %+v, %v", first, rep, err)
+	}
+	if _, _, again, _ := get(t, srv.URL()+"/v1/sessions/soak-0000042/report", ""); again != first {
+		t.Errorf("a second request got another report:\n%s\n%s", first, again)
+	}
+	if _, _, body, _ := get(t, srv.URL()+"/v1/sessions/sess-full/report", ""); sessionOf(t, body) != "sess-full" || strings.Contains(body, "Synthesized") {
+		t.Errorf("a known session got %s", body)
+	}
+	if len(srv.SessionIDs()) != 5 {
+		t.Errorf("synthesized reports were stored: %d sessions", len(srv.SessionIDs()))
+	}
+	plain := start(t, roundtabletest.Options{})
+	if status, _, _, _ := get(t, plain.URL()+"/v1/sessions/soak-0000042/report", ""); status != 404 {
+		t.Errorf("without Synthesize: status %d, want 404", status)
 	}
 }
