@@ -20,13 +20,13 @@ func init() {
 
 // runEval decides one report file with the policies and prints the decision.
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now RFC3339]",
+	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now TIME]",
 		"Decides one Roundtable report with the policies, offline, and prints the decision.")
 	reportFile := fs.String("report", "", "the report JSON `FILE` (required)")
 	ctxJSON := fs.String("context", "", "caller context as a `JSON` object, e.g. '{\"amount\": 120}'")
 	rules := fs.String("rules", "rules", "the policy `PATH`: a folder (a set) or one policy file")
 	format := fs.String("format", "json", "the output, `json|text`")
-	nowFlag := fs.String("now", "", "the decision's time, `RFC3339` (what now() returns in rules); default: now")
+	nowFlag := fs.String("now", "", "the decision's `TIME`, RFC 3339 (what now() returns in rules); default: now")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
