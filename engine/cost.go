@@ -251,6 +251,9 @@ func (a *analyzer) visit(n ast.Node) *bound {
 		b.cost = 3
 		return b.add(obj, a.visit(x.From), a.visit(x.To))
 	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == tickName {
+			return flat(3) // the loop guard
+		}
 		// Only methods of values (a time's Year, Format, In) are callable:
 		// verdict registers no functions. Their output is small.
 		b := &bound{cost: 10, size: 64}
@@ -382,12 +385,12 @@ func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (ruleCo
 	}
 	rc := ruleCost{units: saturate(b.cost), bytes: saturate(b.bytes), items: saturate(b.items), loops: a.loops}
 	switch {
-	case rc.units > c.lim.Cost:
-		c.el.add(line, col, CodeCost, "%s: costs up to %d units per decision; the limit is %d", what, rc.units, c.lim.Cost)
 	case rc.bytes > c.lim.Memory:
 		c.el.add(line, col, CodeCost, "%s: allocates up to %d bytes per decision; the limit is %d", what, rc.bytes, c.lim.Memory)
+	case rc.units > c.lim.Cost:
+		c.el.add(line, col, CodeCost, "%s: costs up to %d units per decision; the limit is %d", what, rc.units, c.lim.Cost)
 	case rc.items > MemoryBudget:
-		c.el.add(line, col, CodeCost, "%s: builds up to %d items (ranges, lists, loop scopes) in one evaluation; the limit is %d", what, rc.items, MemoryBudget)
+		c.el.add(line, col, CodeCost, "%s: builds up to %d items (ranges, lists, maps) in one evaluation; the limit is %d", what, rc.items, MemoryBudget)
 	case total.units+rc.units > c.lim.Cost:
 		c.el.add(line, col, CodeCost, "%s: the rules up to this one cost up to %d units per decision (this one %d); the limit is %d", what, total.units+rc.units, rc.units, c.lim.Cost)
 	case total.bytes+rc.bytes > c.lim.Memory:
