@@ -380,6 +380,10 @@ func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (ruleCo
 	line, col := rs.when.line, rs.when.col
 	what := fmt.Sprintf("rule %q", rs.id)
 	if a.err != nil {
+		if from := a.err.node.Location().From; from > 0 && from < len(rs.when.text) {
+			l, cl := offsetToLineCol([]rune(rs.when.text), from)
+			line, col = c.position(rs.when, l, cl)
+		}
 		c.el.add(line, col, CodeCost, "%s: its cost cannot be bounded: %s", what, a.err.msg)
 		return ruleCost{}, false
 	}
