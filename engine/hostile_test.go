@@ -150,20 +150,44 @@ func TestGuardStopsRunawayLoops(t *testing.T) {
 }
 
 // TestInputsOverTheBoundFallToOnError: an input larger than the static cost
-// assumes is not evaluated over.
+// assumes (Limits.InputString, InputItems), at any depth, is not evaluated
+// over: the decision is on_error, naming the input.
 func TestInputsOverTheBoundFallToOnError(t *testing.T) {
-	src, err := os.ReadFile("../testdata/hostile/policies/tags-loop.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	lim := DefaultLimits
-	lim.InputItems = 3
-	p, err := lim.ParsePolicy("tags-loop.yaml", src)
-	if err != nil {
-		t.Fatal(err)
+	lim.InputItems, lim.InputString = 3, 10
+	policy := func(when string) *Policy {
+		p, err := lim.ParsePolicy("inputs.yaml", []byte(hostileHead+"context: {note: string}\nrules:\n  - {id: r, when: '"+when+"', action: deny}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	r := mustReport(t, `{"session_id":"s","risk_score":1,"tags":["a","b","c","checkout-flow"]}`)
-	if d := p.Evaluate(Facts{Report: r}); d.Reason != ReasonOnError || d.Outcome != Review || len(d.RuleErrors) != 1 || !strings.Contains(d.RuleErrors[0].Message, "tags: has 4 entries") {
-		t.Fatalf("got %s/%s %v, want on_error naming tags", d.Outcome, d.Reason, d.RuleErrors)
+	within := `{"session_id":"s","risk_score":1,"tags":["a","b"]}`
+	cases := []struct {
+		name, when, report string
+		ctx                map[string]any
+		want               string // "" when the decision is evaluated
+	}{
+		{"tags within", `any(tags, # == "a")`, within, nil, ""},
+		{"too many tags", `any(tags, # == "a")`, `{"session_id":"s","risk_score":1,"tags":["a","b","c","d"]}`, nil, "tags: has 4 entries"},
+		{"a tag too long", `any(tags, # == "a")`, `{"session_id":"s","risk_score":1,"tags":["a","bbbbbbbbbbbbbbbb"]}`, nil, "tags[]: has 16 bytes"},
+		{"a declared text too long", `context.note == "x"`, within, map[string]any{"note": "xxxxxxxxxxxxxxxx"}, "context.note: has 16 bytes"},
+		{"an undeclared field nested too long", `len(context.deep) > 0`, within,
+			map[string]any{"deep": []any{map[string]any{"s": "xxxxxxxxxxxxxxxxxxxx"}}}, "context.deep[].s: has 20 bytes"},
+		{"an undeclared field within", `len(context.deep) > 0`, within, map[string]any{"deep": []any{"x"}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := policy(tc.when).Evaluate(Facts{Report: mustReport(t, tc.report), Context: tc.ctx})
+			if tc.want == "" {
+				if d.Reason == ReasonOnError {
+					t.Fatalf("on_error: %v", d.RuleErrors)
+				}
+				return
+			}
+			if d.Reason != ReasonOnError || d.Outcome != Review || len(d.RuleErrors) != 1 || !strings.Contains(d.RuleErrors[0].Message, tc.want) {
+				t.Fatalf("got %s/%s %v, want on_error naming %q", d.Outcome, d.Reason, d.RuleErrors, tc.want)
+			}
+		})
 	}
 }
