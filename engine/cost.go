@@ -391,7 +391,13 @@ func constBound(v reflect.Value) *bound {
 // recording a load error (and returning false) when it cannot be bounded or
 // takes the decision over a limit: the rule's own cost, or the sum of the
 // rules so far, since a decision may run them all.
-func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (ruleCost, bool) {
+func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (_ ruleCost, ok bool) {
+	defer func() {
+		if v := recover(); v != nil { // a bug here must not take the process down with a policy
+			c.el.add(rs.when.line, rs.when.col, CodeCost, "rule %q: its cost could not be computed (internal error: %v)", rs.id, v)
+			ok = false
+		}
+	}()
 	a := &analyzer{lim: c.lim}
 	b := a.visit(out.prog.Node())
 	line, col := rs.when.line, rs.when.col
@@ -423,8 +429,8 @@ func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (ruleCo
 	}
 	switch {
 	case over(rc.units, rc.bytes, "would"):
-	case rc.items > MemoryBudget:
-		c.el.add(line, col, CodeCost, "%s: builds up to %d items (ranges, lists, maps) in one evaluation; the limit is %d", what, rc.items, MemoryBudget)
+	case rc.items >= MemoryBudget: // the VM stops at the budget itself
+		c.el.add(line, col, CodeCost, "%s: builds up to %d items (ranges, lists, maps) in one evaluation; the VM stops at %d", what, rc.items, MemoryBudget)
 	case over(total.units+rc.units, total.bytes+rc.bytes, fmt.Sprintf("with the rules before it (this one: %d units, %d bytes), a decision would", rc.units, rc.bytes)):
 	default:
 		total.units += rc.units
