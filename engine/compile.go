@@ -206,14 +206,14 @@ func editDistance(a, b string) int {
 }
 
 // variableTree returns a fresh copy of a variable's patched tree for
-// inlining, with the paths it reads; ok is false when the variable does not
-// compile.
-func (c *compiler) variableTree(name string) (ast.Node, reads, bool) {
+// inlining at loc, with the paths it reads; ok is false when the variable
+// does not compile.
+func (c *compiler) variableTree(name string, loc file.Location) (ast.Node, reads, bool) {
 	v := c.vars[name]
 	if !v.ok || v.tree == nil {
 		return nil, reads{}, false
 	}
-	return cloneNode(v.tree), v.reads, true
+	return cloneNode(v.tree, loc), v.reads, true
 }
 
 // extraChecks finds the checks expressions read by index that are not

@@ -23,6 +23,8 @@ func (a *analyzer) binary(x *ast.BinaryNode) *bound {
 		b.items += n
 	case "+":
 		switch {
+		case scalarType(x.Type()) && !(l.isInt && r.isInt):
+			// numbers added
 		case l.isInt && r.isInt:
 			b.isInt, b.lo, b.hi = true, l.lo+r.lo, l.hi+r.hi
 		case l.elem != nil || r.elem != nil: // two lists joined
@@ -253,6 +255,11 @@ func (a *analyzer) predicate(x *ast.BuiltinNode) *bound {
 	if len(x.Arguments) > 1 {
 		a.preds = append(a.preds, predScope{elem: elem, acc: acc, n: n})
 		body = a.visit(x.Arguments[1])
+		if x.Map != nil { // the optimizer folded a map() into this builtin
+			m := a.visit(x.Map)
+			body.add(m)
+			elem = m.value()
+		}
 		a.preds = a.preds[:len(a.preds)-1]
 	}
 	b.cost += n * (body.cost + 3)

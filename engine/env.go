@@ -103,24 +103,75 @@ type InputError struct {
 // Error formats the problem as path: message.
 func (e *InputError) Error() string { return e.Path + ": " + e.Message }
 
-// checkSize checks one input value against the limits the static cost
-// assumes; only its top level (a nested list counts through the loop guard).
+// checkSize checks one input value, and every value inside it, against the
+// limits the static cost assumes: no text longer than maxString bytes, no
+// list or map of more than maxItems entries (keys count as texts), no nesting
+// deeper than maxInputDepth.
 func (l *layout) checkSize(path string, v any) error {
-	n, limit, what := 0, l.maxItems, "entries"
-	switch x := v.(type) {
-	case string:
-		n, limit, what = len(x), l.maxString, "bytes"
-	case []string:
-		n = len(x)
-	case []any:
-		n = len(x)
-	case map[string]any:
-		n = len(x)
-	default:
+	return l.checkDeep(path, v, 0)
+}
+
+// maxInputDepth is the deepest nesting of an input the engine walks.
+const maxInputDepth = 100
+
+func (l *layout) checkDeep(path string, v any, depth int) error {
+	if depth > maxInputDepth {
+		return &InputError{Path: path, Message: fmt.Sprintf("is nested deeper than %d levels", maxInputDepth)}
+	}
+	tooMany := func(n int) error {
+		if l.maxItems > 0 && n > l.maxItems {
+			return &InputError{Path: path, Message: fmt.Sprintf("has %d entries; the policy's cost bound allows at most %d", n, l.maxItems)}
+		}
 		return nil
 	}
-	if limit > 0 && n > limit {
-		return &InputError{Path: path, Message: fmt.Sprintf("has %d %s; the policy's cost bound allows at most %d", n, what, limit)}
+	tooLong := func(p, s string) error {
+		if l.maxString > 0 && len(s) > l.maxString {
+			return &InputError{Path: p, Message: fmt.Sprintf("has %d bytes; the policy's cost bound allows at most %d", len(s), l.maxString)}
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		return tooLong(path, x)
+	case []string:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for _, s := range x {
+			if err := tooLong(path+"[]", s); err != nil {
+				return err
+			}
+		}
+	case map[string]string:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for k := range x {
+			if err := tooLong(path+" key", k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for _, e := range x {
+			if err := l.checkDeep(path+"[]", e, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for k, e := range x {
+			if err := tooLong(path+" key", k); err != nil {
+				return err
+			}
+			if err := l.checkDeep(path+"."+k, e, depth+1); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -196,11 +247,6 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 		case nameBiometric:
 			v = checkStrings(r.BiometricChecks)
 		case nameContext:
-			for k, cv := range ctx {
-				if err := l.checkSize(nameContext+"."+k, cv); err != nil {
-					return err
-				}
-			}
 			v = ctx
 		}
 		if err := l.checkSize(root, v); err != nil {

@@ -13,7 +13,7 @@ import (
 type evaluator struct {
 	vm      vm.VM
 	env     map[string]any
-	guard   guard // the loop guard, reset per decision (see guard.go)
+	guard   guard       // the loop guard, reset per decision (see guard.go)
 	entries []FiredRule // the entry slab's part not yet handed out, see entry
 	free    Inputs      // the input slab's part not yet handed out, see inputs
 }

@@ -79,7 +79,7 @@ func (p *patcher) Visit(n *ast.Node) {
 				ast.Patch(n, v.tree)
 				return
 			}
-			tree, rd, _ := p.c.variableTree(x.Value)
+			tree, rd, _ := p.c.variableTree(x.Value, x.Location())
 			p.reads.merge(rd)
 			ast.Patch(n, tree)
 			return

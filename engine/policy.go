@@ -125,7 +125,10 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		})
 	}
 	p.layout = newLayout(all, s.context, lim)
-	p.pool.New = func() any { return newEvaluator(&p.layout, lim.Cost) }
+	// Each guarded iteration costs at least 7 units in the static bound (the
+	// tick 3, the loop 3, its predicate 1), so a decision within the bound
+	// never ticks more than lim.Cost/7 times: the guard trips only past it.
+	p.pool.New = func() any { return newEvaluator(&p.layout, lim.Cost/6) }
 	return p
 }
 
