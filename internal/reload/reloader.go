@@ -35,7 +35,10 @@ type Options struct {
 	OnReload func(Event)
 	// OnWatch, when set, is called whenever the watch status changes.
 	OnWatch func(WatchStatus)
-	// Load loads a folder into a set; default engine.LoadDir.
+	// OnHold, when set, is called when Watch holds a reload back because
+	// the named files are still open for writing.
+	OnHold func(files []string)
+	// Load loads a folder into a set; default LoadDir (safe reads).
 	Load func(dir string) (*engine.Set, error)
 }
 
@@ -48,6 +51,7 @@ type Reloader struct {
 	log      zerolog.Logger
 	onReload func(Event)
 	onWatch  func(WatchStatus)
+	onHold   func([]string)
 	load     func(dir string) (*engine.Set, error)
 
 	turn  chan struct{} // one token: the reload holding it runs
@@ -57,9 +61,9 @@ type Reloader struct {
 // New returns a Reloader for opts.
 func New(opts Options) *Reloader {
 	r := &Reloader{dir: opts.Dir, live: opts.Live, log: opts.Logger, onReload: opts.OnReload, onWatch: opts.OnWatch,
-		load: opts.Load, turn: make(chan struct{}, 1)}
+		onHold: opts.OnHold, load: opts.Load, turn: make(chan struct{}, 1)}
 	if r.load == nil {
-		r.load = engine.LoadDir
+		r.load = LoadDir
 	}
 	r.turn <- struct{}{}
 	return r
