@@ -38,6 +38,13 @@ type Options struct {
 	// OnHold, when set, is called when Watch holds a reload back because
 	// the named files are still open for writing.
 	OnHold func(files []string)
+	// Settle is how long Watch waits for the files to stay unchanged before
+	// a load it cannot otherwise trust (no close-after-write events, lost
+	// events, a re-created folder). Default: twice the debounce, at least 2 s.
+	Settle time.Duration
+	// Retry is how often Watch tries again to set up a watch it could not
+	// (default 2 s).
+	Retry time.Duration
 	// Load loads a folder into a set; default LoadDir (safe reads).
 	Load func(dir string) (*engine.Set, error)
 }
@@ -52,7 +59,11 @@ type Reloader struct {
 	onReload func(Event)
 	onWatch  func(WatchStatus)
 	onHold   func([]string)
-	load     func(dir string) (*engine.Set, error)
+	settle   time.Duration
+	retry    time.Duration
+	// newBackend makes the file watcher (inotify or fsnotify); tests replace it.
+	newBackend func() (backend, error)
+	load       func(dir string) (*engine.Set, error)
 
 	turn  chan struct{} // one token: the reload holding it runs
 	watch watchState
@@ -61,7 +72,10 @@ type Reloader struct {
 // New returns a Reloader for opts.
 func New(opts Options) *Reloader {
 	r := &Reloader{dir: opts.Dir, live: opts.Live, log: opts.Logger, onReload: opts.OnReload, onWatch: opts.OnWatch,
-		onHold: opts.OnHold, load: opts.Load, turn: make(chan struct{}, 1)}
+		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, turn: make(chan struct{}, 1)}
+	if r.retry <= 0 {
+		r.retry = retryEvery
+	}
 	if r.load == nil {
 		r.load = LoadDir
 	}

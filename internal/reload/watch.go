@@ -23,7 +23,7 @@ const retryEvery = 2 * time.Second
 // A file still open for writing never goes live: on Linux the reload waits
 // for the writer to close it (or for a rename into place); elsewhere, and
 // whenever events were lost, it waits until the files have not changed for
-// a settle time (twice the debounce, at least 2 s). The watch survives the
+// a settle time (Options.Settle). The watch survives the
 // folder being deleted and re-created, replaced (mv rules old && mkdir
 // rules), or being a symlink that is swapped (the Kubernetes ..data swap
 // included): it watches the folder above too, and follows the link again.
@@ -36,7 +36,7 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 		return nil
 	}
 	defer w.stop()
-	retry := time.NewTicker(retryEvery)
+	retry := time.NewTicker(r.retry)
 	defer retry.Stop()
 	w.establish()
 	for {
@@ -100,7 +100,11 @@ func newWatcher(r *Reloader, ctx context.Context, debounce time.Duration) (*watc
 	}
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &watcher{r: r, ctx: ctx, debounce: debounce, settle: max(2*debounce, 2*time.Second),
+	settle := r.settle
+	if settle <= 0 {
+		settle = max(2*debounce, 2*time.Second)
+	}
+	return &watcher{r: r, ctx: ctx, debounce: debounce, settle: settle,
 		path: abs, parent: filepath.Dir(abs), writing: map[string]bool{}, timer: t}, nil
 }
 
@@ -117,7 +121,7 @@ func (w *watcher) stop() {
 // so it is followed by a verified reload.
 func (w *watcher) establish() {
 	if w.be == nil {
-		be, err := newBackend()
+		be, err := w.r.newBackend()
 		if err != nil {
 			w.r.setWatchLogged(WatchStatus{Detail: fmt.Sprintf("cannot watch %s: %v", w.r.dir, err)})
 			return
