@@ -77,7 +77,7 @@ type watcher struct {
 	be       backend
 	parentOK bool            // parent is watched
 	target   string          // the folder the files are in (path resolved); "" while it is missing
-	once     bool            // the watch was set up once (later set-ups may have missed changes)
+	once     bool            // establish ran once (later set-ups may have missed changes)
 	writing  map[string]bool // files written to and not closed yet (close-write backends)
 	dirty    bool            // a change not loaded yet
 	verify   bool            // the next load waits for the files to be stable
@@ -120,6 +120,8 @@ func (w *watcher) stop() {
 // folder's. Anything set up after the first time may have missed changes,
 // so it is followed by a verified reload.
 func (w *watcher) establish() {
+	later := w.once // not the first try: changes may have been missed since
+	w.once = true
 	if w.be == nil {
 		be, err := w.r.newBackend()
 		if err != nil {
@@ -135,11 +137,9 @@ func (w *watcher) establish() {
 		}
 		w.parentOK = true
 	}
-	changed := w.retarget()
-	if w.once && changed {
+	if changed := w.retarget(); changed && later {
 		w.changed(true)
 	}
-	w.once = true
 }
 
 // retarget resolves the rules folder again (it may be a swapped symlink, or
