@@ -29,6 +29,7 @@ type Options struct {
 	Reloader  PolicyReloader   // nil answers POST /v1/policies/reload with 503
 	Recorder  DecisionRecorder // the decision log; nil records nothing
 	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
+	Notes     []ReadinessNote  // extra /readyz lines that never fail it (the policy watch)
 	// Log is the decision log: when set, decisions are recorded in it (unless
 	// Recorder is set too), GET /v1/decisions reads it, and /readyz pings it.
 	// Without it, the read routes answer 503 decision_log_unavailable.
@@ -54,6 +55,7 @@ type Server struct {
 	reloader  PolicyReloader
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
+	notes     []ReadinessNote
 	bodyLimit int64
 	// requestTimeout bounds every request: through a deadline context on all
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
@@ -101,6 +103,7 @@ func New(opts Options) (*Server, error) {
 		reloader:  opts.Reloader,
 		recorder:  opts.Recorder,
 		readiness: opts.Readiness,
+		notes:     opts.Notes,
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -98,7 +99,8 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 
 	srv, err := api.New(api.Options{
 		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
-		Log: store, MonitorOnly: cfg.MonitorOnly,
+		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
+		Log:   store, MonitorOnly: cfg.MonitorOnly,
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
 	})
 	if err != nil {
@@ -134,15 +136,20 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	}
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
+	var background sync.WaitGroup
+	defer func() { stopWatch(); background.Wait() }()
 	if a.cfg.Reload.Watch {
+		background.Add(1)
 		go func() {
-			if err := a.reloader.Watch(watchCtx, a.cfg.Reload.Debounce); err != nil {
-				a.log.Error().Err(err).Msg("policy file watching is off")
-			}
+			defer background.Done()
+			_ = a.reloader.Watch(watchCtx, a.cfg.Reload.Debounce) // says itself when watching is off
 		}()
+	} else {
+		a.log.Info().Str("rules_dir", a.cfg.RulesDir).Msg("policy file watching is off (reload.watch is false): SIGHUP and POST /v1/policies/reload reload")
 	}
+	background.Add(1)
 	go func() {
+		defer background.Done()
 		for {
 			select {
 			case <-watchCtx.Done():
@@ -164,7 +171,8 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		},
 	}
 	if a.store != nil {
-		go retention.Run(watchCtx)
+		background.Add(1)
+		go func() { defer background.Done(); retention.Run(watchCtx) }()
 	}
 
 	serveErr := make(chan error, 1)
@@ -189,8 +197,11 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// Every request has finished: close the log, which commits the appends
-	// still pending, before the process exits.
+	// Every request has finished: stop watching, SIGHUP and retention, then
+	// close the log, which commits the appends still pending, before the
+	// process exits.
+	stopWatch()
+	background.Wait()
 	a.log.Info().Msg("shutting down: closing the decision log")
 	if store := a.store; store != nil {
 		a.store = nil
@@ -243,4 +254,18 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// watchStatus is the policy_watch line of /readyz: "ok" while changes in the
+// rules folder are picked up, else why not (reloads by SIGHUP and the API
+// still work).
+func (a *app) watchStatus() string {
+	if !a.cfg.Reload.Watch {
+		return "off: reload.watch is false; SIGHUP and POST /v1/policies/reload reload"
+	}
+	st := a.reloader.WatchStatus()
+	if st.Watching {
+		return "ok"
+	}
+	return "off: " + st.Detail + "; SIGHUP and POST /v1/policies/reload still reload"
 }

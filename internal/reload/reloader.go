@@ -35,7 +35,17 @@ type Options struct {
 	OnReload func(Event)
 	// OnWatch, when set, is called whenever the watch status changes.
 	OnWatch func(WatchStatus)
-	// Load loads a folder into a set; default engine.LoadDir.
+	// OnHold, when set, is called when Watch holds a reload back because
+	// the named files are still open for writing.
+	OnHold func(files []string)
+	// Settle is how long Watch waits for the files to stay unchanged before
+	// a load it cannot otherwise trust (no close-after-write events, lost
+	// events, a re-created folder). Default: twice the debounce, at least 2 s.
+	Settle time.Duration
+	// Retry is how often Watch tries again to set up a watch it could not
+	// (default 2 s).
+	Retry time.Duration
+	// Load loads a folder into a set; default LoadDir (safe reads).
 	Load func(dir string) (*engine.Set, error)
 }
 
@@ -48,7 +58,12 @@ type Reloader struct {
 	log      zerolog.Logger
 	onReload func(Event)
 	onWatch  func(WatchStatus)
-	load     func(dir string) (*engine.Set, error)
+	onHold   func([]string)
+	settle   time.Duration
+	retry    time.Duration
+	// newBackend makes the file watcher (inotify or fsnotify); tests replace it.
+	newBackend func() (backend, error)
+	load       func(dir string) (*engine.Set, error)
 
 	turn  chan struct{} // one token: the reload holding it runs
 	watch watchState
@@ -57,9 +72,12 @@ type Reloader struct {
 // New returns a Reloader for opts.
 func New(opts Options) *Reloader {
 	r := &Reloader{dir: opts.Dir, live: opts.Live, log: opts.Logger, onReload: opts.OnReload, onWatch: opts.OnWatch,
-		load: opts.Load, turn: make(chan struct{}, 1)}
+		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, turn: make(chan struct{}, 1)}
+	if r.retry <= 0 {
+		r.retry = retryEvery
+	}
 	if r.load == nil {
-		r.load = engine.LoadDir
+		r.load = LoadDir
 	}
 	r.turn <- struct{}{}
 	return r

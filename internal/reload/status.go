@@ -27,8 +27,9 @@ func (r *Reloader) WatchStatus() WatchStatus {
 	return r.watch.status
 }
 
-// setWatch records a new status and reports a change to OnWatch.
-func (r *Reloader) setWatch(s WatchStatus) {
+// setWatch records a new status and reports a change to OnWatch; it
+// reports whether the status changed.
+func (r *Reloader) setWatch(s WatchStatus) bool {
 	r.watch.mu.Lock()
 	changed := r.watch.status != s
 	r.watch.status = s
@@ -36,4 +37,20 @@ func (r *Reloader) setWatch(s WatchStatus) {
 	if changed && r.onWatch != nil {
 		r.onWatch(s)
 	}
+	return changed
+}
+
+// setWatchLogged is setWatch, and a log line when the status changes: an
+// error while watching is impossible (reloads still work by SIGHUP and the
+// API), info when watching (again).
+func (r *Reloader) setWatchLogged(s WatchStatus) {
+	if !r.setWatch(s) {
+		return
+	}
+	if s.Watching {
+		r.log.Info().Str("rules_dir", r.dir).Str("detail", s.Detail).Msg("watching the rules folder for changes")
+		return
+	}
+	r.log.Error().Str("rules_dir", r.dir).Str("detail", s.Detail).
+		Msg("policy file watching is off: changes in the rules folder are not picked up; SIGHUP and POST /v1/policies/reload still reload")
 }
