@@ -76,46 +76,15 @@ func storedAnswer(prev *audit.Trace, hash string) ([]byte, error) {
 // Ping checks that the log answers, for GET /readyz.
 func (l *AuditLog) Ping(ctx context.Context) error { return l.Store.Ping(ctx) }
 
-// TraceOf builds the trace of a decision record.
+// TraceOf builds the trace of a decision record: the decision's own trace
+// (decision.Result.Trace) and what the HTTP edge adds.
 func TraceOf(rec *DecisionRecord) *audit.Trace {
-	t := &audit.Trace{
-		ID:             rec.DecisionID,
-		DecidedAt:      rec.DecidedAt,
-		KeyID:          rec.KeyID,
-		SessionID:      rec.SessionID,
-		Context:        rec.Context,
-		Report:         rec.RawReport,
-		ReportStatus:   rec.ReportStatus,
-		FetchError:     rec.FetchError,
-		Policy:         rec.Live.Policy,
-		Outcome:        rec.Live.Outcome,
-		Reason:         rec.Live.Reason,
-		FiredRules:     rec.Live.FiredRules,
-		RuleErrors:     rec.Live.RuleErrors,
-		MonitorOnly:    rec.MonitorOnly,
-		Timings:        audit.NewTimings(rec.Timings.Fetch, rec.Timings.Evaluate, rec.Timings.Total),
-		ShadowError:    rec.ShadowError,
-		IdempotencyKey: rec.IdempotencyKey,
-		Answer:         rec.ResponseBody,
-	}
-	if string(t.Context) == "null" {
-		t.Context = nil
-	}
-	if rec.Report != nil {
-		t.UserID = rec.Report.UserID
-		t.Tags = rec.Report.Tags
-	}
+	t := rec.Trace()
+	t.KeyID = rec.KeyID
+	t.IdempotencyKey = rec.IdempotencyKey
+	t.Answer = rec.ResponseBody
 	if rec.IdempotencyKey != "" {
 		t.RequestHash = audit.RequestHash(rec.RequestBody)
-	}
-	if rec.MonitorOnly {
-		t.Outcome, t.WouldBeOutcome = monitorOutcome, rec.Live.Outcome
-	}
-	if rec.Shadow != nil {
-		t.Shadow = &audit.Shadow{
-			Policy: rec.Shadow.Policy, Outcome: rec.Shadow.Outcome, Reason: rec.Shadow.Reason,
-			FiredRules: rec.Shadow.FiredRules, RuleErrors: rec.Shadow.RuleErrors,
-		}
 	}
 	return t
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/report"
 )
@@ -16,20 +17,19 @@ import (
 func TestTraceOf(t *testing.T) {
 	live := engine.Decision{Policy: engine.PolicyRef{Name: "checkout", Version: "v1"}, Outcome: engine.Deny, Reason: "rules",
 		FiredRules: []engine.FiredRule{{ID: "high-risk-score", Action: engine.Deny, Description: "score <70> & more"}}}
-	resp := newDecisionResponse("0193e6a0-0000-7000-8000-000000000001", "s-1", live, nil, "ok", time.Now().UTC().Truncate(time.Microsecond))
+	res := decision.Result{
+		DecisionID: "0193e6a0-0000-7000-8000-000000000001", DecidedAt: time.Now().UTC().Truncate(time.Microsecond), SessionID: "s-1",
+		Context: json.RawMessage("null"), Report: &report.Report{UserID: "u-1", Tags: []string{"checkout-flow"}, Raw: json.RawMessage(`{"session_id": "s-1"}`)},
+		ReportStatus: "ok", Live: live, ShadowError: "context.amount: want a number", MonitorOnly: true,
+		Timings: audit.Timings{Fetch: time.Millisecond, Evaluate: 20 * time.Microsecond, Total: 1100 * time.Microsecond},
+	}
+	resp := newDecisionResponse(&res)
 	answer, err := appendDecision(nil, &resp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer = monitorAnswer(answer, engine.Deny)
-	rec := &DecisionRecord{
-		DecisionID: "0193e6a0-0000-7000-8000-000000000001", DecidedAt: time.Now().UTC(), KeyID: "checkout",
-		IdempotencyKey: "order-1", RequestBody: []byte(`{"session_id":"s-1"}`), SessionID: "s-1",
-		Context: json.RawMessage("null"), Report: &report.Report{UserID: "u-1", Tags: []string{"checkout-flow"}},
-		RawReport: json.RawMessage(`{"session_id": "s-1"}`), ReportStatus: "ok", Live: live,
-		ShadowError: "context.amount: want a number", MonitorOnly: true, ResponseBody: answer,
-		Timings: Timings{Fetch: time.Millisecond, Evaluate: 20 * time.Microsecond, Total: 1100 * time.Microsecond},
-	}
+	rec := &DecisionRecord{Result: res, KeyID: "checkout", IdempotencyKey: "order-1",
+		RequestBody: []byte(`{"session_id":"s-1"}`), ResponseBody: answer}
 	tr := TraceOf(rec)
 	cases := []struct {
 		name      string
@@ -44,7 +44,7 @@ func TestTraceOf(t *testing.T) {
 		{"policy outcome for replay", tr.PolicyOutcome(), engine.Deny},
 		{"shadow error", tr.ShadowError, "context.amount: want a number"},
 		{"request hash", tr.RequestHash, audit.RequestHash(rec.RequestBody)},
-		{"total ms", tr.Timings.TotalMS, 1.1},
+		{"total", tr.Timings.Total, 1100 * time.Microsecond},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,11 +3,13 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/verdicthq/verdict/api"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // TestClientGoneStillRecords: a caller that hangs up while its decision is
@@ -30,9 +32,17 @@ func TestClientGoneStillRecords(t *testing.T) {
 		}
 	})
 	h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports", recorder: rec})
+	// A front for the same server that hands the test each request's context:
+	// it ends when the server has seen the caller hang up.
+	requests := make(chan context.Context, 1)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests <- r.Context()
+		h.server.Handler().ServeHTTP(w, r)
+	}))
+	defer front.Close()
 
 	ctx, hangUp := context.WithCancel(context.Background())
-	httpReq, err := http.NewRequestWithContext(ctx, "POST", h.url+"/v1/decisions", strings.NewReader(`{"session_id":"t-allow"}`))
+	httpReq, err := http.NewRequestWithContext(ctx, "POST", front.URL+"/v1/decisions", strings.NewReader(`{"session_id":"t-allow"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,16 +58,16 @@ func TestClientGoneStillRecords(t *testing.T) {
 	}()
 	select {
 	case <-started:
-	case <-time.After(5 * time.Second):
+	case <-time.After(testwait.Timeout):
 		t.Fatal("the decision never reached the log")
 	}
 	hangUp()
 	if err := <-sent; err == nil {
 		t.Fatal("the request finished although the caller hung up")
 	}
-	// The server sees the closed connection within milliseconds; give it
-	// ample time to (wrongly) cancel the write before letting it finish.
-	time.Sleep(300 * time.Millisecond)
+	// Let the write finish only once the server has seen the hang-up: a write
+	// tied to the request's context would have been cancelled by then.
+	<-(<-requests).Done()
 	close(release)
 	if err := <-outcome; err != nil {
 		t.Fatalf("the decision log write was cut off when the caller hung up: %v", err)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/report"
 )
 
@@ -23,11 +23,11 @@ type decideRequest struct {
 	Context   json.RawMessage `json:"context"`
 }
 
-// decide answers POST /v1/decisions: validate, fetch the report, pick the
-// policy by the report's tags, check the context, evaluate live and shadow,
-// record, answer. Once the request is valid and authorized it always ends in
-// a verdict (the policy's on_error when the report cannot be had), unless
-// the decision cannot be recorded (503).
+// decide answers POST /v1/decisions: validate, look up the Idempotency-Key,
+// hand the request to the decision pipeline, record, answer. Once the
+// request is valid and authorized it always ends in a verdict (the policy's
+// on_error when the report cannot be had), unless the decision cannot be
+// recorded (503).
 func (s *Server) decide(c echo.Context) error {
 	start := time.Now()
 	idemKey := c.Request().Header.Get(HeaderIdempotencyKey)
@@ -50,75 +50,32 @@ func (s *Server) decide(c echo.Context) error {
 	} else if found {
 		return replay(c, answer)
 	}
-	set := s.live.Load() // once: the whole request runs on this set
-	if set == nil {
-		return errNoPolicySet
-	}
 
 	ctx := c.Request().Context()
-	rep, fetchErr := s.fetch.Fetch(ctx, sessionID)
-	fetched := time.Now()
-	reportStatus := report.Status(fetchErr)
-	var tags []string
-	if fetchErr == nil {
-		tags = rep.Tags
-	} else {
-		rep = nil
-		s.log.Warn().Str("request_id", requestID(c)).Str("session_id", sessionID).Str("report_status", reportStatus).
-			Err(fetchErr).Msg("report unavailable: deciding with on_error")
-	}
-
-	live, shadow := set.Select(tags)
-	if live == nil {
-		return fmt.Errorf("policy set selected no live policy for tags %q", tags)
-	}
-	if err := live.CheckContext(ctxMap); err != nil {
-		return err
-	}
-	decision := evaluate(live, rep, ctxMap)
 	rec := DecisionRecord{
-		DecisionID:     newID(),
-		DecidedAt:      time.Now().UTC().Truncate(time.Microsecond), // what the log keeps, so a stored answer reads the same
-		MonitorOnly:    s.monitorOnly,
 		RequestID:      requestID(c),
 		KeyID:          keyID(c),
 		IdempotencyKey: idemKey,
 		RequestBody:    body,
-		SessionID:      sessionID,
-		Context:        ctxRaw,
-		Report:         rep,
-		ReportStatus:   reportStatus,
-		Live:           decision,
-		SetLoadedAt:    set.LoadedAt(),
 	}
-	if rep != nil {
-		rec.RawReport = rep.Raw
+	rec.Result, err = s.pipeline.Decide(ctx, decision.Request{
+		SessionID:  sessionID,
+		Context:    ctxMap,
+		RawContext: ctxRaw,
+		Now:        start.UTC().Truncate(time.Microsecond), // what the log keeps, so a stored answer reads the same
+		Received:   start,
+	})
+	if err != nil {
+		return decideError(err)
 	}
-	if fetchErr != nil {
-		rec.FetchError = fetchErr.Error()
+	if rec.ReportStatus != report.StatusOK {
+		s.logReportMissing(c, &rec.Result)
 	}
-	if shadow != nil {
-		if err := shadow.CheckContext(ctxMap); err != nil {
-			rec.ShadowError = err.Error()
-		} else {
-			sd := evaluate(shadow, rep, ctxMap)
-			rec.Shadow = &sd
-		}
-	}
-	evaluated := time.Now()
-	rec.Timings = Timings{Fetch: fetched.Sub(start), Evaluate: evaluated.Sub(fetched), Total: evaluated.Sub(start)}
 
-	answered := decision
-	if s.monitorOnly {
-		answered.Outcome = monitorOutcome
-	}
-	resp := newDecisionResponse(rec.DecisionID, sessionID, answered, rep, reportStatus, rec.DecidedAt)
+	resp := newDecisionResponse(&rec.Result)
 	out, err := appendDecision(make([]byte, 0, 1024), &resp)
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
-	}
-	if s.monitorOnly {
-		out = monitorAnswer(out, decision.Outcome)
 	}
 	rec.ResponseBody = out
 
@@ -134,12 +91,34 @@ func (s *Server) decide(c echo.Context) error {
 			return recordError(fmt.Errorf("record decision %s: %w", rec.DecisionID, err))
 		}
 	}
-	s.metrics.observeDecision(decision, rec.Shadow, reportStatus)
+	s.metrics.observeDecision(rec.Live, rec.Shadow, rec.ReportStatus)
 	s.metrics.stageFetch.Observe(rec.Timings.Fetch.Seconds())
 	s.metrics.stageEvaluate.Observe(rec.Timings.Evaluate.Seconds())
 	s.metrics.stageTotal.Observe(time.Since(start).Seconds())
-	state(c).outcome = string(answered.Outcome)
+	state(c).outcome = string(rec.Outcome())
 	return c.JSONBlob(http.StatusOK, out)
+}
+
+// logReportMissing logs a decision made without its report. A session
+// Roundtable does not know is an answer, not a failure (Info); anything else
+// means Roundtable or the report failed (Warn).
+func (s *Server) logReportMissing(c echo.Context, r *decision.Result) {
+	ev := s.log.Warn()
+	msg := "report unavailable: deciding with on_error"
+	if r.ReportStatus == report.StatusNotFound {
+		ev, msg = s.log.Info(), "no report for this session: deciding with on_error"
+	}
+	ev.Str("request_id", requestID(c)).Str("session_id", r.SessionID).Str("report_status", r.ReportStatus).
+		Str("error", r.FetchError).Msg(msg)
+}
+
+// decideError turns a pipeline error into the API's: the context's
+// *engine.ContextError goes through as it is (400 invalid_context).
+func decideError(err error) error {
+	if errors.Is(err, decision.ErrNoPolicySet) {
+		return errNoPolicySet
+	}
+	return err
 }
 
 // record hands the record to the decision log within what is left of the
@@ -147,18 +126,10 @@ func (s *Server) decide(c echo.Context) error {
 // the fetch by the fetcher's budget, the log here — instead of paying for a
 // deadline context on every request.) A caller that hangs up does not cut
 // the write short: the decision was made, and a retry with its
-// Idempotency-Key must find it.
+// Idempotency-Key must find it. rec comes by value: the handler's copy
+// stays on its stack, and only a logged decision pays for one on the heap.
 func (s *Server) record(ctx context.Context, start time.Time, rec DecisionRecord) error {
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(s.requestTimeout))
 	defer cancel()
 	return s.recorder.Record(ctx, &rec)
-}
-
-// evaluate runs p over the report, or takes its on_error fallback when there
-// is no report.
-func evaluate(p *engine.Policy, r *report.Report, ctx map[string]any) engine.Decision {
-	if r == nil {
-		return p.Fallback()
-	}
-	return p.Evaluate(engine.Facts{Report: r, Context: ctx})
 }

@@ -134,8 +134,8 @@ func TestDecide(t *testing.T) {
 			if r.DecisionID != d.DecisionID || r.KeyID != "checkout" || r.SessionID != strings.Split(tc.body, `"`)[3] || string(r.Live.Outcome) != d.Outcome || r.ReportStatus != d.ReportStatus {
 				t.Fatalf("record does not match the answer: %+v", r)
 			}
-			if (r.RawReport == nil) != (tc.reportStatus != "ok") || (r.FetchError == "") != (tc.reportStatus == "ok") {
-				t.Fatalf("record report/fetch error: raw=%d bytes, err=%q", len(r.RawReport), r.FetchError)
+			if (r.RawReport() == nil) != (tc.reportStatus != "ok") || (r.FetchError == "") != (tc.reportStatus == "ok") {
+				t.Fatalf("record report/fetch error: raw=%d bytes, err=%q", len(r.RawReport()), r.FetchError)
 			}
 			if string(r.ResponseBody) != string(res.body) {
 				t.Fatalf("record's response body differs from the answer")

@@ -36,7 +36,7 @@ func (s *Server) listDecisions(c echo.Context) error {
 	if s.auditLog == nil {
 		return errNoLog
 	}
-	f, err := audit.FilterFromQuery(c.QueryParams(), time.Now())
+	f, err := filterFromQuery(c.QueryParams(), time.Now())
 	if err != nil {
 		return readError(err)
 	}

@@ -2,7 +2,7 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
+	json1 "encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -10,7 +10,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/report"
 )
 
 // readBody reads the request body through the size limit: a body over limit
@@ -70,7 +73,7 @@ func requireMediaType(c echo.Context, accepted ...string) (string, error) {
 
 // decodeJSON reads a JSON request strictly into dst: Content-Type
 // application/json, the body limit, exactly one JSON object, no unknown
-// fields, no trailing data. It returns the raw body too.
+// fields, no duplicate fields, no trailing data. It returns the raw body too.
 func decodeJSON(c echo.Context, limit int64, dst any) ([]byte, error) {
 	if _, err := requireMediaType(c, echo.MIMEApplicationJSON); err != nil {
 		return nil, err
@@ -82,8 +85,13 @@ func decodeJSON(c echo.Context, limit int64, dst any) ([]byte, error) {
 	return body, decodeStrict(body, dst)
 }
 
-// decodeStrict decodes one JSON object from body into dst, refusing unknown
-// fields and anything after the object.
+// strictOptions are json v2's defaults (a duplicate member name, invalid
+// UTF-8 and anything after the value are errors; names match exactly) plus
+// unknown members refused.
+var strictOptions = json.RejectUnknownMembers(true)
+
+// decodeStrict decodes one JSON object from body into dst with
+// strictOptions.
 func decodeStrict(body []byte, dst any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
@@ -92,43 +100,141 @@ func decodeStrict(body []byte, dst any) error {
 	if trimmed[0] != '{' {
 		return apiError(http.StatusBadRequest, CodeMalformedJSON, "the body must be one JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return apiError(http.StatusBadRequest, CodeMalformedJSON, "the body must hold exactly one JSON object: data after it")
+	if err := json.Unmarshal(body, dst, strictOptions); err != nil {
+		return jsonError(err, body)
 	}
 	return nil
 }
 
-// jsonError turns an encoding/json error into a 400 that says where.
-func jsonError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
+// jsonError turns a json v2 error into a 400 that says what and where.
+func jsonError(err error, body []byte) error {
+	var syn *jsontext.SyntacticError
+	var sem *json.SemanticError
+	var ae *Error
 	switch {
+	case errors.As(err, &ae): // from a field's own decoder
+		return ae
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		errors.As(err, &syn)
+		return apiError(http.StatusBadRequest, CodeDuplicateField, "duplicate field %s: send each field once", fieldName(syn.JSONPointer))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON: the body ends early")
 	case errors.As(err, &syn):
-		return apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON at byte %d: %v", syn.Offset, syn)
-	case errors.As(err, &typ):
-		field := typ.Field
+		if !utf8.Valid(body) { // json v2 refuses invalid UTF-8 (encoding/json read it as U+FFFD)
+			if field := fieldName(syn.JSONPointer); field == "context" || strings.HasPrefix(field, "context.") {
+				return apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
+			}
+			return apiError(http.StatusBadRequest, CodeMalformedJSON, "the body is not valid UTF-8 (at byte %d)", syn.ByteOffset)
+		}
+		if syn.JSONPointer == "" && jsontext.Value(body[:syn.ByteOffset]).IsValid() { // one whole object, then more
+			return apiError(http.StatusBadRequest, CodeMalformedJSON, "the body must hold exactly one JSON object: data after it (at byte %d)", syn.ByteOffset)
+		}
+		return apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON at byte %d: %v", syn.ByteOffset, syn.Err)
+	case errors.As(err, &sem) && errors.Is(err, json.ErrUnknownName):
+		return apiError(http.StatusBadRequest, CodeUnknownField, "unknown field %s", fieldName(sem.JSONPointer))
+	case errors.As(err, &sem):
+		field := fieldName(sem.JSONPointer)
 		if field == "" {
 			field = "(body)"
 		}
-		return apiError(http.StatusBadRequest, CodeInvalidField, "%s: want %s, got JSON %s", field, typ.Type, typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON: the body ends early")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return apiError(http.StatusBadRequest, CodeUnknownField, "unknown field %s", name)
+		want := "another type"
+		if sem.GoType != nil {
+			want = sem.GoType.String()
+		}
+		return apiError(http.StatusBadRequest, CodeInvalidField, "%s: want %s, got JSON %s", field, want, kindName(sem.JSONKind))
 	}
 	return apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON: %v", err)
 }
 
+// fieldName writes a JSON pointer (/context/amount) as a dotted field name
+// (context.amount), cut to a readable length.
+func fieldName(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+		if b.Len() > 128 {
+			return b.String()[:128] + "…"
+		}
+	}
+	return b.String()
+}
+
+// kindName names a JSON kind as the error messages do.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "value"
+}
+
+// decideBody is the body of POST /v1/decisions as decoded: the context is
+// read into the engine's map and cut from the body as sent, in one pass.
+type decideBody struct {
+	SessionID string       `json:"session_id"`
+	Context   contextField `json:"context"`
+}
+
+// contextField decodes the caller's context (see decodeContext for the
+// rules): the map the engine reads, and the bytes as sent, for the trace.
+type contextField struct {
+	body []byte // the whole request body, which raw is cut from
+	m    map[string]any
+	raw  []byte
+}
+
+// UnmarshalJSONFrom reads the context: null, or an object.
+func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '{':
+	default:
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		return apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
+	}
+	start := dec.InputOffset() // just after the member name: then ':' and the value
+	if err := json.UnmarshalDecode(dec, &c.m); err != nil {
+		return err
+	}
+	c.raw = bytes.TrimLeft(c.body[start:dec.InputOffset()], " \t\r\n:")
+	return nil
+}
+
+// decodeDecideRequest decodes and checks a POST /v1/decisions body: the
+// session id, then the context.
+func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctxRaw json1.RawMessage, err error) {
+	req := decideBody{Context: contextField{body: body}}
+	if err := decodeStrict(body, &req); err != nil {
+		return "", nil, nil, err
+	}
+	if err := report.ValidateSessionID(req.SessionID); err != nil {
+		return "", nil, nil, err
+	}
+	return req.SessionID, req.Context.m, req.Context.raw, nil
+}
+
 // decodeContext turns the caller's context into the map the engine reads.
-// Absent and null mean no context; anything but an object, or bytes that
-// are not UTF-8, is a 400.
-func decodeContext(raw json.RawMessage) (map[string]any, json.RawMessage, error) {
+// Absent and null mean no context; anything but an object is a 400. (The
+// body it comes from was decoded strictly already: valid UTF-8, no duplicate
+// names.)
+func decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, error) {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
 		return nil, nil, nil
@@ -136,14 +242,14 @@ func decodeContext(raw json.RawMessage) (map[string]any, json.RawMessage, error)
 	if t[0] != '{' {
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
-	if !utf8.Valid(t) { // encoding/json would quietly read such bytes as U+FFFD
-		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
-	}
 	var m map[string]any
 	if err := json.Unmarshal(t, &m); err != nil {
+		if !utf8.Valid(t) {
+			return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
+		}
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context: %v", err)
 	}
-	return m, json.RawMessage(t), nil
+	return m, json1.RawMessage(t), nil
 }
 
 // validIdempotencyKey checks the Idempotency-Key header: 1..255 printable

@@ -1,8 +1,9 @@
 // Package api is verdict's HTTP decision API, served with Echo v4: routes,
 // thin handlers over the engine and the fetcher, API-key auth with scopes,
 // strict JSON decoding, one table from domain errors to HTTP errors, request
-// ids and logs, Prometheus metrics, policy hot reload, and the hand-written
-// OpenAPI document it serves at /openapi.json.
+// ids and logs, Prometheus metrics, and the hand-written OpenAPI document it
+// serves at /openapi.json. POST /v1/policies/reload calls a PolicyReloader
+// (internal/reload owns hot reload: watching, SIGHUP, the swap).
 //
 // It adapts; it does not decide. Policy selection and evaluation live in
 // engine, report fetching in fetcher; neither knows this package exists.

@@ -33,6 +33,7 @@ func (e *Error) Unwrap() error { return e.err }
 const (
 	CodeMalformedJSON       = "malformed_json"           // 400: not JSON, not one object, trailing data
 	CodeUnknownField        = "unknown_field"            // 400: a field the request type does not have
+	CodeDuplicateField      = "duplicate_field"          // 400: a member name twice in one JSON object
 	CodeInvalidField        = "invalid_field"            // 400: a field of the wrong JSON type
 	CodeInvalidSessionID    = "invalid_session_id"       // 400
 	CodeInvalidContext      = "invalid_context"          // 400: context not an object, or a field of the wrong type for the policy
@@ -44,6 +45,7 @@ const (
 	CodeMethodNotAllowed    = "method_not_allowed"       // 405
 	CodeBodyTooLarge        = "body_too_large"           // 413
 	CodeUnsupportedMedia    = "unsupported_media_type"   // 415
+	CodeUnsupportedEncoding = "unsupported_encoding"     // 415: a Content-Encoding other than gzip or identity
 	CodeInvalidPolicy       = "invalid_policy"           // 422: a policy set that does not load
 	CodeNotReady            = "not_ready"                // 503: no policy set loaded, or a readiness check fails
 	CodeDecisionLogFailed   = "decision_log_unavailable" // 503: the decision could not be recorded

@@ -24,6 +24,7 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/internal/syncbuf"
 )
 
@@ -61,7 +62,7 @@ type harness struct {
 	url      string
 	server   *api.Server
 	live     *engine.Live
-	reloader *api.Reloader
+	reloader *reload.Reloader
 	sim      *roundtabletest.Server
 	logs     *syncbuf.Buffer
 	client   *http.Client
@@ -103,18 +104,23 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		t.Fatalf("keys: %v", err)
 	}
 	if o.rules != "" {
-		h.reloader = api.NewReloader(o.rules, h.live, log, metrics)
-		if _, err := h.reloader.Reload(api.TriggerStart); err != nil {
+		h.reloader = reload.New(reload.Options{Dir: o.rules, Live: h.live, Logger: log,
+			OnReload: func(ev reload.Event) { metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err) }})
+		if _, err := h.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 			t.Fatalf("load %s: %v", o.rules, err)
 		}
 	}
 	if o.reqTimeout == 0 {
 		o.reqTimeout = 5 * time.Second
 	}
-	h.server, err = api.New(api.Options{
-		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics, Reloader: h.reloader,
+	opts := api.Options{
+		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
 		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
-	})
+	}
+	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
+		opts.Reloader = h.reloader
+	}
+	h.server, err = api.New(opts)
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}

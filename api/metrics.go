@@ -40,6 +40,7 @@ type Metrics struct {
 	reloads         *prometheus.CounterVec
 	lastReload      prometheus.Gauge
 	policiesLoaded  prometheus.Gauge
+	policyWatch     prometheus.Gauge
 	decisionLogErrs prometheus.Counter
 
 	// Resolved children of the vectors, by label values: the hot path skips
@@ -104,12 +105,15 @@ func NewMetrics() *Metrics {
 		policiesLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "verdict_policies_loaded", Help: "Policies in the live set.",
 		}),
+		policyWatch: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "verdict_policy_watch_active", Help: "1 while changes in the rules folder trigger reloads, 0 when watching is off or impossible (SIGHUP and POST /v1/policies/reload still reload).",
+		}),
 		decisionLogErrs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "verdict_decision_log_errors_total", Help: "Decisions refused with 503 because the decision log failed.",
 		}),
 	}
 	reg.MustRegister(m.httpDuration, m.httpInFlight, m.decisions, m.ruleFires, m.shadowDecisions, m.decisionStage,
-		m.upstreamDuration, m.upstreamRetries, m.breakerState, m.cache, m.reloads, m.lastReload, m.policiesLoaded, m.decisionLogErrs)
+		m.upstreamDuration, m.upstreamRetries, m.breakerState, m.cache, m.reloads, m.lastReload, m.policiesLoaded, m.policyWatch, m.decisionLogErrs)
 	m.cacheHit, m.cacheMiss = m.cache.WithLabelValues("hit"), m.cache.WithLabelValues("miss")
 	m.stageFetch = m.decisionStage.WithLabelValues("fetch")
 	m.stageEvaluate = m.decisionStage.WithLabelValues("evaluate")
@@ -193,8 +197,8 @@ func (m *Metrics) observeHTTP(method, route string, status int, elapsed time.Dur
 	o.(prometheus.Observer).Observe(elapsed.Seconds())
 }
 
-// observeReload counts a reload attempt and, on success, the new set.
-func (m *Metrics) observeReload(trigger string, set *engine.Set, err error) {
+// ObserveReload counts a reload attempt and, on success, the new set.
+func (m *Metrics) ObserveReload(trigger string, set *engine.Set, err error) {
 	if err != nil {
 		m.reloads.WithLabelValues(trigger, "failure").Inc()
 		return
@@ -202,4 +206,13 @@ func (m *Metrics) observeReload(trigger string, set *engine.Set, err error) {
 	m.reloads.WithLabelValues(trigger, "success").Inc()
 	m.lastReload.Set(float64(time.Now().Unix()))
 	m.policiesLoaded.Set(float64(len(set.Policies())))
+}
+
+// SetPolicyWatch records whether the rules folder is watched for changes.
+func (m *Metrics) SetPolicyWatch(watching bool) {
+	v := 0.0
+	if watching {
+		v = 1
+	}
+	m.policyWatch.Set(v)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"path/filepath"
@@ -90,7 +91,10 @@ func (s *Server) reloadPolicies(c echo.Context) error {
 	if s.reloader == nil {
 		return errNoReloader
 	}
-	set, err := s.reloader.Reload(TriggerAPI)
+	set, err := s.reloader.Reload(c.Request().Context(), ReloadTrigger)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err // still waiting for another reload's turn: a timeout, not a bad policy
+	}
 	if err != nil {
 		les := loadErrors(err, s.reloader.Dir())
 		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalidPolicy,

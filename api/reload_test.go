@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // Three versions of the default policy: A reviews a medium score, B denies
@@ -141,7 +143,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		defer wstop()
 		done := make(chan error, 1)
 		go func() { done <- h.reloader.Watch(wctx, 20*time.Millisecond) }()
-		time.Sleep(50 * time.Millisecond) // let the watcher register the folder
+		waitFor(t, "the watcher watches the folder", func() bool { return h.reloader.WatchStatus().Watching })
 		for i, content := range []string{policyA, policyB, policyA} {
 			if currentVersion(t, h) == sha(content) {
 				continue
@@ -184,14 +186,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	t.Logf("%d decisions during reloads, none failed", lc.ok.Load())
 }
 
-// waitFor polls cond for up to 10 s: a bound on waiting, not a timing assertion.
+// waitFor waits for cond with testwait.Until: a bound on waiting, not a
+// timing assertion.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, what, cond)
 }

@@ -3,8 +3,8 @@ package api
 import (
 	"time"
 
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/report"
 )
 
 // DecisionResponse is the answer of POST /v1/decisions and POST /v1/evaluate.
@@ -20,31 +20,41 @@ type DecisionResponse struct {
 	RiskScore         *int               `json:"risk_score"`
 	RecommendedAction *string            `json:"recommended_action"`
 	DecidedAt         time.Time          `json:"decided_at"`
-	DryRun            bool               `json:"dry_run,omitempty"` // true for /v1/evaluate: nothing was logged
+	DryRun            bool               `json:"dry_run,omitzero"` // true for /v1/evaluate: nothing was logged
+	// MonitorOnly and WouldBeOutcome are set in monitor-only mode: the
+	// outcome answered is allow, and WouldBeOutcome is what the policy decided.
+	MonitorOnly    bool           `json:"monitor_only,omitzero"`
+	WouldBeOutcome engine.Outcome `json:"would_be_outcome,omitzero"`
 }
 
-// newDecisionResponse builds the answer from a decision and the report (nil
-// when it could not be had).
-func newDecisionResponse(id, sessionID string, d engine.Decision, r *report.Report, reportStatus string, at time.Time) DecisionResponse {
+// newDecisionResponse builds the answer from the pipeline's result: the
+// outcome the caller is answered (allow in monitor-only mode, with
+// monitor_only and would_be_outcome saying what the policy decided), the live policy's reasons, and
+// the report's score and recommendation when the report was had.
+func newDecisionResponse(r *decision.Result) DecisionResponse {
+	d := &r.Live
 	resp := DecisionResponse{
-		DecisionID:   id,
-		SessionID:    sessionID,
-		Outcome:      d.Outcome,
+		DecisionID:   r.DecisionID,
+		SessionID:    r.SessionID,
+		Outcome:      r.Outcome(),
 		Reason:       d.Reason,
 		Policy:       d.Policy,
 		FiredRules:   d.FiredRules,
 		RuleErrors:   d.RuleErrors,
-		ReportStatus: reportStatus,
-		DecidedAt:    at,
+		ReportStatus: r.ReportStatus,
+		DecidedAt:    r.DecidedAt,
+	}
+	if r.MonitorOnly {
+		resp.MonitorOnly, resp.WouldBeOutcome = true, d.Outcome
 	}
 	if resp.FiredRules == nil {
 		resp.FiredRules = []engine.FiredRule{}
 	}
-	if r != nil {
-		score := r.RiskScore
+	if rep := r.Report; rep != nil {
+		score := rep.RiskScore
 		resp.RiskScore = &score
-		if r.RecommendedAction != "" {
-			ra := r.RecommendedAction
+		if rep.RecommendedAction != "" {
+			ra := rep.RecommendedAction
 			resp.RecommendedAction = &ra
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
-	"github.com/verdicthq/verdict/config"
 
 	"github.com/verdicthq/verdict/api"
 )
@@ -152,17 +151,17 @@ func TestRequestID(t *testing.T) {
 // the same error table.
 func TestExtraRoutes(t *testing.T) {
 	h := newHarness(t, harnessOpts{reqTimeout: 100 * time.Millisecond})
-	h.server.Route(http.MethodGet, "/v1/extra/ok", config.ScopeAudit, func(c echo.Context) error {
+	h.server.Route(http.MethodGet, "/v1/extra/ok", api.ScopeAudit, func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"key": c.Request().Header.Get("X-Nothing")})
 	})
-	h.server.Route(http.MethodGet, "/v1/extra/panic", config.ScopeAudit, func(c echo.Context) error {
+	h.server.Route(http.MethodGet, "/v1/extra/panic", api.ScopeAudit, func(c echo.Context) error {
 		panic("boom")
 	})
-	h.server.Route(http.MethodGet, "/v1/extra/slow", config.ScopeAudit, func(c echo.Context) error {
+	h.server.Route(http.MethodGet, "/v1/extra/slow", api.ScopeAudit, func(c echo.Context) error {
 		<-c.Request().Context().Done()
 		return c.Request().Context().Err()
 	})
-	h.server.Route(http.MethodGet, "/v1/extra/fail", config.ScopeAudit, func(c echo.Context) error {
+	h.server.Route(http.MethodGet, "/v1/extra/fail", api.ScopeAudit, func(c echo.Context) error {
 		return fmt.Errorf("query decisions: %w", errors.New("connection refused to db.internal:5432"))
 	})
 	cases := []struct {

@@ -1,8 +1,8 @@
 package api
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -11,15 +11,13 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/report"
 )
 
 // ReportFetcher gets a session's report; *fetcher.Client is the real one.
 // Errors wrap the fetcher's sentinel errors (report.Status maps them).
-type ReportFetcher interface {
-	Fetch(ctx context.Context, sessionID string) (*report.Report, error)
-}
+type ReportFetcher = decision.Fetcher
 
 // Options configures a Server. Live, Fetcher and Keys are required.
 type Options struct {
@@ -28,7 +26,7 @@ type Options struct {
 	Keys      []config.APIKey  // callers' keys
 	Logger    zerolog.Logger   // base logger; requests add request_id
 	Metrics   *Metrics         // nil creates a fresh registry
-	Reloader  *Reloader        // nil answers POST /v1/policies/reload with 503
+	Reloader  PolicyReloader   // nil answers POST /v1/policies/reload with 503
 	Recorder  DecisionRecorder // the decision log; nil records nothing
 	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
 	// Log is the decision log: when set, decisions are recorded in it (unless
@@ -48,11 +46,12 @@ type Options struct {
 type Server struct {
 	e         *echo.Echo
 	live      *engine.Live
-	fetch     ReportFetcher
+	pipeline  *decision.Pipeline // the decide sequence of POST /v1/decisions
+	dryRun    *decision.Pipeline // the same for POST /v1/evaluate: no fetcher, never monitor-only
 	keys      *keyring
 	log       zerolog.Logger
 	metrics   *Metrics
-	reloader  *Reloader
+	reloader  PolicyReloader
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
 	bodyLimit int64
@@ -60,7 +59,6 @@ type Server struct {
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
 	auditLog       audit.Store
-	monitorOnly    bool
 	draining       atomic.Bool
 	ids            *requestIDs
 }
@@ -72,6 +70,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if len(opts.Keys) == 0 {
 		return nil, errors.New("api: at least one API key is required")
+	}
+	if err := CheckKeys(opts.Keys); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
@@ -92,7 +93,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		e:         echo.New(),
 		live:      opts.Live,
-		fetch:     opts.Fetcher,
+		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly},
+		dryRun:    &decision.Pipeline{Policies: opts.Live},
 		keys:      newKeyring(opts.Keys),
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
@@ -102,8 +104,6 @@ func New(opts Options) (*Server, error) {
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,
-
-		monitorOnly: opts.MonitorOnly,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -118,13 +118,13 @@ func New(opts Options) (*Server, error) {
 	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 	e.GET("/openapi.json", serveOpenAPI)
 
-	s.Route(http.MethodPost, "/v1/decisions", config.ScopeDecide, s.decide)
-	s.Route(http.MethodPost, "/v1/evaluate", config.ScopeEvaluate, s.evaluate)
-	s.Route(http.MethodGet, "/v1/policies", config.ScopeAdmin, s.listPolicies)
-	s.Route(http.MethodPost, "/v1/policies/validate", config.ScopeAdmin, s.validatePolicy)
-	s.Route(http.MethodPost, "/v1/policies/reload", config.ScopeAdmin, s.reloadPolicies)
-	s.Route(http.MethodGet, "/v1/decisions", config.ScopeAudit, s.listDecisions)
-	s.Route(http.MethodGet, "/v1/decisions/:id", config.ScopeAudit, s.getDecision)
+	s.Route(http.MethodPost, "/v1/decisions", ScopeDecide, s.decide)
+	s.Route(http.MethodPost, "/v1/evaluate", ScopeEvaluate, s.evaluate)
+	s.Route(http.MethodGet, "/v1/policies", ScopeAdmin, s.listPolicies)
+	s.Route(http.MethodPost, "/v1/policies/validate", ScopeAdmin, s.validatePolicy)
+	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
+	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
+	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
 	return s, nil
 }
 

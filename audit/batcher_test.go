@@ -10,6 +10,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 func row(i int) *audit.Row {
@@ -38,24 +39,18 @@ func TestBatcherGroupsConcurrentSubmits(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); b.Submit(context.Background(), row(0)) }()
-	for { // wait until the first commit holds the writer
+	testwait.Until(t, "the first commit to hold the writer", func() bool {
 		mu.Lock()
-		n := len(sizes)
-		mu.Unlock()
-		if n == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(sizes) == 1
+	})
 	const n = 50
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- b.Submit(context.Background(), row(i+1)) }()
 	}
-	for b.Pending() < n { // the 50 wait in the queue behind the held commit
-		time.Sleep(time.Millisecond)
-	}
+	testwait.Until(t, "the 50 to wait in the queue behind the held commit", func() bool { return b.Pending() >= n })
 	close(release)
 	wg.Wait()
 	b.Close()

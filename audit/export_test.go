@@ -76,21 +76,3 @@ func TestRetentionPrunesOldTraces(t *testing.T) {
 		t.Fatalf("%d traces left, %v; want 4", len(page.Traces), err)
 	}
 }
-
-func TestRetentionFromEnv(t *testing.T) {
-	for _, c := range []struct {
-		env     string
-		want    time.Duration
-		wantErr bool
-	}{
-		{"", 0, false}, {"0", 0, false}, {"30", 30 * 24 * time.Hour, false}, {"-1", 0, true}, {"1w", 0, true},
-	} {
-		t.Run(c.env, func(t *testing.T) {
-			t.Setenv("VERDICT_RETENTION_DAYS", c.env)
-			got, err := audit.RetentionFromEnv()
-			if got != c.want || (err != nil) != c.wantErr {
-				t.Fatalf("got %v, %v; want %v, error %v", got, err, c.want, c.wantErr)
-			}
-		})
-	}
-}

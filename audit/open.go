@@ -8,10 +8,6 @@ import (
 	"sync"
 )
 
-// DefaultDatabaseURL is the decision log used when none is configured: an
-// SQLite file in the data folder under the working directory.
-const DefaultDatabaseURL = "data/verdict.db"
-
 // OpenFunc opens a store for a URL; backends register one per URL scheme.
 type OpenFunc func(ctx context.Context, url string, opts Options) (Store, error)
 

@@ -12,17 +12,20 @@ import (
 	"github.com/verdicthq/verdict/report"
 )
 
-// Decider decides one stored session again: the candidate policies picked by
-// the session's tags, evaluated over the report and the caller's context.
-type Decider func(tags []string, report *report.Report, context map[string]any) engine.Decision
+// Decider decides one stored decision again with candidate policies. The
+// decision package builds the real one (decision.ReplayDecider) from the
+// pipeline that serves, so replay cannot drift from serve; audit does not
+// import it.
+type Decider func(in ReplayInput) engine.Decision
 
-// SetDecider decides with a loaded policy set: Select by tags, then Evaluate
-// with the live policy (the shadow policy, if any, is not replayed).
-func SetDecider(set *engine.Set) Decider {
-	return func(tags []string, r *report.Report, ctx map[string]any) engine.Decision {
-		live, _ := set.Select(tags)
-		return live.Evaluate(engine.Facts{Report: r, Context: ctx})
-	}
+// ReplayInput is what a stored decision hands a Decider: the same facts the
+// service decided over, at the same time.
+type ReplayInput struct {
+	ID        string         // the stored decision's id
+	DecidedAt time.Time      // the stored decided_at: the time now() returns
+	Tags      []string       // the session's tags as stored (the report's when none were)
+	Report    *report.Report // the stored report, decoded
+	Context   map[string]any // the caller's context as stored; nil when absent
 }
 
 // ReplayOptions choose what Replay reads and how.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/report"
 )
 
 // replayBenchN is how many stored decisions each replay benchmark op reads.
@@ -23,14 +23,6 @@ var (
 	benchMu   sync.Mutex
 	benchLogs = map[string]string{} // name → path of a built log
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
-	}
-	os.Exit(code)
-}
 
 // benchLog is an SQLite log of replayBenchN traces made by gen, built once
 // per test binary run and name.
@@ -124,13 +116,13 @@ func BenchmarkReplay(b *testing.B) {
 		})
 	}
 	b.Run(fmt.Sprintf("shipped-policy/fixture-reports/n=%d", replayBenchN), func(b *testing.B) {
-		benchmarkReplay(b, fixtureLog(b), audit.SetDecider(set))
+		benchmarkReplay(b, fixtureLog(b), decision.ReplayDecider(set))
 	})
 	b.Run(fmt.Sprintf("shipped-policy/user-logs-reports/n=%d", replayBenchN), func(b *testing.B) {
-		benchmarkReplay(b, userLogsLog(b), audit.SetDecider(set))
+		benchmarkReplay(b, userLogsLog(b), decision.ReplayDecider(set))
 	})
 	b.Run(fmt.Sprintf("read-decode/fixture-reports/n=%d", replayBenchN), func(b *testing.B) {
-		benchmarkReplay(b, fixtureLog(b), func([]string, *report.Report, map[string]any) engine.Decision {
+		benchmarkReplay(b, fixtureLog(b), func(audit.ReplayInput) engine.Decision {
 			return engine.Decision{Outcome: engine.Allow}
 		})
 	})

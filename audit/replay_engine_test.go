@@ -9,6 +9,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/report"
 )
@@ -55,7 +56,7 @@ func decidedLog(t *testing.T) (audit.Store, []*audit.Trace) {
 // wrote it: every decision must come out the same, rule for rule.
 func TestReplaySamePolicyChangesNothing(t *testing.T) {
 	s, traces := decidedLog(t)
-	rep, err := audit.Replay(context.Background(), s, audit.SetDecider(mustLoad(t, shippedRules)), audit.ReplayOptions{})
+	rep, err := audit.Replay(context.Background(), s, decision.ReplayDecider(mustLoad(t, shippedRules)), audit.ReplayOptions{})
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
@@ -84,7 +85,7 @@ func TestReplaySamePolicyChangesNothing(t *testing.T) {
 func TestReplayCandidate(t *testing.T) {
 	s, traces := decidedLog(t)
 	candidate := mustLoad(t, candidateDir)
-	rep, err := audit.Replay(context.Background(), s, audit.SetDecider(candidate), audit.ReplayOptions{SamplesPerTransition: 100})
+	rep, err := audit.Replay(context.Background(), s, decision.ReplayDecider(candidate), audit.ReplayOptions{SamplesPerTransition: 100})
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}

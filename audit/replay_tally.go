@@ -138,7 +138,7 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if len(tags) == 0 {
 		tags = report.Tags
 	}
-	d := decide(tags, report, ctx)
+	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx})
 	t.replayed++
 	from := r.Outcome
 	k := transKey{from, d.Outcome}

@@ -12,14 +12,13 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/engine"
-	"github.com/verdicthq/verdict/report"
 )
 
 // firstPurchaseReview is a small candidate: review first purchases, allow the rest.
-func firstPurchaseReview(tags []string, r *report.Report, ctx map[string]any) engine.Decision {
+func firstPurchaseReview(in audit.ReplayInput) engine.Decision {
 	d := engine.Decision{Policy: engine.PolicyRef{Name: "checkout", Version: "candidate"}, Outcome: engine.Allow,
 		Reason: engine.ReasonDefault, FiredRules: []engine.FiredRule{}}
-	if ctx["first_purchase"] == true {
+	if in.Context["first_purchase"] == true {
 		d.Outcome, d.Reason = engine.Review, engine.ReasonRules
 		d.FiredRules = append(d.FiredRules, engine.FiredRule{ID: "first-purchase", Action: engine.Review})
 	}

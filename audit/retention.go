@@ -3,8 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"time"
 )
 
@@ -19,20 +17,6 @@ type Retention struct {
 	Report func(pruned int64, before time.Time, err error)
 	// Now is the clock (default time.Now), for tests.
 	Now func() time.Time
-}
-
-// RetentionFromEnv reads VERDICT_RETENTION_DAYS: unset or 0 keeps traces
-// forever; otherwise a whole number of days.
-func RetentionFromEnv() (time.Duration, error) {
-	v := os.Getenv("VERDICT_RETENTION_DAYS")
-	if v == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("VERDICT_RETENTION_DAYS=%q: want a whole number of days, 0 to keep forever", v)
-	}
-	return time.Duration(n) * 24 * time.Hour, nil
 }
 
 // PruneOnce deletes the traces older than Keep, once.

@@ -138,7 +138,9 @@ type DatabaseConfig struct {
 	RetentionEvery time.Duration `yaml:"retention_every"`
 }
 
-// DefaultDatabaseURL is the decision log used with no configuration.
+// DefaultDatabaseURL is the decision log used with no configuration: an
+// SQLite file in the data folder under the working directory. `verdict serve`
+// writes it; `verdict audit export` and `verdict replay` read it by default.
 const DefaultDatabaseURL = "data/verdict.db"
 
 // DefaultRoundtableURL is used when a Roundtable key is set without a base URL.

@@ -22,7 +22,7 @@ func TestLoadDefaultsAreTheDemo(t *testing.T) {
 		t.Fatalf("defaults are not the loopback demo: %+v", c)
 	}
 	keys := c.Keys()
-	if len(keys) != 1 || keys[0].ID != "demo" || !keys[0].Has(ScopeDecide) || !keys[0].Has(ScopeAdmin) {
+	if len(keys) != 1 || keys[0].ID != "demo" || strings.Join(keys[0].Scopes, "+") != "decide+evaluate+audit+admin" {
 		t.Fatalf("demo key not in use: %+v", keys)
 	}
 }
@@ -79,7 +79,7 @@ func TestLoadErrors(t *testing.T) {
 		{"demo key on all interfaces", "", map[string]string{"VERDICT_LISTEN_ADDR": ":8080"}, "demo key may only serve a loopback"},
 		{"demo key named explicitly on a public address", "", map[string]string{"VERDICT_LISTEN_ADDR": "10.0.0.1:8080", "VERDICT_API_KEYS": DemoKey}, "demo key may only serve a loopback"},
 		{"bad listen addr", "", map[string]string{"VERDICT_LISTEN_ADDR": "8080"}, "listen_addr"},
-		{"bad scope", "", map[string]string{"VERDICT_API_KEYS": "a:decide+root:aaaaaaaaaaaaaaaaaaaa"}, `unknown scope "root"`},
+		{"empty scope", "", map[string]string{"VERDICT_API_KEYS": "a:decide+:aaaaaaaaaaaaaaaaaaaa"}, `entry #1 (id "a"): scope #2 is empty`},
 		{"short secret", "", map[string]string{"VERDICT_API_KEYS": "a:decide:short"}, "shorter than 16"},
 		{"missing secret", "", map[string]string{"VERDICT_API_KEYS": "a:decide"}, "want id:scope+scope:secret"},
 		{"duplicate id", "", map[string]string{"VERDICT_API_KEYS": "a:decide:aaaaaaaaaaaaaaaaaaaa,a:admin:bbbbbbbbbbbbbbbbbbbb"}, "appears twice"},
@@ -138,7 +138,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 		"%+v keys":      fmt.Sprintf("%+v", c.Keys()),
 		"json":          string(js),
 		"%+v database":  fmt.Sprintf("%+v", c.Database),
-		"key error msg": fmt.Sprint(mustErr(ParseAPIKey("bad id!:decide:caller-secret-value-123"))),
+		"key error msg": fmt.Sprint(mustErr(ParseAPIKey(1, "bad id!:decide:caller-secret-value-123"))),
 	}
 	for name, out := range outs {
 		t.Run(name, func(t *testing.T) {
@@ -156,10 +156,44 @@ func TestParseAPIKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseAPIKeys: %v", err)
 	}
-	if len(keys) != 2 || keys[0].Secret.Reveal() != "s3cr3t:with:colons" || !keys[0].Has(ScopeEvaluate) || keys[0].Has(ScopeAdmin) {
+	if len(keys) != 2 || keys[0].Secret.Reveal() != "s3cr3t:with:colons" || strings.Join(keys[0].Scopes, "+") != "decide+evaluate" ||
+		keys[0].Entry != 1 || keys[1].Entry != 3 || keys[1].ID != "b" {
 		t.Fatalf("got %+v", keys)
 	}
 	if _, err := ParseAPIKeys("a::x"); err == nil {
 		t.Fatal("empty scope accepted")
+	}
+}
+
+// TestAPIKeyErrorsNeverPrintASecret: whatever field a secret lands in, the
+// error names the entry's position (and its id when the id is well-formed),
+// never the value of another field.
+func TestAPIKeyErrorsNeverPrintASecret(t *testing.T) {
+	const secret = "sk-LEAKED-0123456789"
+	cases := []struct {
+		name, keys string
+		want       string // substring of the error
+	}{
+		{"secret alone", secret, "entry #1: want id:scope+scope:secret, got 1"},
+		{"secret as the id", "ops,x:decide:aaaaaaaaaaaaaaaaaaaa," + secret + "!:decide:bbbbbbbbbbbbbbbbbbbb", "entry #1: want id:scope+scope:secret"},
+		{"secret as the id, bad character", "x:decide:aaaaaaaaaaaaaaaaaaaa," + secret + "!:decide:bbbbbbbbbbbbbbbbbbbb", "entry #2: the key id has a character other than"},
+		{"secret without its scopes", "ops:" + secret, "entry #1: want id:scope+scope:secret, got 2"},
+		{"secret too short in its place", "ops:decide:sk-short", `entry #1 (id "ops"): secret shorter than 16`},
+		{"secret in the scope field, no secret", "ops:" + secret + ":", `entry #1 (id "ops"): empty secret`},
+		{"empty id", ":decide:" + secret, "entry #1: empty key id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load("", env(map[string]string{"VERDICT_API_KEYS": tc.keys}))
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			if strings.Contains(err.Error(), "LEAKED") || strings.Contains(err.Error(), "sk-short") {
+				t.Fatalf("the error prints a secret: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not contain %q", err, tc.want)
+			}
+		})
 	}
 }

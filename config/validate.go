@@ -34,7 +34,7 @@ func (c *Config) Validate() error {
 
 	c.keys = nil
 	if len(c.APIKeys) == 0 {
-		k, _ := ParseAPIKey(DemoKey)
+		k, _ := ParseAPIKey(1, DemoKey)
 		c.keys = []APIKey{k}
 		if !loopback {
 			bad("api_keys", "no API key is configured, and the public demo key may only serve a loopback listen_addr (got %q): set VERDICT_API_KEYS", c.ListenAddr)
@@ -43,25 +43,25 @@ func (c *Config) Validate() error {
 	seenID := map[string]bool{}
 	seenSecret := map[string]string{}
 	for i, entry := range c.APIKeys {
-		k, err := ParseAPIKey(entry)
+		k, err := ParseAPIKey(i+1, entry)
 		if err != nil {
-			bad("api_keys", "#%d: %v", i+1, err)
+			bad("api_keys", "%v", err) // names the entry's position and id, no other field
 			continue
 		}
 		if seenID[k.ID] {
-			bad("api_keys", "key id %q appears twice", k.ID)
+			bad("api_keys", "%s: key id %q appears twice", k.Where(), k.ID)
 		}
 		seenID[k.ID] = true
 		if prev, ok := seenSecret[k.Secret.Reveal()]; ok {
-			bad("api_keys", "keys %q and %q share one secret", prev, k.ID)
+			bad("api_keys", "%s: keys %q and %q share one secret", k.Where(), prev, k.ID)
 		}
 		seenSecret[k.Secret.Reveal()] = k.ID
-		if entry == DemoKey {
+		if strings.TrimSpace(entry) == DemoKey {
 			if !loopback {
-				bad("api_keys", "the public demo key may only serve a loopback listen_addr (got %q)", c.ListenAddr)
+				bad("api_keys", "%s: the public demo key may only serve a loopback listen_addr (got %q)", k.Where(), c.ListenAddr)
 			}
 		} else if len(k.Secret) < MinSecretLen {
-			bad("api_keys", "key %q: secret shorter than %d characters", k.ID, MinSecretLen)
+			bad("api_keys", "%s: secret shorter than %d characters", k.Where(), MinSecretLen)
 		}
 		c.keys = append(c.keys, k)
 	}

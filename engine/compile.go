@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -28,11 +30,13 @@ const (
 
 // compiler compiles the expressions of one policy file.
 type compiler struct {
+	lim      Limits
 	el       *errList
 	lines    []string // the file's lines, for block scalar indentation
 	vars     map[string]*variable
 	ctxTypes map[string]string
-	sample   map[string]any // the typed env the checker sees
+	sample   map[string]any  // the typed env the checker sees
+	badText  map[[2]int]bool // expressions over a text limit, by position (see checkText)
 }
 
 // variable is a named expression; rules use it by name and get it inlined.
@@ -40,7 +44,10 @@ type variable struct {
 	spec  varSpec
 	state int // 0 not compiled, 1 compiling, 2 done
 	ok    bool
-	size  int // nodes once its own variables are inlined
+	size  int      // nodes once its own variables are inlined, at most lim.Nodes+1
+	tree  ast.Node // patched, its variables inlined by reference: only ever cloned, never compiled itself
+	reads reads    // what it reads, through its variables too
+	value any      // a value of its type, for checking the variables that use it
 }
 
 // compiled is one compiled expression and what it reads.
@@ -52,12 +59,23 @@ type compiled struct {
 // compile compiles one expression; what names it in errors ("rule \"x\"").
 // It returns nil after recording errors.
 func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
+	return c.compileAs(s, what, wantBool, c.sample, true)
+}
+
+// compileAs is compile against env. With inline false, the variables an
+// expression uses stay names, typed in env: that is how a variable is checked
+// on its own, in time linear in its own size however long its chain of
+// variables.
+func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]any, inline bool) *compiled {
 	if strings.TrimSpace(s.text) == "" {
 		c.el.add(s.line, s.col, CodeMissing, "%s: empty expression", what)
 		return nil
 	}
-	p := &patcher{c: c, src: []rune(s.text), reads: newReads()}
-	opts := []expr.Option{expr.Env(c.sample), expr.Patch(p), expr.MaxNodes(MaxNodes)}
+	if !c.checkText(s, what) {
+		return nil
+	}
+	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline}
+	opts := []expr.Option{expr.Env(env), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), tickOption, expr.MaxNodes(uint(c.lim.Nodes))}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}
@@ -67,11 +85,7 @@ func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
 		return nil
 	}
 	if len(p.errs) > 0 {
-		for _, e := range p.errs {
-			line, col := offsetToLineCol(p.src, e.from)
-			l, cl := c.position(s, line, col)
-			c.el.add(l, cl, e.code, "%s: %s", what, e.msg)
-		}
+		c.patchErrors(p, s, what)
 		return nil
 	}
 	if err != nil {
@@ -79,6 +93,15 @@ func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
 		return nil
 	}
 	return &compiled{prog: prog, reads: p.reads}
+}
+
+// patchErrors records the patcher's errors at their positions in the file.
+func (c *compiler) patchErrors(p *patcher, s src, what string) {
+	for _, e := range p.errs {
+		line, col := offsetToLineCol(p.src, e.from)
+		l, cl := c.position(s, line, col)
+		c.el.add(l, cl, e.code, "%s: %s", what, e.msg)
+	}
 }
 
 // exprError records an expr compile error at its position inside the YAML file.
@@ -182,23 +205,15 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// variableTree returns a fresh, patched tree of a variable for inlining, with
-// the paths it reads; ok is false when the variable does not compile.
+// variableTree returns a fresh copy of a variable's patched tree for
+// inlining, with the paths it reads; ok is false when the variable does not
+// compile.
 func (c *compiler) variableTree(name string) (ast.Node, reads, bool) {
 	v := c.vars[name]
-	if !v.ok {
+	if !v.ok || v.tree == nil {
 		return nil, reads{}, false
 	}
-	tree, err := parser.Parse(v.spec.expr.text)
-	if err != nil {
-		return nil, reads{}, false
-	}
-	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads()}
-	ast.Walk(&tree.Node, p)
-	if p.brokenVar != "" || len(p.errs) > 0 {
-		return nil, reads{}, false
-	}
-	return tree.Node, p.reads, true
+	return cloneNode(v.tree), v.reads, true
 }
 
 // extraChecks finds the checks expressions read by index that are not
@@ -266,12 +281,21 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 		return
 	}
 	v.state = 1
-	// Compile the variables it names first, so inlining sees them done.
-	if tree, err := parser.Parse(v.spec.expr.text); err == nil {
+	what := fmt.Sprintf("variable %q", v.spec.name)
+	if !c.checkText(v.spec.expr, what) {
+		v.state, v.ok = 2, false
+		return
+	}
+	// Compile the variables it names first, so that it can be checked
+	// against their types and inlined from their trees.
+	tree, err := parser.Parse(v.spec.expr.text)
+	env := maps.Clone(c.sample)
+	if err == nil {
 		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
 			if id, ok := (*n).(*ast.IdentifierNode); ok {
 				if dep := c.vars[id.Value]; dep != nil && dep != v {
 					c.compileVariable(dep, append(chain, v.spec.name))
+					env[id.Value] = dep.value
 				} else if dep == v {
 					c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself", v.spec.name)
 					v.state = 2
@@ -282,15 +306,32 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 	if v.state == 2 {
 		return
 	}
-	out := c.compile(v.spec.expr, fmt.Sprintf("variable %q", v.spec.name), false)
+	out := c.compileAs(v.spec.expr, what, false, env, false)
 	v.state, v.ok = 2, out != nil
-	if v.ok {
-		tree, _, ok := c.variableTree(v.spec.name)
-		v.ok = ok
-		if ok {
-			ast.Walk(&tree, visitorFunc(func(*ast.Node) { v.size++ }))
-		}
+	if !v.ok {
+		return
 	}
+	v.value = sampleOf(out.prog.Node().Type())
+	// The tree rules inline: its own, patched, with its variables' trees
+	// put in by reference (they are cloned whole when a rule inlines it).
+	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads(), byReference: true}
+	ast.Walk(&tree.Node, p)
+	if p.brokenVar != "" || len(p.errs) > 0 {
+		c.patchErrors(p, v.spec.expr, what)
+		v.ok = false
+		return
+	}
+	v.tree, v.reads, v.size = tree.Node, p.reads, p.inlined+p.visited
+}
+
+// sampleOf is a value of type t for the sample env, so that an expression
+// naming a variable is checked against the variable's type; nil (any type)
+// when t is unknown.
+func sampleOf(t reflect.Type) any {
+	if t == nil || t.Kind() == reflect.Interface {
+		return nil
+	}
+	return reflect.Zero(t).Interface()
 }
 
 type visitorFunc func(*ast.Node)

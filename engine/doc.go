@@ -8,5 +8,5 @@
 // suites (*_test.yaml) run through RunSuite.
 //
 // The engine knows nothing of HTTP, storage or the Roundtable client: it
-// imports only the report type from package fetcher.
+// imports only package report, for the report type.
 package engine

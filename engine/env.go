@@ -1,8 +1,9 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
-	"unsafe"
+	"time"
 
 	"github.com/verdicthq/verdict/report"
 )
@@ -10,19 +11,18 @@ import (
 // The env every compiled expression runs against is a map[string]any, which
 // expr reads with a plain map lookup (its fast path, no reflection, no
 // allocation). Besides the report fields and the context, it holds flattened
-// keys: each check a policy reads ("device_checks.vpn") and each context field
-// it declares ("context.amount"). The patcher rewrites device_checks.vpn and
-// context.amount in expressions into those keys at load, and the checker is
-// given a sample env with their types, so device_checks.vpn is a string and
-// context.amount >= "500" is a type error. A declared context field the caller
-// left out is absent from the env and reads nil, so comparing it is a rule
-// error, never a silent zero.
+// keys: each check a policy reads ("device_checks.vpn"), each context field it
+// declares ("context.amount") and, when a rule calls now(), the decision's
+// time. The patcher rewrites device_checks.vpn, context.amount and now() in
+// expressions into those keys at load, and the checker is given a sample env
+// with their types, so device_checks.vpn is a string and context.amount >=
+// "500" is a type error. A declared context field the caller left out is
+// absent from the env and reads nil, so comparing it is a rule error, never a
+// silent zero.
 //
-// One env lives with each pooled VM (see evaluator.go) and is
-// refilled per decision, only with the keys the policy reads. The keys read
-// most, risk_score, the documented checks and the declared context fields, are
-// slots: their interface points at a field of the evaluator, so filling them
-// is a plain store, not a map write.
+// One env lives with each pooled VM (see evaluator.go) and is refilled for
+// each decision with plain map writes, only of the keys the policy reads: what
+// any user of expr writes, with nothing that depends on the runtime's layout.
 
 // Names of the env as a policy sees them.
 const (
@@ -58,13 +58,21 @@ func boxCheck(v report.CheckValue) any {
 	return string(v)
 }
 
-// checksAsStrings views a Checks map as map[string]string without copying.
-// report.CheckValue's underlying type is string, so both map types have the
-// same key, element and hashing layout; expr needs plain strings so that
-// values(device_checks) holds strings comparable with "Detected".
-func checksAsStrings(c report.Checks) map[string]string {
-	return *(*map[string]string)(unsafe.Pointer(&c))
+// checkStrings copies a check group into a fresh map[string]string, for a
+// rule that reads the group whole (values(device_checks)): expr compares
+// plain strings with "Detected", and a fresh map per decision is one no later
+// decision changes, so an explanation may keep it.
+func checkStrings(c report.Checks) map[string]string {
+	m := make(map[string]string, len(c))
+	for k, v := range c {
+		m[k] = string(v)
+	}
+	return m
 }
+
+// nowKey is the env key now() reads: the patcher rewrites every call of now()
+// into it. No expression can name it itself (it is not an identifier).
+const nowKey = "now()"
 
 // checkKey is one flattened check a policy reads.
 type checkKey struct {
@@ -75,12 +83,46 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score        bool       // risk_score is read (a slot)
-	documented   bool       // a documented check is read (slots, all copied at once)
-	undocumented []checkKey // the checks read that Roundtable does not document, written per decision
-	roots        []string   // other top-level names read as such, written per decision
-	checks       []checkKey // flattened checks read
-	context      []ctxField // declared context fields
+	score   bool       // risk_score is read
+	now     bool       // now() is called
+	checks  []checkKey // flattened checks read
+	roots   []string   // other top-level names read as such
+	context []ctxField // declared context fields
+
+	maxString, maxItems int // what the static cost assumes of the inputs (Limits.InputString, InputItems)
+}
+
+// InputError says which input of a decision is larger than the policy's
+// static cost assumes (Limits.InputString, Limits.InputItems): the decision
+// is not evaluated and falls to on_error.
+type InputError struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// Error formats the problem as path: message.
+func (e *InputError) Error() string { return e.Path + ": " + e.Message }
+
+// checkSize checks one input value against the limits the static cost
+// assumes; only its top level (a nested list counts through the loop guard).
+func (l *layout) checkSize(path string, v any) error {
+	n, limit, what := 0, l.maxItems, "entries"
+	switch x := v.(type) {
+	case string:
+		n, limit, what = len(x), l.maxString, "bytes"
+	case []string:
+		n = len(x)
+	case []any:
+		n = len(x)
+	case map[string]any:
+		n = len(x)
+	default:
+		return nil
+	}
+	if limit > 0 && n > limit {
+		return &InputError{Path: path, Message: fmt.Sprintf("has %d %s; the policy's cost bound allows at most %d", n, what, limit)}
+	}
+	return nil
 }
 
 // sampleEnv is the env the checker types expressions against: every root, the
@@ -101,6 +143,8 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 	for k := range extraChecks {
 		s[k] = ""
 	}
+	s[nowKey] = time.Time{}
+	s[guardKey] = (*guard)(nil)
 	for _, f := range decl {
 		switch f.typ {
 		case TypeNumber:
@@ -114,18 +158,20 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 	return s
 }
 
-// fill loads a report and context into an evaluator's env: the slots, and
-// the keys the layout names that are not slots. It checks the declared
-// context fields as it goes (see CheckContext) and returns a *ContextError,
-// leaving the env half filled, on the first bad one.
-func (l *layout) fill(ev *evaluator, r *report.Report, ctx map[string]any) error {
-	env := ev.env
-	ev.slots.score = r.RiskScore
-	if l.documented {
-		r.CopyDocumentedChecks(&ev.slots.checks)
+// fill loads a report, a context and the decision's time into an env: a map
+// write for each key the layout names. It checks the declared context fields
+// as it goes (see CheckContext) and returns a *ContextError, leaving the env
+// half filled, on the first bad one.
+func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, now time.Time) error {
+	if l.score {
+		env["risk_score"] = r.RiskScore
 	}
-	for i := range l.undocumented {
-		c := &l.undocumented[i]
+	for i := range l.checks {
+		c := &l.checks[i]
+		if c.index >= 0 {
+			env[c.key] = boxCheck(r.CheckAt(c.index))
+			continue
+		}
 		m := r.DeviceChecks
 		if c.biometric {
 			m = r.BiometricChecks
@@ -133,67 +179,76 @@ func (l *layout) fill(ev *evaluator, r *report.Report, ctx map[string]any) error
 		env[c.key] = boxCheck(m.Get(c.name))
 	}
 	for _, root := range l.roots {
+		var v any
 		switch root {
 		case "risk_explanation":
-			env[root] = r.RiskExplanation
+			v = r.RiskExplanation
 		case "recommended_action":
-			env[root] = r.RecommendedAction
+			v = r.RecommendedAction
 		case "tags":
-			env[root] = r.Tags
+			v = r.Tags
 		case "user_id":
-			env[root] = r.UserID
+			v = r.UserID
 		case "session_id":
-			env[root] = r.SessionID
+			v = r.SessionID
 		case nameDevice:
-			env[root] = checksAsStrings(r.DeviceChecks)
+			v = checkStrings(r.DeviceChecks)
 		case nameBiometric:
-			env[root] = checksAsStrings(r.BiometricChecks)
+			v = checkStrings(r.BiometricChecks)
 		case nameContext:
-			env[root] = ctx
+			for k, cv := range ctx {
+				if err := l.checkSize(nameContext+"."+k, cv); err != nil {
+					return err
+				}
+			}
+			v = ctx
 		}
+		if err := l.checkSize(root, v); err != nil {
+			return err
+		}
+		env[root] = v
 	}
 	for i := range l.context {
-		f, s := &l.context[i], &ev.slots.context[i]
+		f := &l.context[i]
 		v, ok := ctx[f.name]
 		if !ok || v == nil {
-			s.given = nil
-			if s.inEnv {
-				delete(env, f.key) // an absent field reads nil
-				s.inEnv = false
-			}
+			delete(env, f.key) // an absent field reads nil
 			continue
 		}
 		v, err := f.check(v)
 		if err != nil {
 			return err
 		}
-		s.set(v)
-		if !s.inEnv {
-			env[f.key] = s.ref
-			s.inEnv = true
+		if err := l.checkSize(f.key, v); err != nil {
+			return err
 		}
+		env[f.key] = v
+	}
+	if l.now {
+		env[nowKey] = now
 	}
 	return nil
 }
 
 // newLayout derives the keys to fill from what the policy's rules read.
-func newLayout(all reads, decl []ctxField) layout {
-	l := layout{context: decl}
+func newLayout(all reads, decl []ctxField, lim Limits) layout {
+	l := layout{context: decl, maxString: lim.InputString, maxItems: lim.InputItems}
 	for _, root := range inputList(all.roots) {
-		if root == "risk_score" {
+		switch root {
+		case "risk_score":
 			l.score = true
-			continue
+		case nowKey:
+			l.now = true
+		default:
+			l.roots = append(l.roots, root)
 		}
-		l.roots = append(l.roots, root)
 	}
 	for _, path := range inputList(all.inputs) {
 		group, name, member := strings.Cut(path, ".")
 		if member && (group == nameDevice || group == nameBiometric) {
 			c := checkKey{key: path, name: name, biometric: group == nameBiometric, index: -1}
 			if i, ok := report.CheckIndex(c.biometric, name); ok {
-				c.index, l.documented = i, true
-			} else {
-				l.undocumented = append(l.undocumented, c)
+				c.index = i
 			}
 			l.checks = append(l.checks, c)
 		}
@@ -202,4 +257,4 @@ func newLayout(all reads, decl []ctxField) layout {
 }
 
 // size is how many keys the layout fills, to size the env.
-func (l *layout) size() int { return 1 + len(l.roots) + len(l.checks) + len(l.context) }
+func (l *layout) size() int { return 2 + len(l.roots) + len(l.checks) + len(l.context) }

@@ -20,6 +20,8 @@ const (
 	CodeDefault       = "default_policy" // not exactly one live default policy
 	CodeMatch         = "match"          // two policies matching the same tag
 	CodeIO            = "io"             // a file or folder that cannot be read
+	CodeLimit         = "limit"          // over a load limit: file size, expression length or nesting, variables, rules
+	CodeCost          = "cost"           // a worst-case cost or allocation over the limit, or one that cannot be bounded
 )
 
 // LoadError is one problem found while loading a policy, with its position:

@@ -15,7 +15,12 @@ import (
 type Facts struct {
 	Report  *report.Report // nil when the report could not be had: the decision is on_error
 	Context map[string]any // the caller's context; nil when absent
-	Now     time.Time      // the decision's time (the request's in serve, the stored decided_at in replay)
+	// Now is the decision's time (the request's in serve, the stored
+	// decided_at in replay): now() in every rule of the decision returns it,
+	// so the same facts always give the same decision. The zero time stands
+	// for "now": Evaluate then reads the clock once, time.Now().UTC(), for the
+	// whole decision. The pipeline always sets it.
+	Now time.Time
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against
@@ -43,7 +48,12 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 		return d
 	}
 	ev := p.pool.Get().(*evaluator)
-	if err := p.layout.fill(ev, r, ctx); err != nil {
+	ev.guard.n = 0
+	now := in.Now
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	if err := p.layout.fill(ev.env, r, ctx, now); err != nil {
 		p.pool.Put(ev)
 		d.Outcome, d.Reason = p.onError, ReasonOnError
 		d.RuleErrors = []RuleError{{Message: err.Error()}}

@@ -105,40 +105,68 @@ func BenchmarkEvaluate(b *testing.B) {
 	})
 }
 
-// BenchmarkFloor is the floor for BenchmarkEvaluate: the same compiled
-// programs run directly in a loop with one reused VM, over an env per report
-// built once, before the loop.
+// BenchmarkFloor is the floor for BenchmarkEvaluate: what a plain user of
+// expr writes to run the same compiled programs, one reused VM over one env
+// map, filled from the decoded report for each decision (see floor).
 func BenchmarkFloor(b *testing.B) {
 	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
-		envs := floorEnvs(b, p, reports, benchContext)
-		machine := vm.VM{MemoryBudget: MemoryBudget}
+		f := newFloor(p)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			runFloor(b, &machine, p, envs[i%len(envs)])
+			f.decide(b, reports[i%len(reports)], benchContext)
 			i++
 		}
 	})
 }
 
-// floorEnvs builds the floor's envs, one per report, before its loop.
-func floorEnvs(b *testing.B, p *Policy, reports []*report.Report, ctx map[string]any) []map[string]any {
-	var envs []map[string]any
-	for _, r := range reports {
-		ev := newEvaluator(&p.layout)
-		if err := p.layout.fill(ev, r, ctx); err != nil {
-			b.Fatal(err)
-		}
-		envs = append(envs, ev.env)
-	}
-	return envs
+// floor runs a policy's compiled programs as a plain user of expr would:
+// one VM and one env map, reused; for each decision, every key the programs
+// read written from the report and the context (checks as strings, the
+// context's values as given), then every program run in turn.
+type floor struct {
+	machine vm.VM
+	env     map[string]any
+	p       *Policy
 }
 
-// runFloor is one decision of the floor: every compiled program of the
-// policy run over env with one reused VM.
-func runFloor(b *testing.B, machine *vm.VM, p *Policy, env map[string]any) {
-	for _, ru := range p.rules {
-		if _, err := machine.Run(ru.prog, env); err != nil {
+func newFloor(p *Policy) *floor {
+	return &floor{machine: vm.VM{MemoryBudget: MemoryBudget}, env: map[string]any{}, p: p}
+}
+
+// fill writes the env for one decision.
+func (f *floor) fill(r *report.Report, ctx map[string]any) {
+	l := &f.p.layout
+	if l.score {
+		f.env["risk_score"] = r.RiskScore
+	}
+	for _, c := range l.checks {
+		if c.biometric {
+			f.env[c.key] = string(r.BiometricChecks[c.name])
+		} else {
+			f.env[c.key] = string(r.DeviceChecks[c.name])
+		}
+	}
+	for _, root := range l.roots {
+		switch root {
+		case "tags":
+			f.env[root] = r.Tags
+		case "user_id":
+			f.env[root] = r.UserID
+		case nameContext:
+			f.env[root] = ctx
+		}
+	}
+	for _, c := range l.context {
+		f.env[c.key] = ctx[c.name]
+	}
+}
+
+// decide is one decision of the floor.
+func (f *floor) decide(b *testing.B, r *report.Report, ctx map[string]any) {
+	f.fill(r, ctx)
+	for _, ru := range f.p.rules {
+		if _, err := f.machine.Run(ru.prog, f.env); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -149,14 +177,13 @@ func runFloor(b *testing.B, machine *vm.VM, p *Policy, env map[string]any) {
 // that both see the same state of a noisy machine (on the shared 2-core
 // development machine, separate runs of one benchmark differ by up to 2×).
 // It reports engine-ns/decision, floor-ns/decision and their ratio
-// engine/floor. Both allocate alike (the floor's count([...]) lists, and
-// Evaluate's 1/32 of an explanation slab), so the garbage collector's work
-// falls on both.
+// engine/floor. Both allocate (the floor's check strings and count([...])
+// lists, Evaluate's 1/32 of an explanation slab), so the garbage collector's
+// work falls on both.
 func BenchmarkEvaluateOverFloor(b *testing.B) {
 	const chunk = 256
 	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
-		envs := floorEnvs(b, p, reports, benchContext)
-		machine := vm.VM{MemoryBudget: MemoryBudget}
+		f := newFloor(p)
 		var engine, floor time.Duration
 		for b.Loop() {
 			start := time.Now()
@@ -167,7 +194,7 @@ func BenchmarkEvaluateOverFloor(b *testing.B) {
 			}
 			mid := time.Now()
 			for i := range chunk {
-				runFloor(b, &machine, p, envs[i%len(envs)])
+				f.decide(b, reports[i%len(reports)], benchContext)
 			}
 			engine, floor = engine+mid.Sub(start), floor+time.Since(mid)
 		}
@@ -187,29 +214,6 @@ func BenchmarkCompile500(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// BenchmarkFloorFill is the floor plus refilling the env from the report per
-// decision (what any caller of expr must do): the engine's own cost beyond it
-// is selection of the pooled VM, the context check and the explanation.
-func BenchmarkFloorFill(b *testing.B) {
-	eachPolicy(b, func(b *testing.B, p *Policy, reports []*report.Report) {
-		ev := newEvaluator(&p.layout)
-		machine := vm.VM{MemoryBudget: MemoryBudget}
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			if err := p.layout.fill(ev, reports[i%len(reports)], benchContext); err != nil {
-				b.Fatal(err)
-			}
-			for _, ru := range p.rules {
-				if _, err := machine.Run(ru.prog, ev.env); err != nil {
-					b.Fatal(err)
-				}
-			}
-			i++
-		}
-	})
 }
 
 // BenchmarkEvaluateSameChecks is Evaluate when every decision's checks are
@@ -233,12 +237,13 @@ func BenchmarkParts(b *testing.B) {
 	reports := benchReports(b)
 	ctx := map[string]any{"amount": 120.0}
 	p := benchPolicies(b)["shipped"]
-	ev := newEvaluator(&p.layout)
+	ev := newEvaluator(&p.layout, DefaultLimits.Cost)
+	now := time.Now()
 	b.Run("fill-all-checks-changed", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			if err := p.layout.fill(ev, reports[i%2], ctx); err != nil {
+			if err := p.layout.fill(ev.env, reports[i%2], ctx, now); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -247,19 +252,19 @@ func BenchmarkParts(b *testing.B) {
 	b.Run("fill-same-checks", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := p.layout.fill(ev, reports[0], ctx); err != nil {
+			if err := p.layout.fill(ev.env, reports[0], ctx, now); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("read-checks-from-report", func(b *testing.B) {
-		var sink report.CheckValue
+	b.Run("floor-fill", func(b *testing.B) {
+		f := newFloor(p)
+		b.ReportAllocs()
+		i := 0
 		for b.Loop() {
-			for _, c := range p.layout.checks {
-				sink = reports[0].CheckAt(c.index)
-			}
+			f.fill(reports[i%2], ctx)
+			i++
 		}
-		_ = sink
 	})
 	b.Run("explain-fired-rule", func(b *testing.B) {
 		var ru *rule
@@ -267,6 +272,9 @@ func BenchmarkParts(b *testing.B) {
 			if r.id == "medium-risk-score" {
 				ru = r
 			}
+		}
+		if err := p.layout.fill(ev.env, reports[0], ctx, now); err != nil {
+			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {

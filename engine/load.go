@@ -22,8 +22,12 @@ func IsPolicyFile(name string) bool {
 // LoadDir loads every policy file in dir (not *_test.yaml, not sub-folders)
 // as one Set. It returns LoadErrors with every problem in every file, and the
 // set-level ones: no or several live default policies, two policies of the
-// same mode matching one tag, two policies with one name.
-func LoadDir(dir string) (*Set, error) {
+// same mode matching one tag, two policies with one name. Policies load under
+// DefaultLimits.
+func LoadDir(dir string) (*Set, error) { return DefaultLimits.LoadDir(dir) }
+
+// LoadDir is LoadDir under the limits lim (zero fields take the defaults).
+func (lim Limits) LoadDir(dir string) (*Set, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, LoadErrors{{File: dir, Line: 0, Col: 0, Code: CodeIO, Message: fmt.Sprintf("read policy folder: %v", err)}}
@@ -35,11 +39,15 @@ func LoadDir(dir string) (*Set, error) {
 		}
 	}
 	sort.Strings(files)
-	return LoadFiles(dir, files)
+	return lim.LoadFiles(dir, files)
 }
 
-// LoadFiles loads the named policy files as one Set; dir names the set in errors.
-func LoadFiles(dir string, files []string) (*Set, error) {
+// LoadFiles loads the named policy files as one Set; dir names the set in
+// errors. Policies load under DefaultLimits.
+func LoadFiles(dir string, files []string) (*Set, error) { return DefaultLimits.LoadFiles(dir, files) }
+
+// LoadFiles is LoadFiles under the limits lim (zero fields take the defaults).
+func (lim Limits) LoadFiles(dir string, files []string) (*Set, error) {
 	var all LoadErrors
 	var policies []*Policy
 	for _, f := range files {
@@ -49,7 +57,7 @@ func LoadFiles(dir string, files []string) (*Set, error) {
 			continue
 		}
 		el := &errList{file: f}
-		p := buildPolicy(f, data, el)
+		p := buildPolicy(f, data, el, lim.orDefault())
 		all = append(all, el.errs...)
 		if p != nil {
 			policies = append(policies, p)

@@ -16,6 +16,7 @@ import (
 //     Roundtable adds later),
 //   - flattens device_checks.X and declared context fields into single env
 //     keys ("device_checks.vpn", "context.amount"), typed in the sample env,
+//   - pins now() to the decision's time (see pinNow),
 //   - and records every report and context path the expression reads, and
 //     the top-level names it still reads as such.
 type patcher struct {
@@ -25,6 +26,10 @@ type patcher struct {
 	errs      []patchErr
 	brokenVar string
 	inlined   int // nodes inlined from variables so far
+	visited   int // nodes of the expression itself
+
+	noInline    bool // leave variables as names (a variable checked on its own)
+	byReference bool // inline variables' own trees, not copies (a variable's tree for inlining)
 }
 
 // reads are the paths an expression reads and the roots its program loads.
@@ -51,20 +56,30 @@ type patchErr struct {
 }
 
 func (p *patcher) Visit(n *ast.Node) {
+	p.visited++
 	switch x := (*n).(type) {
 	case *ast.IdentifierNode:
 		if v, isVar := p.c.vars[x.Value]; isVar {
-			if v.ok && p.inlined+v.size > MaxNodes {
-				p.errs = append(p.errs, patchErr{from: x.Location().From, code: CodeExpr,
-					msg: fmt.Sprintf("too large once its variables are written out (over %d nodes); split it into smaller rules", MaxNodes)})
-				return
-			}
-			p.inlined += v.size
-			tree, rd, ok := p.c.variableTree(x.Value)
-			if !ok {
+			if !v.ok || v.tree == nil {
 				p.brokenVar = x.Value
 				return
 			}
+			if p.noInline {
+				return
+			}
+			if p.inlined+v.size > p.c.lim.Nodes {
+				p.errs = append(p.errs, patchErr{from: x.Location().From, code: CodeLimit,
+					msg: fmt.Sprintf("too large once its variables are written out (over %d nodes); split it into smaller rules", p.c.lim.Nodes)})
+				return
+			}
+			p.inlined += v.size
+			p.visited-- // the name is replaced by the variable, counted in inlined
+			if p.byReference {
+				p.reads.merge(v.reads)
+				ast.Patch(n, v.tree)
+				return
+			}
+			tree, rd, _ := p.c.variableTree(x.Value)
 			p.reads.merge(rd)
 			ast.Patch(n, tree)
 			return
@@ -72,6 +87,16 @@ func (p *patcher) Visit(n *ast.Node) {
 		if slices.Contains(rootNames, x.Value) {
 			p.reads.inputs[x.Value]++
 			p.reads.roots[x.Value]++
+		}
+	case *ast.BuiltinNode:
+		if x.Name == "now" {
+			p.pinNow(n, x.Arguments)
+			return
+		}
+		guardLoop(x)
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == "now" {
+			p.pinNow(n, x.Arguments)
 		}
 	case *ast.MemberNode:
 		id, ok := x.Node.(*ast.IdentifierNode)
@@ -103,6 +128,19 @@ func (p *patcher) Visit(n *ast.Node) {
 			}
 		}
 	}
+}
+
+// pinNow replaces a call of now() by the env key holding the decision's time
+// (see nowKey), and now(tz) by that time's In(tz), so that a rule reads the
+// time the pipeline set for the decision, never the clock.
+func (p *patcher) pinNow(n *ast.Node, args []ast.Node) {
+	p.reads.inputs[nowKey]++
+	p.reads.roots[nowKey]++
+	var t ast.Node = &ast.IdentifierNode{Value: nowKey}
+	if len(args) > 0 {
+		t = &ast.CallNode{Callee: &ast.MemberNode{Node: t, Property: &ast.StringNode{Value: "In"}, Method: true}, Arguments: args}
+	}
+	ast.Patch(n, t)
 }
 
 // bracketForm tells device_checks["x"] from device_checks.x: the property of

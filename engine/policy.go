@@ -30,16 +30,23 @@ type rule struct {
 	id, description string
 	action          Outcome
 	prog            *vm.Program
-	paths           []string   // report/context paths it reads, through variables too
-	inputs          []inputRef // paths and where the evaluator holds their values
-	pos             string     // file:line:col of its when
+	paths           []string // report/context paths it reads, through variables too
+	pos             string   // file:line:col of its when
+	cost            ruleCost // its static worst case (see cost.go)
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
 // in errors and in PolicyInfo. Errors are LoadErrors listing every problem.
+// The policy loads under DefaultLimits.
 func ParsePolicy(file string, data []byte) (*Policy, error) {
+	return DefaultLimits.ParsePolicy(file, data)
+}
+
+// ParsePolicy is ParsePolicy under the limits lim (zero fields take the
+// defaults).
+func (lim Limits) ParsePolicy(file string, data []byte) (*Policy, error) {
 	el := &errList{file: file}
-	p := buildPolicy(file, data, el)
+	p := buildPolicy(file, data, el, lim.orDefault())
 	if len(el.errs) > 0 {
 		sortErrors(el.errs)
 		return nil, el.errs
@@ -48,21 +55,39 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 }
 
 // buildPolicy parses and compiles a policy, recording problems in el.
-func buildPolicy(file string, data []byte, el *errList) *Policy {
+func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
+	if len(data) > lim.FileBytes {
+		el.add(1, 1, CodeLimit, "the policy file has %d bytes; the limit is %d", len(data), lim.FileBytes)
+		return nil
+	}
 	s := parseSpec(data, el)
 	if s == nil {
 		return nil
 	}
-	c := &compiler{el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}}
+	if n := len(s.variables); n > lim.Variables {
+		v := s.variables[lim.Variables]
+		el.add(v.line, v.col, CodeLimit, "variable %q is the %dth of %d; a policy may have at most %d variables", v.name, lim.Variables+1, n, lim.Variables)
+		return nil
+	}
+	if n := len(s.rules); n > lim.Rules {
+		r := s.rules[lim.Rules]
+		el.add(r.line, r.col, CodeLimit, "rule %q is the %dth of %d; a policy may have at most %d rules", r.id, lim.Rules+1, n, lim.Rules)
+		return nil
+	}
+	c := &compiler{lim: lim, badText: map[[2]int]bool{}, el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}}
 	for _, f := range s.context {
 		c.ctxTypes[f.name] = f.typ
 	}
-	var texts []string
+	var texts []string // those within the text limits, which the parser may see
 	for _, v := range s.variables {
-		texts = append(texts, v.expr.text)
+		if c.checkText(v.expr, fmt.Sprintf("variable %q", v.name)) {
+			texts = append(texts, v.expr.text)
+		}
 	}
 	for _, r := range s.rules {
-		texts = append(texts, r.when.text)
+		if c.checkText(r.when, fmt.Sprintf("rule %q", r.id)) {
+			texts = append(texts, r.when.text)
+		}
 	}
 	c.sample = sampleEnv(extraChecks(texts), s.context)
 	c.compileVariables(s.variables)
@@ -73,6 +98,7 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 	}
 	seen := map[string]int{}
 	all := newReads()
+	var total ruleCost // of the rules so far
 	for _, rs := range s.rules {
 		if rs.id != "" {
 			if first, dup := seen[rs.id]; dup {
@@ -88,17 +114,18 @@ func buildPolicy(file string, data []byte, el *errList) *Policy {
 		if out == nil {
 			continue
 		}
+		cost, ok := c.ruleCost(rs, out, &total)
+		if !ok {
+			continue
+		}
 		all.merge(out.reads)
 		p.rules = append(p.rules, &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
-			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col),
+			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
 		})
 	}
-	p.layout = newLayout(all, s.context)
-	for _, ru := range p.rules {
-		ru.inputs = p.layout.inputRefs(ru.paths)
-	}
-	p.pool.New = func() any { return newEvaluator(&p.layout) }
+	p.layout = newLayout(all, s.context, lim)
+	p.pool.New = func() any { return newEvaluator(&p.layout, lim.Cost) }
 	return p
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/verdicthq/verdict/report"
 	"gopkg.in/yaml.v3"
@@ -32,6 +33,7 @@ type suiteCase struct {
 	Name    string         `yaml:"name"`
 	Report  yaml.Node      `yaml:"report"`
 	Context map[string]any `yaml:"context"`
+	Now     time.Time      `yaml:"now"` // the decision's time now() reads (RFC 3339); absent: the clock's
 	Expect  Expectation    `yaml:"expect"`
 }
 
@@ -74,7 +76,8 @@ func (r *SuiteResult) Passed() bool {
 // policy with `policy:`; without it, the policy is the one whose file is the
 // suite's name without _test (checkout_test.yaml tests checkout.yaml). Each
 // case has a report (a JSON fixture path relative to the suite, or inline),
-// an optional context and the expected outcome and fired rules. An error
+// an optional context, an optional time for now() (`now: 2031-06-01T00:00:00Z`;
+// without it now() reads the clock) and the expected outcome and fired rules. An error
 // means the suite itself could not run (unreadable, unknown key, bad fixture).
 func (s *Set) RunSuite(file string) (*SuiteResult, error) {
 	data, err := os.ReadFile(file)
@@ -105,7 +108,7 @@ func (s *Set) RunSuite(file string) (*SuiteResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("suite %s: case %q (line %d): %w", file, name, c.Report.Line, err)
 		}
-		d := p.Evaluate(Facts{Report: r, Context: c.Context})
+		d := p.Evaluate(Facts{Report: r, Context: c.Context, Now: c.Now})
 		cr := CaseResult{Name: name, Expected: c.Expect, Decision: d}
 		cr.Problems = compare(c.Expect, d)
 		cr.Passed = len(cr.Problems) == 0

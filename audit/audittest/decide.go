@@ -1,6 +1,7 @@
 package audittest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,37 +10,40 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/report"
 )
 
 // Decide builds the trace the service stores for one report (raw bytes as
-// received) and context, decided by a policy set the way the service does:
-// a report that does not decode gets the policy's fallback.
+// received) and context, decided at a time by a policy set through the
+// service's own pipeline (decision.Pipeline): a report that does not decode
+// is what the fetcher reports for it, and gets the policy's fallback. Unlike
+// the service, the trace keeps the raw bytes even then, so replay tests see
+// them.
 func Decide(set *engine.Set, raw []byte, ctx map[string]any, at time.Time) *audit.Trace {
-	t := &audit.Trace{DecidedAt: at, Report: raw, ReportStatus: report.StatusOK, KeyID: "key-test"}
+	var rawCtx []byte
 	if ctx != nil {
 		b, err := json.Marshal(ctx)
 		if err != nil {
 			panic(fmt.Sprintf("context %v: %v", ctx, err))
 		}
-		t.Context = b
+		rawCtx = b
 	}
-	rep, err := report.Decode(raw)
-	var d engine.Decision
+	rep, decodeErr := report.Decode(raw)
+	sessionID := "unknown"
+	if decodeErr == nil && rep.SessionID != "" {
+		sessionID = rep.SessionID
+	}
+	p := decision.Pipeline{Policies: decision.Static(set), Fetcher: decision.FetcherFunc(
+		func(context.Context, string) (*report.Report, error) { return rep, decodeErr })}
+	res, err := p.Decide(context.Background(), decision.Request{SessionID: sessionID, Context: ctx, RawContext: rawCtx,
+		Now: at, LenientContext: true})
 	if err != nil {
-		live, _ := set.Select(nil)
-		t.ReportStatus, t.FetchError = report.Status(err), err.Error()
-		d = live.Fallback()
-	} else {
-		t.SessionID, t.UserID, t.Tags = rep.SessionID, rep.UserID, rep.Tags
-		live, _ := set.Select(rep.Tags)
-		d = live.Evaluate(engine.Facts{Report: rep, Context: ctx})
+		panic(fmt.Sprintf("decide %s: %v", sessionID, err))
 	}
-	if t.SessionID == "" {
-		t.SessionID = "unknown"
-	}
-	t.Policy, t.Outcome, t.Reason, t.FiredRules, t.RuleErrors = d.Policy, d.Outcome, d.Reason, d.FiredRules, d.RuleErrors
+	t := res.Trace()
+	t.KeyID, t.Report, t.Timings = "key-test", raw, audit.Timings{}
 	return t
 }
 

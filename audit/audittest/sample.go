@@ -48,7 +48,7 @@ func SampleTrace(i int) *audit.Trace {
 		Outcome:      out,
 		Reason:       engine.ReasonDefault,
 		FiredRules:   []engine.FiredRule{},
-		Timings:      audit.Timings{FetchMS: 12.5, EvalMS: 0.04, TotalMS: 13.1},
+		Timings:      audit.Timings{Fetch: 12500 * time.Microsecond, Evaluate: 40 * time.Microsecond, Total: 13100 * time.Microsecond},
 	}
 	if out != engine.Allow {
 		t.Reason = engine.ReasonRules

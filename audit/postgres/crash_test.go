@@ -1,15 +1,17 @@
 package postgres_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/verdicthq/verdict/audit/audittest"
+	"go.uber.org/goleak"
 )
 
+// TestMain runs the crash child when asked; otherwise the tests, which must
+// leave no goroutine behind.
 func TestMain(m *testing.M) {
 	audittest.CrashChildMain() // only acts in the child process of TestCrash
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // TestCrash kills a process mid-load with SIGKILL and checks that no

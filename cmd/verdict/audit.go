@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	_ "github.com/verdicthq/verdict/audit/postgres" // postgres:// decision logs
 	_ "github.com/verdicthq/verdict/audit/sqlite"   // file and sqlite:// decision logs
+	"github.com/verdicthq/verdict/config"
 )
 
 func init() {
@@ -28,27 +28,48 @@ func databaseURL(flagValue string) string {
 	if v := os.Getenv("VERDICT_DATABASE_URL"); v != "" {
 		return v
 	}
-	return audit.DefaultDatabaseURL
+	return config.DefaultDatabaseURL
 }
 
+// auditUsage is the help of `verdict audit`, a group of subcommands.
+const auditUsage = `Usage: verdict audit <command> [flags]
+
+Reads the decision log.
+
+Commands:
+  export       stream decision traces as JSON Lines, oldest first, to stdout
+
+Run 'verdict audit <command> --help' for a command's flags.
+`
+
+// runAudit is `verdict audit`: alone it is a usage error (exit 2); --help
+// prints its usage to stdout.
 func runAudit(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "export" {
-		fmt.Fprintln(stderr, "usage: verdict audit export --since TIME [--until TIME] [--database URL] > traces.jsonl")
-		if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-			return 0
-		}
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stderr, "verdict audit: no command given\n"+auditUsage)
 		return 2
+	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
+		if len(args) == 2 && args[0] == "help" && args[1] == "export" {
+			return runAuditExport([]string{"--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, auditUsage)
+		return 0
+	case args[0] == "export":
+		return runAuditExport(args[1:], stdout, stderr)
 	}
-	fs := flag.NewFlagSet("verdict audit export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	since := fs.String("since", "", "first decision time, inclusive: RFC 3339, a date (2026-11-01), or back from now (24h, 7d); empty: the oldest")
-	until := fs.String("until", "", "last decision time, exclusive, same forms; empty: now")
-	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+audit.DefaultDatabaseURL+")")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "verdict audit export streams decision traces as JSON Lines, oldest first, to stdout.")
-		fs.PrintDefaults()
-	}
-	if code, ok := parseNoArgs(fs, args[1:], "verdict audit export", stderr); !ok {
+	fmt.Fprintf(stderr, "verdict audit: unknown command %q\nRun 'verdict audit --help' for the commands.\n", args[0])
+	return 2
+}
+
+// runAuditExport is `verdict audit export`.
+func runAuditExport(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("audit export", "[--since TIME] [--until TIME] [--database URL] > traces.jsonl",
+		"Streams decision traces as JSON Lines, oldest first, to stdout.")
+	since := fs.String("since", "", "the first decision `TIME`, inclusive: RFC 3339, a date (2026-11-01), or back from now (24h, 7d); empty: the oldest")
+	until := fs.String("until", "", "the last decision `TIME`, exclusive, same forms; empty: now")
+	db := fs.String("database", "", "the decision log `URL`; empty: $VERDICT_DATABASE_URL, else "+config.DefaultDatabaseURL)
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
 	now := time.Now()
@@ -56,15 +77,13 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 	var err error
 	if *since != "" {
 		if from, err = audit.ParseTime(*since, now); err != nil {
-			fmt.Fprintf(stderr, "verdict audit export: --since: %v\n", err)
-			return 2
+			return fs.usageError(stderr, "--since: %v", err)
 		}
 	}
 	to = now
 	if *until != "" {
 		if to, err = audit.ParseTime(*until, now); err != nil {
-			fmt.Fprintf(stderr, "verdict audit export: --until: %v\n", err)
-			return 2
+			return fs.usageError(stderr, "--until: %v", err)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

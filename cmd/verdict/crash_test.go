@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // served is a `verdict serve` process started by a test.
@@ -141,16 +143,11 @@ func TestCrashLosesNoAnsweredDecision(t *testing.T) {
 		}()
 	}
 	// Kill once a good number of decisions were answered (bounded either way).
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testwait.For(testwait.Timeout, func() bool {
 		mu.Lock()
-		n := len(answered)
-		mu.Unlock()
-		if n >= 2000 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer mu.Unlock()
+		return len(answered) >= 2000
+	})
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

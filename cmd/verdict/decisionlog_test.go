@@ -2,9 +2,6 @@ package main
 
 import (
 	"testing"
-
-	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 )
 
 func TestDisplayURLHidesPasswords(t *testing.T) {
@@ -20,13 +17,5 @@ func TestDisplayURLHidesPasswords(t *testing.T) {
 				t.Fatalf("displayURL(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
-	}
-}
-
-// TestDefaultDatabaseURLsAgree: serve's default log and the one `verdict
-// audit export` and `verdict replay` read by default are the same file.
-func TestDefaultDatabaseURLsAgree(t *testing.T) {
-	if config.DefaultDatabaseURL != audit.DefaultDatabaseURL {
-		t.Fatalf("config default %q, audit default %q", config.DefaultDatabaseURL, audit.DefaultDatabaseURL)
 	}
 }

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/report"
 )
@@ -19,22 +20,29 @@ func init() {
 
 // runEval decides one report file with the policies and prints the decision.
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	reportFile := fs.String("report", "", "report JSON file (required)")
-	ctxJSON := fs.String("context", "", `caller context as a JSON object, e.g. '{"amount": 120}'`)
-	rules := fs.String("rules", "rules", "policy folder (a set) or one policy file")
-	format := fs.String("format", "json", "output: json or text")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict eval --report FILE [--context JSON] [--rules PATH] [--format json|text]\n\nDecides one Roundtable report with the policies, offline, and prints the decision.")
-		fs.PrintDefaults()
+	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now TIME]",
+		"Decides one Roundtable report with the policies, offline, and prints the decision.")
+	reportFile := fs.String("report", "", "the report JSON `FILE` (required)")
+	ctxJSON := fs.String("context", "", "caller context as a `JSON` object, e.g. '{\"amount\": 120}'")
+	rules := fs.String("rules", "rules", "the policy `PATH`: a folder (a set) or one policy file")
+	format := fs.String("format", "json", "the output, `json|text`")
+	nowFlag := fs.String("now", "", "the decision's `TIME`, RFC 3339 (what now() returns in rules); default: now")
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	switch {
+	case *reportFile == "":
+		return fs.usageError(stderr, "--report is required")
+	case *format != "json" && *format != "text":
+		return fs.usageError(stderr, "--format %q: want json or text", *format)
 	}
-	if *reportFile == "" || (*format != "json" && *format != "text") || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	now := time.Now().UTC()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339Nano, *nowFlag)
+		if err != nil {
+			return fs.usageError(stderr, "--now %q: want an RFC 3339 time such as 2031-06-01T00:00:00Z", *nowFlag)
+		}
+		now = t.UTC()
 	}
 	raw, err := os.ReadFile(*reportFile)
 	if err != nil {
@@ -48,34 +56,37 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	}
 	var ctx map[string]any
 	if *ctxJSON != "" {
-		dec := json.NewDecoder(bytes.NewReader([]byte(*ctxJSON)))
-		if err := dec.Decode(&ctx); err != nil {
-			fmt.Fprintln(stderr, "verdict eval: --context must be a JSON object:", err)
+		if ctx, err = parseContextFlag(*ctxJSON); err != nil {
+			fmt.Fprintln(stderr, "verdict eval: --context must be one JSON object:", err)
 			return 2
 		}
 	}
 	set, err := loadSet(*rules)
 	if err != nil {
+		fmt.Fprintf(stderr, "verdict eval: the policies in %s do not load:\n", *rules)
 		printLoadError(stderr, err)
 		return 1
 	}
-	live, shadow := set.Select(rep.Tags)
-	if err := live.CheckContext(ctx); err != nil {
+	p := decision.Pipeline{Policies: decision.Static(set)}
+	res, err := p.Decide(context.Background(), decision.Request{SessionID: rep.SessionID, Report: rep, Context: ctx, Now: now})
+	if err != nil {
 		fmt.Fprintln(stderr, "verdict eval:", err)
 		return 2
 	}
-	d := live.Evaluate(engine.Facts{Report: rep, Context: ctx})
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		_ = enc.Encode(d)
+		_ = enc.Encode(res.Live)
 		return 0
 	}
-	printDecision(stdout, rep.SessionID, d)
-	if shadow != nil {
-		sd := shadow.Evaluate(engine.Facts{Report: rep, Context: ctx})
+	printDecision(stdout, rep.SessionID, res.Live)
+	switch {
+	case res.Shadow != nil:
+		sd := res.Shadow
 		fmt.Fprintf(stdout, "shadow: %s by %s (%.12s), not returned to callers\n", sd.Outcome, sd.Policy.Name, sd.Policy.Version)
+	case res.ShadowError != "":
+		fmt.Fprintf(stdout, "shadow: not evaluated: %s\n", res.ShadowError)
 	}
 	return 0
 }

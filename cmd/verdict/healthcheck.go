@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,12 +17,15 @@ func init() {
 // runHealthcheck is `verdict healthcheck [--url URL]`: GET the health route
 // and exit 0 on 200, 1 otherwise. Images without curl use it as HEALTHCHECK.
 func runHealthcheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("url", "", "the `URL` to probe (default: /healthz on VERDICT_LISTEN_ADDR, or 127.0.0.1:8080)")
+	fs := newFlags("healthcheck", "[--url URL] [--timeout DURATION]",
+		"Probes a running verdict's /healthz: exit 0 on 200, 1 otherwise. For container\nhealth checks in images without curl.")
+	url := fs.String("url", "", "the `URL` to probe; empty: /healthz on VERDICT_LISTEN_ADDR, or 127.0.0.1:8080")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
+		return code
+	}
+	if *timeout <= 0 {
+		return fs.usageError(stderr, "--timeout must be positive")
 	}
 	if *url == "" {
 		*url = "http://" + probeAddr(os.Getenv("VERDICT_LISTEN_ADDR")) + "/healthz"
@@ -32,18 +34,15 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
-		return 2
+		return fs.fail(stderr, 2, "--url: %v", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
-		return 1
+		return fs.fail(stderr, 1, "%v", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", *url, resp.Status)
-		return 1
+		return fs.fail(stderr, 1, "%s answered %s", *url, resp.Status)
 	}
 	fmt.Fprintln(stdout, "ok")
 	return 0

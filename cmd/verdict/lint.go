@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,25 +16,25 @@ func init() {
 // runLint loads every PATH (a policy folder as a set, or one policy file) and
 // prints every load error; exit 1 if there is one.
 func runLint(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict lint [PATH...]\n\nLoads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
-		fs.PrintDefaults()
-	}
-	paths, code, ok := parsePaths(fs, args)
+	fs := newFlags("lint", "[--cost] [PATH...]",
+		"Loads each policy folder (as a set) or policy file and prints every error\nas file:line:col: message. Exits 1 if there is any. PATH defaults to rules/.")
+	cost := fs.Bool("cost", false, "also print each rule's worst-case cost per decision (work units and bytes)")
+	paths, code, ok := fs.parsePaths(args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	failed := false
 	for _, path := range paths {
-		n, err := loadPath(path)
+		policies, err := loadPath(path)
 		if err != nil {
 			failed = true
 			printLoadError(stdout, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d policies)\n", path, n)
+		fmt.Fprintf(stdout, "%s: ok (%d policies)\n", path, len(policies))
+		if *cost {
+			printCosts(stdout, policies)
+		}
 	}
 	if failed {
 		return 1
@@ -43,27 +42,46 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loadPath loads a folder as a set or a single policy file; it returns the number of policies.
-func loadPath(path string) (int, error) {
+// loadPath loads a folder as a set or a single policy file; it returns the policies.
+func loadPath(path string) ([]*engine.Policy, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if st.IsDir() {
 		s, err := engine.LoadDir(path)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		return len(s.Policies()), nil
+		var out []*engine.Policy
+		for _, info := range s.Policies() {
+			out = append(out, s.Policy(info.Name))
+		}
+		return out, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if _, err := engine.ParsePolicy(path, data); err != nil {
-		return 0, err
+	p, err := engine.ParsePolicy(path, data)
+	if err != nil {
+		return nil, err
 	}
-	return 1, nil
+	return []*engine.Policy{p}, nil
+}
+
+// printCosts prints each rule's worst-case cost and each policy's total,
+// against the limits a decision must stay within.
+func printCosts(w io.Writer, policies []*engine.Policy) {
+	lim := engine.DefaultLimits
+	for _, p := range policies {
+		var units, bytes int64
+		for _, c := range p.Costs() {
+			fmt.Fprintf(w, "%s: rule %q: cost %d units, %d bytes\n", c.Position, c.RuleID, c.Units, c.Bytes)
+			units, bytes = units+c.Units, bytes+c.Bytes
+		}
+		fmt.Fprintf(w, "policy %q: cost %d of %d units, %d of %d bytes per decision\n", p.Name(), units, lim.Cost, bytes, lim.Memory)
+	}
 }
 
 func printLoadError(w io.Writer, err error) {

@@ -27,16 +27,16 @@ func TestPolicyCommands(t *testing.T) {
 		{"lint a broken file", []string{"lint", "../../testdata/policies/broken/misspelt-name.yaml"}, 1, []string{"misspelt-name.yaml:6:11: rule \"bot-vpn\": unknown name riskscore"}, nil},
 		{"lint reports every error", []string{"lint", "../../testdata/policies/broken/duplicate-ids.yaml"}, 1, []string{"on_error", "strategy", "used twice", "block"}, nil},
 		{"lint a broken set", []string{"lint", "../../testdata/policies/sets/two-defaults"}, 1, []string{"two live default policies"}, nil},
-		{"lint help", []string{"lint", "--help"}, 0, nil, []string{"Usage: verdict lint"}},
+		{"lint help", []string{"lint", "--help"}, 0, []string{"Usage: verdict lint"}, nil},
 		{"test shipped suite", []string{"test", "../../rules"}, 0, []string{"PASS demo-deny", "0 failed"}, nil},
 		{"test a failing suite", []string{"test", "testdata/failing"}, 1, []string{"FAIL expects the wrong outcome", "outcome: expected allow, got deny", "fired: expected [], got [", "PASS demo-allow", "1 passed, 1 failed"}, nil},
 		{"test first_match policy suite", []string{"test", "../../testdata/policies/valid/first-match_test.yaml"}, 0, []string{"PASS a future check read by index", "6 passed, 0 failed"}, nil},
-		{"test help", []string{"test", "-h"}, 0, nil, []string{"Usage: verdict test"}},
+		{"test help", []string{"test", "-h"}, 0, []string{"Usage: verdict test"}, nil},
 		{"eval text", []string{"eval", "--rules", "../../rules", "--report", "../../testdata/reports/demo-deny.json", "--format", "text"}, 0, []string{"session demo-deny: deny", "fired:   automation-tool -> deny", "device_checks.bot = \"Detected\""}, nil},
 		{"eval bad context type", []string{"eval", "--rules", "../../rules", "--report", "../../testdata/reports/demo-allow.json", "--context", `{"amount":"120.00"}`}, 2, nil, []string{"context.amount: must be a number"}},
 		{"eval invalid report", []string{"eval", "--rules", "../../rules", "--report", "../../testdata/reports/invalid/score-out-of-range.json"}, 1, nil, []string{"risk_score"}},
-		{"eval without report", []string{"eval"}, 2, nil, []string{"Usage: verdict eval"}},
-		{"eval help", []string{"eval", "--help"}, 0, nil, []string{"--report"}},
+		{"eval without report", []string{"eval"}, 2, nil, []string{"verdict eval: --report is required", "Usage: verdict eval"}},
+		{"eval help", []string{"eval", "--help"}, 0, []string{"--report"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

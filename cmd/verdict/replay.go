@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -23,35 +24,26 @@ func init() {
 }
 
 func runReplay(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verdict replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rules := fs.String("rules", "", "folder of candidate policies (required)")
-	since := fs.String("since", "7d", "first decision: RFC 3339, a date, or back from now (24h, 7d); empty: the oldest")
-	until := fs.String("until", "", "end of the window, exclusive, same forms; empty: now")
-	db := fs.String("database", "", "decision log URL (default $VERDICT_DATABASE_URL, else "+audit.DefaultDatabaseURL+")")
-	format := fs.String("format", "text", "output: text or json")
-	samples := fs.Int("samples", 5, "sample changed decisions per outcome transition")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "verdict replay decides stored decisions again with candidate policies and shows what would change.\n"+
-			"It only reads the decision log.\n\nUsage: verdict replay --rules DIR [--since 7d] [--database URL] [--format text|json]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return flagExit(err)
-	}
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "verdict replay: "+format+"\n", a...)
+	fs := newFlags("replay", "--rules DIR [--since TIME] [--until TIME] [--database URL] [--format text|json] [--samples N]",
+		"Decides stored decisions again with candidate policies and shows what would change.\n"+
+			"It only reads the decision log.")
+	rules := fs.String("rules", "", "the folder of candidate policies, `DIR` (required)")
+	since := fs.String("since", "7d", "the first decision, `TIME`: RFC 3339, a date, or back from now (24h, 7d); empty: the oldest")
+	until := fs.String("until", "", "the end of the window, exclusive, `TIME` in the same forms; empty: now")
+	db := fs.String("database", "", "the decision log `URL`; empty: $VERDICT_DATABASE_URL, else "+config.DefaultDatabaseURL)
+	format := fs.String("format", "text", "the output, `text|json`")
+	samples := fs.Int("samples", 5, "sample changed decisions per outcome transition, `N`")
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
+	fail := func(code int, format string, a ...any) int { return fs.fail(stderr, code, format, a...) }
 	switch {
-	case fs.NArg() > 0:
-		return fail(2, "unexpected argument %q", fs.Arg(0))
 	case *rules == "":
-		return fail(2, "--rules is required: the folder of candidate policies")
+		return fs.usageError(stderr, "--rules is required: the folder of candidate policies")
 	case *format != "text" && *format != "json":
-		return fail(2, "--format %q: want text or json", *format)
+		return fs.usageError(stderr, "--format %q: want text or json", *format)
 	case *samples < 1:
-		return fail(2, "--samples must be at least 1")
+		return fs.usageError(stderr, "--samples must be at least 1")
 	}
 	now := time.Now()
 	opts := audit.ReplayOptions{Until: now, SamplesPerTransition: *samples}
@@ -84,7 +76,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		bar = &progressBar{w: stderr, start: time.Now()}
 		opts.Progress = bar.update
 	}
-	rep, err := audit.Replay(ctx, s, audit.SetDecider(set), opts)
+	rep, err := audit.Replay(ctx, s, decision.ReplayDecider(set), opts)
 	bar.finish()
 	if err != nil {
 		return fail(1, "%v", err)

@@ -64,7 +64,7 @@ func TestReplayCommand(t *testing.T) {
 		{"bad format", []string{"--rules", candidate, "--format", "xml"}, 2, nil, []string{"want text or json"}},
 		{"bad since", []string{"--rules", candidate, "--since", "soon"}, 2, nil, []string{"--since"}},
 		{"broken candidate", []string{"--rules", broken}, 2, nil, []string{"misspelt-name.yaml:6:11"}},
-		{"help", []string{"--help"}, 0, nil, []string{"Usage: verdict replay"}},
+		{"help", []string{"--help"}, 0, []string{"Usage: verdict replay"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/config"
 )
 
@@ -28,24 +30,21 @@ func init() {
 // the API, reload policies on SIGHUP, and shut down gracefully on SIGTERM or
 // SIGINT (requests in flight finish, then exit 0).
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML configuration `file` (see docs/operations.md); environment variables override it")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict serve [--config FILE]")
-		fmt.Fprintln(stderr, "\nRuns the decision API. With no configuration it is a demo on 127.0.0.1:8080: the")
-		fmt.Fprintln(stderr, "rules/ folder, the built-in Roundtable simulator over testdata/reports, and the")
-		fmt.Fprintln(stderr, "public demo key \"demo-key\".\n\nFlags:")
-		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nEnvironment (overrides the file): %s\n", strings.Join(config.EnvVars, ", "))
-	}
-	if code, ok := parseNoArgs(fs, args, "verdict serve", stderr); !ok {
+	fs := newFlags("serve", "[--config FILE]",
+		"Runs the decision API. With no configuration it is a demo on 127.0.0.1:8080: the\n"+
+			"rules/ folder, the built-in Roundtable simulator over testdata/reports, and the\n"+
+			"public demo key \"demo-key\".")
+	fs.footer = "Environment (overrides the file): " + strings.Join(config.EnvVars, ", ")
+	configPath := fs.String("config", "", "the YAML configuration `FILE` (see docs/operations.md); environment variables override it")
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
 	cfg, err := config.Load(*configPath, os.Getenv)
+	if err == nil {
+		err = api.CheckKeys(cfg.Keys()) // which scopes exist is the API's business
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
-		return 2
+		return configError(stderr, os.Getenv, err)
 	}
 	if os.Getenv("GOGC") == "" {
 		// verdict's live heap is small (tens of MB) and every decision
@@ -77,4 +76,26 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info().Msg("verdict serve stopped")
 	return 0
+}
+
+// configError reports a configuration that does not load and returns 2: as
+// one JSON log line when VERDICT_LOG_FORMAT=json (a log pipeline reads
+// stderr), else as text. Each problem is an entry of "errors".
+func configError(stderr io.Writer, getenv func(string) string, err error) int {
+	if strings.TrimSpace(getenv("VERDICT_LOG_FORMAT")) != "json" {
+		fmt.Fprintf(stderr, "verdict serve: %v\n", err)
+		return 2
+	}
+	var problems []string
+	var list interface{ Unwrap() []error }
+	if errors.As(err, &list) {
+		for _, e := range list.Unwrap() {
+			problems = append(problems, e.Error())
+		}
+	} else {
+		problems = []string{err.Error()}
+	}
+	log := zerolog.New(stderr).With().Timestamp().Str("service", "verdict").Logger()
+	log.Error().Strs("errors", problems).Msg("verdict serve: invalid configuration")
+	return 2
 }

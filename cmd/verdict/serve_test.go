@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,16 +21,18 @@ import (
 	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/internal/testwait"
+	"go.uber.org/goleak"
 )
 
 // TestMain lets a test run this binary as `verdict` itself: with
 // VERDICT_TEST_MAIN set, the process runs dispatch on its words instead of
-// the tests.
+// the tests; otherwise the tests run and must leave no goroutine behind.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("VERDICT_TEST_MAIN"); args != "" {
 		os.Exit(dispatch(strings.Fields(args), os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m) // every test stops what it started
 }
 
 const testKey = "test-secret-0123456789"
@@ -92,9 +95,15 @@ func TestShutdownFinishesRequestsInFlight(t *testing.T) {
 	if _, err := pw.Write([]byte(`{"session_id":`)); err != nil { // the server is now reading the body
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	testwait.Until(t, "the request to be in flight", func() bool { return inFlight(t, a) >= 1 })
 	cancel() // SIGTERM
-	time.Sleep(100 * time.Millisecond)
+	testwait.Until(t, "the listener to close", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	select {
 	case err := <-runErr:
 		t.Fatalf("run returned %v with a request in flight", err)
@@ -246,10 +255,7 @@ func TestServeRunsRetention(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	runErr := make(chan error, 1)
 	go func() { runErr <- a.run(runCtx, nil, nil) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), "decision log retention") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, "the first retention run", func() bool { return strings.Contains(logs.String(), "decision log retention") })
 	cancel()
 	if err := <-runErr; err != nil {
 		t.Fatalf("run: %v", err)
@@ -266,4 +272,20 @@ func TestServeRunsRetention(t *testing.T) {
 	if _, err := ro.Get(ctx, recent.ID); err != nil {
 		t.Fatalf("a 29-day-old trace was pruned: %v", err)
 	}
+}
+
+// inFlight reads the server's in-flight requests gauge.
+func inFlight(t *testing.T, a *app) float64 {
+	t.Helper()
+	mfs, err := a.server.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "verdict_http_requests_in_flight" && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no verdict_http_requests_in_flight gauge")
+	return 0
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -29,49 +27,26 @@ func init() {
 	})
 }
 
-const simUsage = `Usage: verdict sim [--reports DIR] [--addr HOST:PORT] [--api-key KEY] [--latency D]
-
-Serves Roundtable's session report API (GET /v1/sessions/{id}/report and
+const simAbout = `Serves Roundtable's session report API (GET /v1/sessions/{id}/report and
 /v1/sessions/report?sessionId=) from the top-level *.json files of DIR, each
 under the session_id inside it. For demos, local runs and load tests; point
-verdict at it with ROUNDTABLE_BASE_URL. Stops on Ctrl-C or SIGTERM.
-
-Flags:
-`
+verdict at it with ROUNDTABLE_BASE_URL. Stops on Ctrl-C or SIGTERM.`
 
 // runSim runs the simulator until ctx ends; it returns the exit code.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	reports := fs.String("reports", "testdata/reports", "folder of report JSON files")
-	addr := fs.String("addr", "127.0.0.1:8090", "listen address (port 0 picks a free one)")
-	apiKey := fs.String("api-key", "", "bearer key to require (default: accept any request)")
+	fs := newFlags("sim", "[--reports DIR] [--addr HOST:PORT] [--api-key KEY] [--latency DURATION] [--synthesize] [-v]", simAbout)
+	reports := fs.String("reports", "testdata/reports", "the folder of report JSON files, `DIR`")
+	addr := fs.String("addr", "127.0.0.1:8090", "the listen address, `HOST:PORT` (port 0 picks a free one)")
+	apiKey := fs.String("api-key", "", "the bearer `KEY` to require; empty: accept any request")
 	latency := fs.Duration("latency", 0, "latency added to every report request, e.g. 50ms")
-	verbose := fs.Bool("v", false, "log every request")
-	synthesize := fs.Bool("synthesize", false, "answer a session DIR lacks with a generated report instead of 404 (load tests, soaks)")
-	printUsage := func(w io.Writer) {
-		fmt.Fprint(w, simUsage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(stdout)
-			return 0
-		}
-		fmt.Fprintf(stderr, "verdict sim: %v\n\n", err)
-		printUsage(stderr)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "verdict sim: unexpected argument %q\n\n", fs.Arg(0))
-		printUsage(stderr)
-		return 2
+	verbose := fs.Bool("verbose", false, "log every request")
+	fs.alias("v", "verbose")
+	synthesize := fs.Bool("synthesize", false, "answer a session the folder lacks with a generated report instead of 404 (load tests, soaks)")
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
+		return code
 	}
 	if *latency < 0 {
-		fmt.Fprintln(stderr, "verdict sim: --latency must not be negative")
-		return 2
+		return fs.usageError(stderr, "--latency must not be negative")
 	}
 
 	level := zerolog.InfoLevel

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 func TestSimFlags(t *testing.T) {
@@ -22,7 +23,7 @@ func TestSimFlags(t *testing.T) {
 	}{
 		{"help", []string{"--help"}, 0, "--reports", ""},
 		{"help lists every flag", []string{"-h"}, 0, "-latency", ""},
-		{"unknown flag", []string{"--nope"}, 2, "", "flag provided but not defined"},
+		{"unknown flag", []string{"--nope"}, 2, "", "unknown flag --nope"},
 		{"stray argument", []string{"extra"}, 2, "", `unexpected argument "extra"`},
 		{"bad latency", []string{"--latency", "soon"}, 2, "", "invalid value"},
 		{"negative latency", []string{"--latency", "-1s"}, 2, "", "must not be negative"},
@@ -57,11 +58,7 @@ func TestSimServes(t *testing.T) {
 	}()
 	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
 	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); {
-		base = urlRE.FindString(stdout.String())
-		time.Sleep(5 * time.Millisecond)
-	}
-	if base == "" {
+	if !testwait.For(testwait.Timeout, func() bool { base = urlRE.FindString(stdout.String()); return base != "" }) {
 		t.Fatalf("no URL announced; stdout %q stderr %q", stdout.String(), stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "5 sessions") || strings.Contains(stdout.String(), "sk-cli-test") {
@@ -92,7 +89,7 @@ func TestSimServes(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit code %d after stop, want 0 (stderr %s)", code, stderr.String())
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(testwait.Timeout):
 		t.Fatal("sim did not stop")
 	}
 }

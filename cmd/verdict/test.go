@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,21 +18,17 @@ func init() {
 // files against the folder's set; a suite file: against its folder's set).
 // It prints each case and exits 1 on any failure or load error.
 func runTest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	verbose := fs.Bool("v", false, "print the fired rules of passing cases too")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: verdict test [-v] [PATH...]\n\nRuns the policy test suites (*_test.yaml) in each folder, or the named suite\nfiles, against the policies of their folder. Prints each case; on a mismatch,\nexpected against actual. Exits 1 on any failure. PATH defaults to rules/.")
-		fs.PrintDefaults()
-	}
-	paths, code, ok := parsePaths(fs, args)
+	fs := newFlags("test", "[-v] [PATH...]",
+		"Runs the policy test suites (*_test.yaml) in each folder, or the named suite\nfiles, against the policies of their folder. Prints each case; on a mismatch,\nexpected against actual. Exits 1 on any failure. PATH defaults to rules/.")
+	verbose := fs.Bool("verbose", false, "print the fired rules of passing cases too")
+	fs.alias("v", "verbose")
+	paths, code, ok := fs.parsePaths(args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	byDir, err := suitesByDir(paths)
 	if err != nil {
-		fmt.Fprintln(stderr, "verdict test:", err)
-		return 1
+		return fs.fail(stderr, 1, "%v", err)
 	}
 	dirs := make([]string, 0, len(byDir))
 	for d := range byDir {

@@ -13,7 +13,12 @@ func init() {
 	register(&command{name: "version", summary: "print the version", run: runVersion})
 }
 
+// runVersion is `verdict version` (also `verdict --version` and `-v`).
 func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("version", "", "Prints the version and the commit it was built from.")
+	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
+		return code
+	}
 	rev := ""
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {

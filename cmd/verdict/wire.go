@@ -20,6 +20,7 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/reload"
 )
 
 // app is a wired `verdict serve`: every part built from the configuration,
@@ -29,7 +30,7 @@ type app struct {
 	log      zerolog.Logger
 	sim      *roundtabletest.Server // the demo's Roundtable; nil with a real one
 	client   *fetcher.Client
-	reloader *api.Reloader
+	reloader *reload.Reloader
 	server   *api.Server
 	store    audit.Store // the decision log
 }
@@ -85,8 +86,12 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	a.store = store
 
 	live := &engine.Live{}
-	a.reloader = api.NewReloader(cfg.RulesDir, live, log, metrics)
-	if _, err := a.reloader.Reload(api.TriggerStart); err != nil {
+	a.reloader = reload.New(reload.Options{
+		Dir: cfg.RulesDir, Live: live, Logger: log,
+		OnReload: func(ev reload.Event) { metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err) },
+		OnWatch:  func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
+	})
+	if _, err := a.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -143,7 +148,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 			case <-watchCtx.Done():
 				return
 			case <-hup:
-				_, _ = a.reloader.Reload(api.TriggerSIGHUP)
+				_, _ = a.reloader.Reload(watchCtx, reload.TriggerSIGHUP)
 			}
 		}
 	}()

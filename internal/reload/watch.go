@@ -1,4 +1,4 @@
-package api
+package reload
 
 import (
 	"context"
@@ -16,12 +16,18 @@ import (
 func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", r.dir, err)
+		err = fmt.Errorf("watch %s: %w", r.dir, err)
+		r.setWatch(WatchStatus{Detail: err.Error()})
+		return err
 	}
 	defer w.Close()
 	if err := addTree(w, r.dir); err != nil {
-		return fmt.Errorf("watch %s: %w", r.dir, err)
+		err = fmt.Errorf("watch %s: %w", r.dir, err)
+		r.setWatch(WatchStatus{Detail: err.Error()})
+		return err
 	}
+	r.setWatch(WatchStatus{Watching: true, Detail: "watching " + r.dir})
+	defer r.setWatch(WatchStatus{Detail: "stopped"})
 	r.log.Info().Str("rules_dir", r.dir).Dur("debounce", debounce).Msg("watching the rules folder for changes")
 
 	timer := time.NewTimer(time.Hour)
@@ -48,7 +54,7 @@ func (r *Reloader) Watch(ctx context.Context, debounce time.Duration) error {
 			}
 			r.log.Warn().Err(err).Str("rules_dir", r.dir).Msg("rules folder watcher error")
 		case <-timer.C:
-			_, _ = r.Reload(TriggerWatch) // logged and counted inside
+			_, _ = r.Reload(ctx, TriggerWatch) // logged and counted inside
 		}
 	}
 }

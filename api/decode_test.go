@@ -1,0 +1,55 @@
+package api
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+// TestDecodeDecideRequest: the session id, the context as the engine reads
+// it, and the context's bytes exactly as sent (the trace keeps them).
+func TestDecodeDecideRequest(t *testing.T) {
+	cases := []struct {
+		name, body string
+		ctx        map[string]any
+		raw        string
+	}{
+		{"no context", `{"session_id":"a"}`, nil, ""},
+		{"null context", `{"session_id":"a","context":null}`, nil, ""},
+		{"empty context", `{"session_id":"a","context":{}}`, map[string]any{}, `{}`},
+		{"context first, spaced", ` { "context" :  {"amount": 12.5, "n":{"x":[1,"}"]}} , "session_id" : "a" } `,
+			map[string]any{"amount": 12.5, "n": map[string]any{"x": []any{1.0, "}"}}}, `{"amount": 12.5, "n":{"x":[1,"}"]}}`},
+		{"escapes", `{"session_id":"a","context":{"note":"\u00e9\"\n"}}`, map[string]any{"note": "é\"\n"}, `{"note":"\u00e9\"\n"}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id, ctx, raw, err := decodeDecideRequest([]byte(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id != "a" || !reflect.DeepEqual(ctx, tc.ctx) || string(raw) != tc.raw {
+				t.Fatalf("got %q %#v %q", id, ctx, raw)
+			}
+		})
+	}
+}
+
+// TestDecodeDuplicateFields: a member name twice, at the top or inside the
+// context, is a 400 duplicate_field naming it.
+func TestDecodeDuplicateFields(t *testing.T) {
+	for body, field := range map[string]string{
+		`{"session_id":"a","session_id":"b"}`:              "session_id",
+		`{"session_id":"a","context":{},"context":{}}`:     "context",
+		`{"session_id":"a","context":{"x":1,"x":2}}`:       "context.x",
+		`{"session_id":"a","context":{"n":{"y":1,"y":1}}}`: "context.n.y",
+	} {
+		_, _, _, err := decodeDecideRequest([]byte(body))
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 400 || e.Code != CodeDuplicateField {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if want := "duplicate field " + field + ":"; len(e.Message) < len(want) || e.Message[:len(want)] != want {
+			t.Fatalf("%s: message %q, want it to start %q", body, e.Message, want)
+		}
+	}
+}

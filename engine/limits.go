@@ -1,0 +1,78 @@
+package engine
+
+// Limits bound what one policy may ask of loading and of each decision. A
+// policy over any of them does not load: the error names the limit and where
+// the policy exceeds it. DefaultLimits holds the defaults; ParsePolicy,
+// LoadDir and LoadFiles use them, and the methods of the same names on a
+// Limits value use that value instead.
+type Limits struct {
+	// FileBytes is the largest policy file, in bytes.
+	FileBytes int
+	// ExprChars is the longest expression (a when or a variable), in
+	// characters.
+	ExprChars int
+	// Nesting is the deepest nesting of brackets and prefix operators in an
+	// expression, checked on the text before any parser sees it.
+	Nesting int
+	// Variables is the most variables a policy may define.
+	Variables int
+	// Rules is the most rules a policy may have.
+	Rules int
+	// Nodes is the largest expression once its variables are written out,
+	// in syntax-tree nodes.
+	Nodes int
+	// Cost is the most work one decision may take: the static worst-case cost
+	// of every rule summed (see cost.go), in cost units (about one VM step
+	// each; on the 2-core development machine, loaded, a unit took 4 to 11
+	// ns, so the default of 2,000,000 stays within 25 ms of CPU per decision,
+	// half the 50 ms budget; see docs/bench-engine.md).
+	Cost int64
+	// Memory is the most one decision may allocate in the worst case, in
+	// bytes, summed over every rule.
+	Memory int64
+	// InputString and InputItems are what the static cost assumes of the
+	// report and the context: no text longer than InputString bytes, no list
+	// or map of more than InputItems entries. A decision whose inputs are
+	// larger is not evaluated: it ends in on_error, saying which input.
+	InputString int
+	InputItems  int
+}
+
+// DefaultLimits are the limits a policy loads under unless the caller gives
+// others.
+var DefaultLimits = Limits{
+	FileBytes:   1 << 20,
+	ExprChars:   10_000,
+	Nesting:     100,
+	Variables:   5_000,
+	Rules:       5_000,
+	Nodes:       MaxNodes,
+	Cost:        2_000_000,
+	Memory:      16 << 20,
+	InputString: 64 << 10,
+	InputItems:  1_000,
+}
+
+// orDefault fills the zero fields of l from DefaultLimits.
+func (l Limits) orDefault() Limits {
+	d := DefaultLimits
+	pick := func(v, def int) int {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	pick64 := func(v, def int64) int64 {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	return Limits{
+		FileBytes: pick(l.FileBytes, d.FileBytes), ExprChars: pick(l.ExprChars, d.ExprChars),
+		Nesting: pick(l.Nesting, d.Nesting), Variables: pick(l.Variables, d.Variables),
+		Rules: pick(l.Rules, d.Rules), Nodes: pick(l.Nodes, d.Nodes),
+		Cost: pick64(l.Cost, d.Cost), Memory: pick64(l.Memory, d.Memory),
+		InputString: pick(l.InputString, d.InputString), InputItems: pick(l.InputItems, d.InputItems),
+	}
+}
