@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // readyzLog returns /readyz's status and its decision_log check ("ok" or
@@ -31,17 +32,12 @@ func (h *harness) readyzLog(t *testing.T) (int, string) {
 // promise), and returns the decision_log check it ended with.
 func (h *harness) waitReadyz(t *testing.T, want int) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		status, why := h.readyzLog(t)
-		if status == want {
-			return why
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz still %d (decision_log: %s) 5s on, want %d", status, why, want)
-		}
-		time.Sleep(50 * time.Millisecond) // the poll interval
+	var status int
+	var why string
+	if !testwait.For(5*time.Second, func() bool { status, why = h.readyzLog(t); return status == want }) {
+		t.Fatalf("/readyz still %d (decision_log: %s) 5s on, want %d", status, why, want)
 	}
+	return why
 }
 
 // readyzChildEnv names the log folder of TestReadyzFileSizeLimit's child.

@@ -104,8 +104,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Roundtable.BaseURL != "" {
 		u, err := url.Parse(c.Roundtable.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("roundtable.base_url", "%q is not an http(s) URL", c.Roundtable.BaseURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("roundtable.base_url", "%q is not an http(s) URL", RedactURL(c.Roundtable.BaseURL))
+		case u.User != nil:
+			bad("roundtable.base_url", "%q carries user info: put the key in roundtable.api_key (ROUNDTABLE_API_KEY), not in the URL", RedactURL(c.Roundtable.BaseURL))
 		}
 		if c.Roundtable.APIKey == "" {
 			bad("roundtable.api_key", "is required when roundtable.base_url is set (ROUNDTABLE_API_KEY)")

@@ -129,3 +129,29 @@ func TestConfigPrintsNoKey(t *testing.T) {
 		t.Errorf("String() = %s, want the key marked [redacted]", cfg)
 	}
 }
+
+// TestBaseURLSecretsNeverPrinted: a base URL with a password, or a secret in
+// its query, is refused by New and printed by Config.String without them.
+func TestBaseURLSecretsNeverPrinted(t *testing.T) {
+	for _, base := range []string{
+		"https://verdict:S3cr3tPw@api.poh.org",
+		"https://api.poh.org/?api_key=S3cr3tPw",
+		"https://api.poh.org/#S3cr3tPw",
+		"ftp://verdict:S3cr3tPw@api.poh.org",
+		"https://verdict:S3cr3tPw@api.poh.org:notaport",
+	} {
+		cfg := fetcher.Config{BaseURL: base}
+		_, err := fetcher.New(cfg)
+		if err == nil {
+			t.Fatalf("New(%q) succeeded", base)
+		}
+		for _, out := range []string{err.Error(), cfg.String(), fmt.Sprintf("%+v", cfg)} {
+			if strings.Contains(out, "S3cr3tPw") {
+				t.Errorf("%s: the secret is printed: %s", base, out)
+			}
+		}
+		if !strings.Contains(err.Error(), "base URL") {
+			t.Errorf("%s: error %q does not name the base URL", base, err)
+		}
+	}
+}

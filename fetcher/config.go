@@ -114,10 +114,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("fetcher: base URL: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return cfg, fmt.Errorf("fetcher: base URL %q: want http(s)://host[/prefix]", u.Redacted())
+		return cfg, fmt.Errorf("fetcher: base URL %q: want http(s)://host[/prefix]", redactURL(u))
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return cfg, fmt.Errorf("fetcher: base URL %q: must not carry a query, fragment or user info", u.Redacted())
+		return cfg, fmt.Errorf("fetcher: base URL %q: must not carry a query, fragment or user info", redactURL(u))
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	durations := []struct {
@@ -179,6 +179,29 @@ func setDefault[T int | int64 | uint32](v *T, def T) {
 	}
 }
 
+// redactURL shows a base URL in an error without what may be a secret in
+// it: the password (url.URL.Redacted), the query and the fragment.
+func redactURL(u *url.URL) string {
+	c := *u
+	if c.RawQuery != "" || c.ForceQuery {
+		c.RawQuery, c.ForceQuery = "xxxxx", false
+	}
+	if c.Fragment != "" {
+		c.Fragment, c.RawFragment = "xxxxx", ""
+	}
+	return c.Redacted()
+}
+
+// displayBaseURL is BaseURL for String: redacted when it parses, hidden when
+// it does not (a Config printed before New checked it).
+func (cfg Config) displayBaseURL() string {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	return redactURL(u)
+}
+
 // String describes the configuration without the key, so that printing a
 // Config (%v, %+v) is safe.
 func (cfg Config) String() string {
@@ -187,7 +210,7 @@ func (cfg Config) String() string {
 		key = "[redacted]"
 	}
 	return fmt.Sprintf("fetcher.Config{BaseURL: %q, APIKey: %s, Timeout: %s, MaxAttempts: %d, CacheTTL: %s, CacheSize: %d, BreakerFailures: %d, BreakerCooldown: %s}",
-		cfg.BaseURL, key, cfg.Timeout, cfg.MaxAttempts, cfg.CacheTTL, cfg.CacheSize, cfg.BreakerFailures, cfg.BreakerCooldown)
+		cfg.displayBaseURL(), key, cfg.Timeout, cfg.MaxAttempts, cfg.CacheTTL, cfg.CacheSize, cfg.BreakerFailures, cfg.BreakerCooldown)
 }
 
 // GoString is String, so that %#v does not print the key either.

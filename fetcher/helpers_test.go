@@ -14,6 +14,7 @@ import (
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/internal/testwait"
 	"github.com/verdicthq/verdict/report"
 )
 
@@ -147,15 +148,9 @@ func (h *harness) fetch(id string) (*report.Report, time.Duration, error) {
 	return rep, time.Since(start), err
 }
 
-// waitFor polls cond until it holds, and fails the test after a generous
-// deadline (for a loaded shared machine) rather than hanging.
+// waitFor polls cond until it holds (internal/testwait: a generous
+// deadline, never a timing assertion).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // the poll interval, not a synchronisation
-	}
+	testwait.Until(t, what, cond)
 }

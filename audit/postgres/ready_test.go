@@ -8,6 +8,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // TestPingTellsWhetherTheLogCanWrite (issue 10): Ping, which /readyz runs,
@@ -46,12 +47,10 @@ func TestPingTellsWhetherTheLogCanWrite(t *testing.T) {
 		// Within 5 s: a connection the server cut may answer one more ping
 		// with an error before the pool replaces it.
 		var err error
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		testwait.For(5*time.Second, func() bool {
 			err = s.Ping(ctx)
-			if (err == nil) == (st.wantErr == "") && (err == nil || strings.Contains(err.Error(), st.wantErr)) || time.Now().After(deadline) {
-				break
-			}
-		}
+			return (err == nil) == (st.wantErr == "") && (err == nil || strings.Contains(err.Error(), st.wantErr))
+		})
 		switch {
 		case st.wantErr == "" && err != nil:
 			t.Fatalf("%s: Ping: %v, want nil", st.name, err)
@@ -61,11 +60,7 @@ func TestPingTellsWhetherTheLogCanWrite(t *testing.T) {
 		t.Logf("%s: Ping: %v", st.name, err)
 		if st.appends { // the pool may still hold a connection the server cut
 			var err error
-			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				if err = s.Append(ctx, audittest.SampleTrace(100+i)); err == nil || time.Now().After(deadline) {
-					break
-				}
-			}
+			testwait.For(5*time.Second, func() bool { err = s.Append(ctx, audittest.SampleTrace(100+i)); return err == nil })
 			if err != nil {
 				t.Fatalf("%s: Ping passes but appends fail: %v", st.name, err)
 			}

@@ -55,7 +55,7 @@ func Path(dbURL string) (string, error) {
 		p = p[:i]
 	}
 	if p == "" {
-		return "", fmt.Errorf("%w: no file path in %q", audit.ErrInvalid, dbURL)
+		return "", fmt.Errorf("%w: no file path in the database URL", audit.ErrInvalid)
 	}
 	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 		p = filepath.Join(p, FileName)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 	"github.com/verdicthq/verdict/internal/syncbuf"
-	"github.com/verdicthq/verdict/report"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -411,42 +411,9 @@ func TestRequestLogDefaultSize(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline rather than hanging.
+// waitFor polls cond until it holds (internal/testwait: a generous
+// deadline, never a timing assertion).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // a poll interval, not a synchronisation
-	}
-}
-
-// TestSynthesize: with Options.Synthesize, an unknown session gets a valid
-// report of its own (the same each time) and a known one its file; without
-// it, 404.
-func TestSynthesize(t *testing.T) {
-	srv := start(t, roundtabletest.Options{Synthesize: true})
-	status, _, first, err := get(t, srv.URL()+"/v1/sessions/soak-0000042/report", "")
-	if err != nil || status != 200 {
-		t.Fatalf("unknown session: status %d, %v", status, err)
-	}
-	if rep, err := report.Decode([]byte(first)); err != nil || rep.SessionID != "soak-0000042" || rep.RiskScore >= 60 {
-		t.Fatalf("synthesized report %s: %+v, %v", first, rep, err)
-	}
-	if _, _, again, _ := get(t, srv.URL()+"/v1/sessions/soak-0000042/report", ""); again != first {
-		t.Errorf("a second request got another report:\n%s\n%s", first, again)
-	}
-	if _, _, body, _ := get(t, srv.URL()+"/v1/sessions/sess-full/report", ""); sessionOf(t, body) != "sess-full" || strings.Contains(body, "Synthesized") {
-		t.Errorf("a known session got %s", body)
-	}
-	if len(srv.SessionIDs()) != 5 {
-		t.Errorf("synthesized reports were stored: %d sessions", len(srv.SessionIDs()))
-	}
-	plain := start(t, roundtabletest.Options{})
-	if status, _, _, _ := get(t, plain.URL()+"/v1/sessions/soak-0000042/report", ""); status != 404 {
-		t.Errorf("without Synthesize: status %d, want 404", status)
-	}
+	testwait.Until(t, what, cond)
 }
