@@ -13,12 +13,16 @@ type Source struct {
 // the same checks and errors as LoadFiles; dir names the set in errors. The
 // hot reloader (internal/reload) reads the rules folder with its own limits
 // (regular files only, a size cap) and hands the content over here.
-func LoadSources(dir string, srcs []Source) (*Set, error) {
+// Policies load under DefaultLimits.
+func LoadSources(dir string, srcs []Source) (*Set, error) { return DefaultLimits.LoadSources(dir, srcs) }
+
+// LoadSources is LoadSources under the limits lim (zero fields take the defaults).
+func (lim Limits) LoadSources(dir string, srcs []Source) (*Set, error) {
 	var all LoadErrors
 	var policies []*Policy
 	for _, src := range srcs {
 		el := &errList{file: src.File}
-		p := buildPolicy(src.File, src.Data, el)
+		p := buildPolicy(src.File, src.Data, el, lim.orDefault())
 		all = append(all, el.errs...)
 		if p != nil {
 			policies = append(policies, p)
