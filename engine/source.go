@@ -14,7 +14,9 @@ type Source struct {
 // hot reloader (internal/reload) reads the rules folder with its own limits
 // (regular files only, a size cap) and hands the content over here.
 // Policies load under DefaultLimits.
-func LoadSources(dir string, srcs []Source) (*Set, error) { return DefaultLimits.LoadSources(dir, srcs) }
+func LoadSources(dir string, srcs []Source) (*Set, error) {
+	return DefaultLimits.LoadSources(dir, srcs)
+}
 
 // LoadSources is LoadSources under the limits lim (zero fields take the defaults).
 func (lim Limits) LoadSources(dir string, srcs []Source) (*Set, error) {
