@@ -52,7 +52,7 @@ func newEnv(t *testing.T) *env {
 	return &env{sim: sim, set: set, pipeline: &decision.Pipeline{Policies: decision.Static(set), Fetcher: client}}
 }
 
-func mustReport(t *testing.T, name string) *report.Report {
+func mustReport(t testing.TB, name string) *report.Report {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata/reports", name+".json"))
 	if err != nil {
