@@ -31,6 +31,16 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 		}
 	})
+	b.Run("pipeline-id-given", func(b *testing.B) { // as replay calls it: no new UUIDv7 per decision
+		p := &decision.Pipeline{Policies: decision.Static(set)}
+		req := decision.Request{ID: "d-1", SessionID: rep.SessionID, Report: rep, Context: ctx, Now: at2030}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := p.Decide(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("engine-alone", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
