@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,7 +37,11 @@ func (s *Server) listDecisions(c echo.Context) error {
 	if s.auditLog == nil {
 		return errNoLog
 	}
-	f, err := audit.FilterFromQuery(c.QueryParams(), time.Now())
+	q, err := url.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil { // c.QueryParams() drops a pair it cannot decode: a filter would silently match everything
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidQuery, Message: "the query string cannot be decoded: " + err.Error(), err: err}
+	}
+	f, err := audit.FilterFromQuery(q, time.Now())
 	if err != nil {
 		return readError(err)
 	}

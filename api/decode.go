@@ -5,71 +5,16 @@ import (
 	json1 "encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/report"
 )
-
-// readBody reads the request body through the size limit: a body over limit
-// bytes is a 413, whatever Content-Length claims.
-func readBody(c echo.Context, limit int64) ([]byte, error) {
-	req := c.Request()
-	if req.ContentLength > limit {
-		return nil, apiError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is larger than %d bytes", limit)
-	}
-	var body []byte
-	var err error
-	if n := req.ContentLength; n >= 0 {
-		// The usual case: read exactly the announced length (net/http never
-		// gives more) into one buffer of that size.
-		body = make([]byte, n)
-		_, err = io.ReadFull(req.Body, body)
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
-	}
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, apiError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is larger than %d bytes", limit)
-		}
-		return nil, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body could not be read: %v", err)
-	}
-	return body, nil
-}
-
-// requireMediaType checks the Content-Type against the accepted media types
-// (the first is named in the error); parameters other than charset=utf-8 are
-// refused.
-func requireMediaType(c echo.Context, accepted ...string) (string, error) {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	for _, a := range accepted {
-		if ct == a { // the usual case, without parsing
-			return a, nil
-		}
-	}
-	if ct == "" {
-		return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type is missing: send %s", accepted[0])
-	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type %q is malformed: send %s", ct, accepted[0])
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "charset %q is not supported: send UTF-8", cs)
-	}
-	for _, a := range accepted {
-		if mt == a {
-			return mt, nil
-		}
-	}
-	return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type %q is not supported: send %s", mt, accepted[0])
-}
 
 // decodeJSON reads a JSON request strictly into dst: Content-Type
 // application/json, the body limit, exactly one JSON object, no unknown
@@ -86,9 +31,15 @@ func decodeJSON(c echo.Context, limit int64, dst any) ([]byte, error) {
 }
 
 // strictOptions are json v2's defaults (a duplicate member name, invalid
-// UTF-8 and anything after the value are errors; names match exactly) plus
-// unknown members refused.
-var strictOptions = json.RejectUnknownMembers(true)
+// UTF-8 and anything after the value are errors) plus unknown members
+// refused. Field names match regardless of case but with their underscores,
+// as they did under encoding/json ("Session_ID" is session_id, "sessionId"
+// is unknown); a field given twice, in any case, is a duplicate.
+var strictOptions = json.JoinOptions(
+	json.RejectUnknownMembers(true),
+	json.MatchCaseInsensitiveNames(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true),
+)
 
 // decodeStrict decodes one JSON object from body into dst with
 // strictOptions.

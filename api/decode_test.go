@@ -53,3 +53,23 @@ func TestDecodeDuplicateFields(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeFieldNames: names match regardless of case, as under
+// encoding/json, but not without their underscore; the same field twice in
+// two cases is a duplicate.
+func TestDecodeFieldNames(t *testing.T) {
+	if id, _, _, err := decodeDecideRequest([]byte(`{"Session_ID":"a"}`)); err != nil || id != "a" {
+		t.Fatalf("Session_ID: %q %v", id, err)
+	}
+	for body, code := range map[string]string{
+		`{"sessionId":"a"}`:                   CodeUnknownField,
+		`{"session-id":"a"}`:                  CodeUnknownField,
+		`{"session_id":"a","SESSION_ID":"b"}`: CodeDuplicateField,
+	} {
+		_, _, _, err := decodeDecideRequest([]byte(body))
+		var e *Error
+		if !errors.As(err, &e) || e.Code != code {
+			t.Fatalf("%s: %v, want %s", body, err, code)
+		}
+	}
+}

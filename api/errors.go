@@ -32,6 +32,7 @@ func (e *Error) Unwrap() error { return e.err }
 // api/openapi.json); messages are not.
 const (
 	CodeMalformedJSON       = "malformed_json"           // 400: not JSON, not one object, trailing data
+	CodeMalformedBody       = "malformed_body"           // 400: a body that cannot be read (a broken gzip stream)
 	CodeUnknownField        = "unknown_field"            // 400: a field the request type does not have
 	CodeDuplicateField      = "duplicate_field"          // 400: a member name twice in one JSON object
 	CodeInvalidField        = "invalid_field"            // 400: a field of the wrong JSON type

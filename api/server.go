@@ -113,10 +113,10 @@ func New(opts Options) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.frame)
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
-	e.GET("/openapi.json", serveOpenAPI)
+	s.open(http.MethodGet, "/healthz", s.healthz)
+	s.open(http.MethodGet, "/readyz", s.readyz)
+	s.open(http.MethodGet, "/metrics", echo.WrapHandler(s.metrics.Handler()))
+	s.open(http.MethodGet, "/openapi.json", serveOpenAPI)
 
 	s.Route(http.MethodPost, "/v1/decisions", config.ScopeDecide, s.decide)
 	s.Route(http.MethodPost, "/v1/evaluate", config.ScopeEvaluate, s.evaluate)
@@ -130,9 +130,18 @@ func New(opts Options) (*Server, error) {
 
 // Route adds an authenticated route that needs scope. The decision log's
 // read routes (GET /v1/decisions...) are added this way; errors they return
-// go through the same error table.
+// go through the same error table. A GET route answers HEAD too.
 func (s *Server) Route(method, path, scope string, h echo.HandlerFunc) {
-	s.e.Add(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
+	s.open(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
+}
+
+// open adds a route as it is, and HEAD beside every GET: the same handler,
+// whose body net/http leaves out of the answer.
+func (s *Server) open(method, path string, h echo.HandlerFunc) {
+	s.e.Add(method, path, h)
+	if method == http.MethodGet {
+		s.e.Add(http.MethodHead, path, h)
+	}
 }
 
 // Handler returns the HTTP handler.

@@ -114,6 +114,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s (a bad escape in the URL) as JSON errors too
 	addr := ln.Addr().String()
 	hs := &http.Server{
 		Handler:           a.server.Handler(),
