@@ -28,6 +28,10 @@ func (s *Server) getDecision(c echo.Context) error {
 	case err != nil:
 		return readError(fmt.Errorf("get decision %q: %w", id, err))
 	}
+	if t.Unreadable != "" {
+		s.metrics.unreadable.Inc()
+		s.log.Error().Str("request_id", requestID(c)).Str("decision_id", t.ID).Str("cause", t.Unreadable).Msg("stored trace unreadable")
+	}
 	return c.JSON(http.StatusOK, t)
 }
 
@@ -51,6 +55,12 @@ func (s *Server) listDecisions(c echo.Context) error {
 	}
 	if page.Traces == nil {
 		page.Traces = []*audit.Trace{}
+	}
+	for _, t := range page.Traces {
+		if t.Unreadable != "" {
+			s.metrics.unreadable.Inc()
+			s.log.Error().Str("request_id", requestID(c)).Str("decision_id", t.ID).Str("cause", t.Unreadable).Msg("stored trace unreadable")
+		}
 	}
 	return c.JSON(http.StatusOK, page)
 }

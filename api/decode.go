@@ -142,9 +142,10 @@ type decideBody struct {
 // contextField decodes the caller's context (see decodeContext for the
 // rules): the map the engine reads, and the bytes as sent, for the trace.
 type contextField struct {
-	body []byte // the whole request body, which raw is cut from
-	m    map[string]any
-	raw  []byte
+	body   []byte // the whole request body, which raw is cut from
+	limits ContextLimits
+	m      map[string]any
+	raw    []byte
 }
 
 // UnmarshalJSONFrom reads the context: null, or an object.
@@ -160,8 +161,14 @@ func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		return apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
-	start := dec.InputOffset() // just after the member name: then ':' and the value
+	start, depth := dec.InputOffset(), dec.StackDepth() // just after the member name: then ':' and the value
 	if err := json.UnmarshalDecode(dec, &c.m); err != nil {
+		if dec.StackDepth()-depth > c.limits.MaxDepth { // e.g. over the decoder's own depth limit
+			return c.limits.tooDeep()
+		}
+		return err
+	}
+	if err := c.limits.check(c.m); err != nil {
 		return err
 	}
 	c.raw = bytes.TrimLeft(c.body[start:dec.InputOffset()], " \t\r\n:")
@@ -169,9 +176,9 @@ func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 }
 
 // decodeDecideRequest decodes and checks a POST /v1/decisions body: the
-// session id, then the context.
-func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctxRaw json1.RawMessage, err error) {
-	req := decideBody{Context: contextField{body: body}}
+// session id, then the context (within the server's context limits).
+func (s *Server) decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctxRaw json1.RawMessage, err error) {
+	req := decideBody{Context: contextField{body: body, limits: s.contextLimits}}
 	if err := decodeStrict(body, &req); err != nil {
 		return "", nil, nil, err
 	}
@@ -182,10 +189,10 @@ func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctx
 }
 
 // decodeContext turns the caller's context into the map the engine reads.
-// Absent and null mean no context; anything but an object is a 400. (The
-// body it comes from was decoded strictly already: valid UTF-8, no duplicate
-// names.)
-func decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, error) {
+// Absent and null mean no context; anything but an object, or a context over
+// the server's limits, is a 400. (The body it comes from was decoded strictly
+// already: valid UTF-8, no duplicate names.)
+func (s *Server) decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, error) {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
 		return nil, nil, nil
@@ -199,6 +206,9 @@ func decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, erro
 			return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
 		}
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context: %v", err)
+	}
+	if err := s.contextLimits.check(m); err != nil {
+		return nil, nil, err
 	}
 	return m, json1.RawMessage(t), nil
 }

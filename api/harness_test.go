@@ -52,6 +52,7 @@ type harnessOpts struct {
 	timeout    time.Duration // Roundtable fetch budget
 	reqTimeout time.Duration // the API's request timeout (default 5s)
 	quiet      bool          // logs to io.Discard (benchmarks)
+	bodyLimit  int64         // the API's body limit (default 8 KiB)
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -108,12 +109,15 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			t.Fatalf("load %s: %v", o.rules, err)
 		}
 	}
+	if o.bodyLimit == 0 {
+		o.bodyLimit = 8 << 10
+	}
 	if o.reqTimeout == 0 {
 		o.reqTimeout = 5 * time.Second
 	}
 	h.server, err = api.New(api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics, Reloader: h.reloader,
-		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
+		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)

@@ -40,6 +40,7 @@ type Options struct {
 	MonitorOnly bool
 
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
+	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
 }
 
@@ -56,6 +57,8 @@ type Server struct {
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
 	bodyLimit int64
+	// contextLimits bound the caller's context (decodeDecideRequest, decodeContext).
+	contextLimits ContextLimits
 	// requestTimeout bounds every request: through a deadline context on all
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
@@ -100,6 +103,8 @@ func New(opts Options) (*Server, error) {
 		recorder:  opts.Recorder,
 		readiness: opts.Readiness,
 		bodyLimit: opts.BodyLimit,
+
+		contextLimits: opts.ContextLimits.withDefaults(),
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,
 
