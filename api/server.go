@@ -105,8 +105,8 @@ func New(opts Options) (*Server, error) {
 		bodyLimit: opts.BodyLimit,
 
 		contextLimits: opts.ContextLimits.withDefaults(),
-		ids:       newRequestIDs(),
-		auditLog:  opts.Log,
+		ids:           newRequestIDs(),
+		auditLog:      opts.Log,
 
 		monitorOnly: opts.MonitorOnly,
 
