@@ -5,6 +5,7 @@ package reload
 import (
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -15,7 +16,8 @@ type fsnotifyBackend struct {
 	w    *fsnotify.Watcher
 	evs  chan event
 	done chan struct{}
-	dirs map[string]bool
+	mu   sync.Mutex
+	dirs map[string]bool // the watched folders, to tell their own removal apart
 }
 
 func newBackend() (backend, error) {
@@ -32,12 +34,16 @@ func (b *fsnotifyBackend) add(dir string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("watch %s: not a folder", dir)
 	}
+	b.mu.Lock()
 	b.dirs[dir] = true
+	b.mu.Unlock()
 	return b.w.Add(dir)
 }
 
 func (b *fsnotifyBackend) remove(dir string) error {
+	b.mu.Lock()
 	delete(b.dirs, dir)
+	b.mu.Unlock()
 	_ = b.w.Remove(dir)
 	return nil
 }
@@ -61,7 +67,10 @@ func (b *fsnotifyBackend) translate() {
 		switch {
 		case ev.Op.Has(fsnotify.Remove) || ev.Op.Has(fsnotify.Rename):
 			e = event{path: ev.Name, op: opRemove}
-			if b.dirs[ev.Name] {
+			b.mu.Lock()
+			watched := b.dirs[ev.Name]
+			b.mu.Unlock()
+			if watched {
 				e.op, e.dir = opGone, true
 			}
 		case ev.Op.Has(fsnotify.Create):
