@@ -21,9 +21,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text]",
 		"Decides one Roundtable report with the policies, offline, and prints the decision.")
 	reportFile := fs.String("report", "", "the report JSON `FILE` (required)")
-	ctxJSON := fs.String("context", "", "the caller's context, a `JSON` object such as '{\"amount\": 120}'")
+	ctxJSON := fs.String("context", "", "caller context as a `JSON` object, e.g. '{\"amount\": 120}'")
 	rules := fs.String("rules", "rules", "the policy `PATH`: a folder (a set) or one policy file")
-	format := fs.String("format", "json", "the output: `json|text`")
+	format := fs.String("format", "json", "the output, `json|text`")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}

@@ -35,9 +35,9 @@ verdict at it with ROUNDTABLE_BASE_URL. Stops on Ctrl-C or SIGTERM.`
 // runSim runs the simulator until ctx ends; it returns the exit code.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("sim", "[--reports DIR] [--addr HOST:PORT] [--api-key KEY] [--latency DURATION] [-v]", simAbout)
-	reports := fs.String("reports", "testdata/reports", "serve the report JSON files of `DIR`")
-	addr := fs.String("addr", "127.0.0.1:8090", "listen on `HOST:PORT` (port 0 picks a free one)")
-	apiKey := fs.String("api-key", "", "require the bearer `KEY`; empty: accept any request")
+	reports := fs.String("reports", "testdata/reports", "the folder of report JSON files, `DIR`")
+	addr := fs.String("addr", "127.0.0.1:8090", "the listen address, `HOST:PORT` (port 0 picks a free one)")
+	apiKey := fs.String("api-key", "", "the bearer `KEY` to require; empty: accept any request")
 	latency := fs.Duration("latency", 0, "latency added to every report request, e.g. 50ms")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.alias("v", "verbose")
