@@ -1,5 +1,3 @@
-//go:build !linux
-
 package reload
 
 import (
@@ -10,22 +8,24 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// fsnotifyBackend is the backend outside Linux. fsnotify does not report a
-// close after writing, so written files count as complete once stable.
+// fsnotifyBackend is the backend outside Linux (and, in tests, on Linux
+// too). fsnotify does not report a close after writing, so written files
+// count as complete once stable.
 type fsnotifyBackend struct {
 	w    *fsnotify.Watcher
 	evs  chan event
-	done chan struct{}
+	quit chan struct{} // closed by close: translate stops sending
+	done chan struct{} // closed when translate has returned
 	mu   sync.Mutex
 	dirs map[string]bool // the watched folders, to tell their own removal apart
 }
 
-func newBackend() (backend, error) {
+func newFSNotifyBackend() (backend, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("fsnotify: %w", err)
 	}
-	b := &fsnotifyBackend{w: w, evs: make(chan event, 64), done: make(chan struct{}), dirs: map[string]bool{}}
+	b := &fsnotifyBackend{w: w, evs: make(chan event, 64), quit: make(chan struct{}), done: make(chan struct{}), dirs: map[string]bool{}}
 	go b.translate()
 	return b, nil
 }
@@ -53,6 +53,7 @@ func (b *fsnotifyBackend) errors() <-chan error { return b.w.Errors }
 func (b *fsnotifyBackend) closeWrite() bool     { return false }
 
 func (b *fsnotifyBackend) close() error {
+	close(b.quit) // translate may be blocked handing over an event nobody reads now
 	err := b.w.Close()
 	<-b.done
 	return err
@@ -81,6 +82,12 @@ func (b *fsnotifyBackend) translate() {
 		default:
 			continue
 		}
-		b.evs <- e
+		select {
+		case b.evs <- e:
+		case <-b.quit:
+			for range b.w.Events { // let fsnotify's reader finish so Close returns
+			}
+			return
+		}
 	}
 }
