@@ -155,7 +155,7 @@ func TestGuardStopsRunawayLoops(t *testing.T) {
 func TestInputsOverTheBoundFallToOnError(t *testing.T) {
 	lim := DefaultLimits
 	lim.InputItems, lim.InputString = 3, 10
-	policy := func(when string) *Policy {
+	policy := func(t *testing.T, when string) *Policy {
 		p, err := lim.ParsePolicy("inputs.yaml", []byte(hostileHead+"context: {note: string}\nrules:\n  - {id: r, when: '"+when+"', action: deny}\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -175,10 +175,15 @@ func TestInputsOverTheBoundFallToOnError(t *testing.T) {
 		{"an undeclared field nested too long", `len(context.deep) > 0`, within,
 			map[string]any{"deep": []any{map[string]any{"s": "xxxxxxxxxxxxxxxxxxxx"}}}, "context.deep[].s: has 20 bytes"},
 		{"an undeclared field within", `len(context.deep) > 0`, within, map[string]any{"deep": []any{"x"}}, ""},
+		{"a score outside 0..100 (a report built by hand)", `count(1..risk_score, # > 0) > 0`, within, nil, "risk_score: is 1000000000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := policy(tc.when).Evaluate(Facts{Report: mustReport(t, tc.report), Context: tc.ctx})
+			r := mustReport(t, tc.report)
+			if tc.name == "a score outside 0..100 (a report built by hand)" {
+				r.RiskScore = 1_000_000_000
+			}
+			d := policy(t, tc.when).Evaluate(Facts{Report: r, Context: tc.ctx})
 			if tc.want == "" {
 				if d.Reason == ReasonOnError {
 					t.Fatalf("on_error: %v", d.RuleErrors)
