@@ -37,6 +37,46 @@ type compiler struct {
 	ctxTypes map[string]string
 	sample   map[string]any  // the typed env the checker sees
 	badText  map[[2]int]bool // expressions over a text limit, by position (see checkText)
+	nodes    int             // expression nodes compiled so far, variables written out (see spend)
+	full     bool            // nodes went over lim.TotalNodes: nothing more is compiled
+}
+
+// spend counts the nodes of an expression about to be compiled against the
+// policy's budget (Limits.TotalNodes), recording one load error, and
+// stopping all further compiling, when they take it over: compiling costs
+// about 3 µs of CPU a node, so the budget bounds the time a policy takes to
+// load whatever its number of rules and variables.
+func (c *compiler) spend(n int, s src, what string) bool {
+	if c.full {
+		return false
+	}
+	c.nodes += n
+	if c.nodes <= c.lim.TotalNodes {
+		return true
+	}
+	c.full = true
+	c.el.add(s.line, s.col, CodeLimit, "%s: the policy's expressions come to over %d nodes here, with their variables written out into each rule; the limit is %d: share less through variables, or split the policy", what, c.lim.TotalNodes, c.lim.TotalNodes)
+	return false
+}
+
+// inlinedSize is the size of an expression once its variables are written
+// out, for spend; parsing it costs little beside compiling it.
+func (c *compiler) inlinedSize(s src) int {
+	tree, err := parser.Parse(s.text)
+	if err != nil {
+		return 1 // the compile reports the syntax error
+	}
+	n := 0
+	ast.Walk(&tree.Node, visitorFunc(func(node *ast.Node) {
+		if id, ok := (*node).(*ast.IdentifierNode); ok {
+			if v := c.vars[id.Value]; v != nil && v.ok {
+				n += v.size
+				return
+			}
+		}
+		n++
+	}))
+	return n
 }
 
 // variable is a named expression; rules use it by name and get it inlined.
@@ -281,6 +321,10 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 		return
 	}
 	v.state = 1
+	if c.full {
+		v.state, v.ok = 2, false
+		return
+	}
 	what := fmt.Sprintf("variable %q", v.spec.name)
 	if !c.checkText(v.spec.expr, what) {
 		v.state, v.ok = 2, false
@@ -290,8 +334,10 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 	// against their types and inlined from their trees.
 	tree, err := parser.Parse(v.spec.expr.text)
 	env := maps.Clone(c.sample)
+	own := 0
 	if err == nil {
 		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
+			own++
 			if id, ok := (*n).(*ast.IdentifierNode); ok {
 				if dep := c.vars[id.Value]; dep != nil && dep != v {
 					c.compileVariable(dep, append(chain, v.spec.name))
@@ -304,6 +350,10 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 		}))
 	}
 	if v.state == 2 {
+		return
+	}
+	if !c.spend(own, v.spec.expr, what) {
+		v.state, v.ok = 2, false
 		return
 	}
 	out := c.compileAs(v.spec.expr, what, false, env, false)

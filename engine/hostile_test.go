@@ -43,6 +43,25 @@ func (g *generator) policy() []byte {
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%srisk_score > 1%s'\n    action: deny\n", strings.Repeat("(", g.N), strings.Repeat(")", g.N))
 	case "unary":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%s(risk_score > 1)'\n    action: deny\n", strings.Repeat("!", g.N))
+	case "wide-rules": // N rules naming one variable of nearly Limits.Nodes nodes
+		terms := make([]string, 490)
+		for i := range terms {
+			terms[i] = fmt.Sprintf("risk_score > %d", i)
+		}
+		fmt.Fprintf(&b, "variables:\n  big: '%s'\nrules:\n", strings.Join(terms, " || "))
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: big, action: deny}\n", i)
+		}
+	case "big-variables": // N variables of 47 nodes each
+		terms := make([]string, 12)
+		for i := range terms {
+			terms[i] = fmt.Sprintf("risk_score > %d", i)
+		}
+		b.WriteString("variables:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  v%d: '%s'\n", i, strings.Join(terms, " || "))
+		}
+		b.WriteString("rules:\n  - {id: r, when: v1, action: deny}\n")
 	case "yaml-depth":
 		fmt.Fprintf(&b, "rules: %s%s\n", strings.Repeat("[", g.N), strings.Repeat("]", g.N))
 	case "bigfile":
