@@ -30,15 +30,16 @@ const (
 
 // compiler compiles the expressions of one policy file.
 type compiler struct {
-	lim      Limits
-	el       *errList
-	lines    []string // the file's lines, for block scalar indentation
-	vars     map[string]*variable
-	ctxTypes map[string]string
-	sample   map[string]any  // the typed env the checker sees
-	badText  map[[2]int]bool // expressions over a text limit, by position (see checkText)
-	nodes    int             // expression nodes compiled so far, variables written out (see spend)
-	full     bool            // nodes went over lim.TotalNodes: nothing more is compiled
+	lim       Limits
+	el        *errList
+	lines     []string // the file's lines, for block scalar indentation
+	vars      map[string]*variable
+	ctxTypes  map[string]string
+	sample    map[string]any  // the typed env the checker sees
+	badText   map[[2]int]bool // expressions over a text limit, by position (see checkText)
+	nodes     int             // expression nodes compiled so far, variables written out (see spend)
+	suggested int             // suggestions looked for so far (see suggest)
+	full      bool            // nodes went over lim.TotalNodes: nothing more is compiled
 }
 
 // spend counts the nodes of an expression about to be compiled against the
@@ -210,39 +211,75 @@ func offsetToLineCol(src []rune, off int) (line, col int) {
 	return line, col
 }
 
-// suggest returns the known name closest to a misspelt one, if any is close.
+// suggest returns the known name closest to a misspelt one, if any is within
+// an edit distance of 2. It is bounded, since a hostile policy can misspell
+// thousands of names against thousands of variables: the distance is computed
+// only within that band, for names of at most maxSuggestLen bytes, and at
+// most maxSuggestions times per policy.
 func (c *compiler) suggest(name string) string {
-	cands := append([]string(nil), rootNames...)
-	for v := range c.vars {
-		cands = append(cands, v)
+	if c.suggested >= maxSuggestions || len(name) > maxSuggestLen {
+		return ""
 	}
+	c.suggested++
+	name = strings.ToLower(name)
 	best, bestD := "", 3
-	for _, k := range cands {
-		if d := editDistance(strings.ToLower(name), k); d < bestD {
+	try := func(k string) {
+		if d := editDistanceWithin(name, k, bestD-1); d < bestD {
 			best, bestD = k, d
 		}
+	}
+	for _, k := range rootNames {
+		try(k)
+	}
+	for k := range c.vars {
+		try(k)
 	}
 	return best
 }
 
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
+// Bounds of suggest.
+const (
+	maxSuggestions = 100
+	maxSuggestLen  = 64
+)
+
+// editDistanceWithin is the edit distance between a and b when it is at most
+// k, and k+1 otherwise, computed only in the band |i-j| <= k: O(len(a)·k).
+func editDistanceWithin(a, b string, k int) int {
+	if k < 0 {
+		return 0
+	}
+	if d := len(a) - len(b); d > k || -d > k {
+		return k + 1
+	}
+	inf := k + 1
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
 	for j := range prev {
-		prev[j] = j
+		prev[j] = min(j, inf)
 	}
 	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		lo, hi := max(1, i-k), min(len(b), i+k)
+		for j := range cur {
+			cur[j] = inf
+		}
+		if i <= k {
+			cur[0] = i
+		}
+		rowMin := cur[0]
+		for j := lo; j <= hi; j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, inf)
+			rowMin = min(rowMin, cur[j])
 		}
-		prev = cur
+		if rowMin >= inf {
+			return inf
+		}
+		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return min(prev[len(b)], inf)
 }
 
 // variableTree returns a fresh copy of a variable's patched tree for

@@ -62,6 +62,15 @@ func (g *generator) policy() []byte {
 			fmt.Fprintf(&b, "  v%d: '%s'\n", i, strings.Join(terms, " || "))
 		}
 		b.WriteString("rules:\n  - {id: r, when: v1, action: deny}\n")
+	case "misspelt": // N variables with long names, and N rules each naming a misspelt one
+		b.WriteString("variables:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  v%040d: risk_score > 1\n", i)
+		}
+		b.WriteString("rules:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'w%040d > 1', action: deny}\n", i, i)
+		}
 	case "yaml-depth":
 		fmt.Fprintf(&b, "rules: %s%s\n", strings.Repeat("[", g.N), strings.Repeat("]", g.N))
 	case "bigfile":
@@ -151,6 +160,23 @@ func TestHostilePolicies(t *testing.T) {
 	}
 }
 
+// TestEditDistanceWithin: the banded distance suggest uses agrees with the
+// full one wherever the full one is within the band.
+func TestEditDistanceWithin(t *testing.T) {
+	words := []string{"", "a", "risk_score", "riskscore", "risk_scroe", "rsk_score", "device_checks", "devise_checks", "tags", "tag", "xyz"}
+	for _, a := range words {
+		for _, b := range words {
+			full := editDistance(a, b)
+			for k := 0; k <= 3; k++ {
+				want := min(full, k+1)
+				if got := editDistanceWithin(a, b, k); got != want {
+					t.Errorf("editDistanceWithin(%q, %q, %d) = %d, want %d", a, b, k, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestGuardStopsRunawayLoops: should a loop escape the static bound, the
 // guard stops the rule at the decision's budget; the rule is recorded as
 // failed and the decision falls to on_error.
@@ -214,4 +240,26 @@ func TestInputsOverTheBoundFallToOnError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// editDistance is the plain Levenshtein distance, the reference for
+// editDistanceWithin.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
