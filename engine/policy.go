@@ -110,7 +110,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		if rs.when.text == "" {
 			continue
 		}
-		out := c.compile(rs.when, fmt.Sprintf("rule %q", rs.id), true)
+		what := fmt.Sprintf("rule %q", rs.id)
+		if !c.checkText(rs.when, what) || !c.spend(c.inlinedSize(rs.when), rs.when, what) {
+			continue
+		}
+		out := c.compile(rs.when, what, true)
 		if out == nil {
 			continue
 		}
