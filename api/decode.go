@@ -162,7 +162,7 @@ func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
 	start, depth := dec.InputOffset(), dec.StackDepth() // just after the member name: then ':' and the value
-	var v any // json v2 decodes into an any without reflection: faster than into the map type
+	var v any                                           // json v2 decodes into an any without reflection: faster than into the map type
 	if err := json.UnmarshalDecode(dec, &v); err != nil {
 		if dec.StackDepth()-depth > c.limits.MaxDepth { // e.g. over the decoder's own depth limit
 			return c.limits.tooDeep()
