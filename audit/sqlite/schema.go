@@ -97,3 +97,6 @@ func checkVersion(ctx context.Context, db *sql.DB) error {
 	}
 	return audit.CheckVersion(migrations, current)
 }
+
+// SchemaVersion is the newest schema version this build writes.
+func SchemaVersion() int { return migrations[len(migrations)-1].Version }
