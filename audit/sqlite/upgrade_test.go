@@ -64,6 +64,10 @@ func TestUpgradeFromV1(t *testing.T) {
 	if _, err := s.Get(ctx, next.ID); err != nil {
 		t.Fatalf("a trace appended after the upgrade: %v", err)
 	}
+	res, err := audit.Verify(ctx, s.(audit.CheckpointLog), audit.VerifyOptions{})
+	if err != nil || res.Break != nil || res.Legacy != int64(len(want)) || res.Verified != 1 {
+		t.Fatalf("verify of the upgraded log: %+v, %v; want %d traces from before the chain and 1 verified", res, err, len(want))
+	}
 }
 
 // TestNewerSchemaRefused: a log whose schema is newer than this build knows
