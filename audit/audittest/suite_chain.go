@@ -106,18 +106,21 @@ func testCheckpoints(t *testing.T, newURL NewURL) {
 		t.Fatalf("prune: %d, %v", n, err)
 	}
 	res := mustVerify(t, l, audit.VerifyOptions{Checkpoints: stored})
-	if res.Break != nil || res.Verified != 15 || res.Anchors != 1 {
-		t.Fatalf("verify after retention: %+v (break %v); want 15 verified, 1 anchor", res, res.Break)
+	if res.Break != nil || res.Verified != 15 || res.Anchors < 1 {
+		t.Fatalf("verify after retention: %+v (break %v); want 15 verified, anchored", res, res.Break)
 	}
 	after, _ := l.Checkpoints(ctx)
-	var retention *audit.Checkpoint
-	for i := range after {
-		if after[i].Reason == "retention" {
-			retention = &after[i]
+	var removed int64
+	for _, c := range after {
+		if c.Reason == "retention" {
+			removed += c.Removed
+			if err := c.VerifySignature(key.Public().(ed25519.PublicKey)); err != nil {
+				t.Fatalf("retention checkpoint: %v", err)
+			}
 		}
 	}
-	if retention == nil || retention.Removed != 25 || retention.VerifySignature(key.Public().(ed25519.PublicKey)) != nil {
-		t.Fatalf("retention checkpoint: %+v", retention)
+	if removed != 25 {
+		t.Fatalf("retention checkpoints sum up %d traces, want 25", removed)
 	}
 }
 

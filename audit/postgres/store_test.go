@@ -18,3 +18,12 @@ func TestConformance(t *testing.T) {
 	audittest.RequirePostgres(t)
 	audittest.Run(t, func(t *testing.T) string { return newSchema(t) })
 }
+
+// TestTamper: rows changed or deleted in PostgreSQL behind verdict's back
+// are found by verify at the decision changed, or where one was removed.
+func TestTamper(t *testing.T) {
+	audittest.RequirePostgres(t)
+	audittest.RunTamper(t, func(t *testing.T) string { return newSchema(t) }, func(t *testing.T, url, stmt string) {
+		audittest.PostgresExec(t, url, stmt)
+	})
+}
