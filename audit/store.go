@@ -71,6 +71,9 @@ type Options struct {
 	// CheckpointKey signs the checkpoints the store writes itself (those of
 	// retention); nil leaves them unsigned.
 	CheckpointKey ed25519.PrivateKey
+	// Mask masks trace fields before anything is stored, and the values of
+	// searches by them (nil: none).
+	Mask *Mask
 }
 
 // MaxBatchOrDefault is o.MaxBatch, or the default when unset.

@@ -26,6 +26,7 @@ type Store struct {
 	readOnly bool
 	heads    chan *chainHead    // one chain per writer, taken for a commit
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
+	mask     *audit.Mask        // masks searches by masked fields
 }
 
 var (
@@ -66,7 +67,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, readOnly: opts.ReadOnly, key: opts.CheckpointKey, heads: make(chan *chainHead, writers)}
+	s := &Store{pool: pool, readOnly: opts.ReadOnly, key: opts.CheckpointKey, mask: opts.Mask, heads: make(chan *chainHead, writers)}
 	// Each writer chains its own traces, from a chain named for this open
 	// (host, a random id, the writer's number): no replica, and no writer,
 	// waits on another's chain.
@@ -86,6 +87,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 	}
 	if !opts.ReadOnly {
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
+		s.batch.Mask = opts.Mask
 	}
 	return s, nil
 }

@@ -37,6 +37,7 @@ type Store struct {
 	insRule  *sql.Stmt          // insert a fired rule id
 	hasher   *audit.ChainHasher // the writer's (commits run one at a time)
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
+	mask     *audit.Mask        // masks searches by masked fields
 }
 
 var (
@@ -91,7 +92,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, readOnly: opts.ReadOnly, hasher: audit.NewChainHasher(), key: opts.CheckpointKey}
+	s := &Store{path: path, readOnly: opts.ReadOnly, hasher: audit.NewChainHasher(), key: opts.CheckpointKey, mask: opts.Mask}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open %s read-only: %w", path, err)
@@ -130,6 +131,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 		}
 	} else {
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), 1, 30*time.Second)
+		s.batch.Mask = opts.Mask
 	}
 	return s, nil
 }

@@ -111,3 +111,21 @@ func TestTamper(t *testing.T) {
 		}
 	})
 }
+
+// TestMask: masked fields never reach the SQLite file or its write-ahead
+// log, read while the store is open and after it closed.
+func TestMask(t *testing.T) {
+	audittest.RunMask(t, func(t *testing.T) string {
+		return filepath.Join(t.TempDir(), "decisions.db")
+	}, func(t *testing.T, url string) []byte {
+		var all []byte
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			b, err := os.ReadFile(url + suffix)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		return all
+	})
+}
