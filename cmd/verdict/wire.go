@@ -94,7 +94,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
 			record(ev)
 		},
-		OnWatch:  func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
+		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
 	})
 	if _, err := a.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 		a.close()
