@@ -22,11 +22,16 @@ type Store struct {
 	pool     *pgxpool.Pool
 	batch    *audit.Batcher
 	readOnly bool
+
+	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
+	*audit.LoopSQL
 }
 
 var (
 	_ audit.Store     = (*Store)(nil)
 	_ audit.RowSource = (*Store)(nil)
+	_ audit.Reviews   = (*Store)(nil)
+	_ audit.Labels    = (*Store)(nil)
 )
 
 // Open connects to the PostgreSQL log that url names and, unless read-only,
@@ -60,7 +65,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, readOnly: opts.ReadOnly}
+	s := &Store{pool: pool, readOnly: opts.ReadOnly, LoopSQL: newLoop(pool, opts.ReadOnly)}
 	if opts.ReadOnly {
 		err = checkVersion(ctx, pool)
 	} else {

@@ -92,7 +92,10 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		for _, v := range id {
 			stored[v] = true
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return openReviews(ctx, tx, rows, firstStored(rows, stored)) // loop.go: reviews commit with their traces
 	})
 	if err != nil {
 		return fmt.Errorf("insert %d traces: %w", n, err)

@@ -34,11 +34,16 @@ type Store struct {
 	readOnly bool
 	ins      *sql.Stmt // insert a trace
 	insRule  *sql.Stmt // insert a fired rule id
+
+	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
+	*audit.LoopSQL
 }
 
 var (
 	_ audit.Store     = (*Store)(nil)
 	_ audit.RowSource = (*Store)(nil)
+	_ audit.Reviews   = (*Store)(nil)
+	_ audit.Labels    = (*Store)(nil)
 )
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
@@ -118,6 +123,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 		s.closeDBs()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
+	s.LoopSQL = s.newLoop()
 	if opts.ReadOnly {
 		if err := checkVersion(ctx, s.r); err != nil {
 			s.closeDBs()

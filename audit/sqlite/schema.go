@@ -52,6 +52,7 @@ var migrations = []audit.Migration{
 		) WITHOUT ROWID`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
+	loopMigration, // reviews and labels: loop.go
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so two
