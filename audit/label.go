@@ -95,5 +95,3 @@ func CheckLabel(l *Label, now time.Time) error {
 	l.OccurredAt = l.OccurredAt.UTC().Truncate(time.Microsecond)
 	return nil
 }
-
-
