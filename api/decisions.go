@@ -27,7 +27,7 @@ func (s *Server) getDecision(c echo.Context) error {
 	case err != nil:
 		return readError(fmt.Errorf("get decision %q: %w", id, err))
 	}
-	return c.JSON(http.StatusOK, t)
+	return s.answerDecision(c, t) // decision_loop.go: with its review and labels
 }
 
 // listDecisions answers GET /v1/decisions: one page of traces matching the

@@ -50,9 +50,10 @@ type harnessOpts struct {
 	monitor    bool                 // Options.MonitorOnly
 	readiness  []api.ReadinessCheck
 	cacheTTL   time.Duration
-	timeout    time.Duration // Roundtable fetch budget
-	reqTimeout time.Duration // the API's request timeout (default 5s)
-	quiet      bool          // logs to io.Discard (benchmarks)
+	timeout    time.Duration    // Roundtable fetch budget
+	reqTimeout time.Duration    // the API's request timeout (default 5s)
+	quiet      bool             // logs to io.Discard (benchmarks)
+	clock      func() time.Time // Options.Clock; nil is time.Now
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -116,6 +117,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
 		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
+		Clock: o.clock,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
 		opts.Reloader = h.reloader

@@ -38,6 +38,9 @@ type Options struct {
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
 
+	// Clock is the time of claims, resolutions and review ages (default time.Now).
+	Clock func() time.Time
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
 }
@@ -63,6 +66,7 @@ type Server struct {
 	auditLog       audit.Store
 	draining       atomic.Bool
 	ids            *requestIDs
+	clock          func() time.Time
 }
 
 // New builds the Echo router with every route and middleware.
@@ -84,6 +88,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	if opts.Log != nil {
 		al := NewAuditLog(opts.Log)
@@ -107,6 +114,7 @@ func New(opts Options) (*Server, error) {
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,
+		clock:     opts.Clock,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -128,6 +136,7 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.loopRoutes() // reviews.go: reviews, labels, rule performance
 	return s, nil
 }
 
