@@ -25,6 +25,7 @@ func (s *Server) loopRoutes() {
 	s.Route(http.MethodPost, "/v1/reviews/:id/claim", ScopeReview, s.claimReview)
 	s.Route(http.MethodPost, "/v1/reviews/:id/resolve", ScopeReview, s.resolveReview)
 	s.Route(http.MethodPost, "/v1/labels", ScopeReview, s.postLabels)
+	s.Route(http.MethodGet, "/v1/rules/performance", ScopeAudit, s.rulePerformance)
 	if rv, ok := s.auditLog.(audit.Reviews); ok {
 		s.metrics.watchReviews(rv, s.clock)
 	}

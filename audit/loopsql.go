@@ -34,6 +34,9 @@ type LoopSQL struct {
 	MicrosOf func(col string) string
 	// TimeArg encodes a time argument compared with a traces time column.
 	TimeArg func(time.Time) any
+	// TextOf is the SQL of a traces JSON column as text, for grouping; nil
+	// when the column is text already (SQLite).
+	TextOf func(col string) string
 }
 
 var (

@@ -21,6 +21,7 @@ func RunLoop(t *testing.T, newURL NewURL) {
 	t.Run("ReviewRaceAcrossStores", func(t *testing.T) { testReviewRace(t, newURL) })
 	t.Run("Labels", func(t *testing.T) { testLabels(t, newURL) })
 	t.Run("LabelsReadOnly", func(t *testing.T) { testLoopReadOnly(t, newURL) })
+	t.Run("RulePerformance", func(t *testing.T) { testPerformance(t, newURL) })
 }
 
 // MustLoop opens a store that implements audit.Reviews and audit.Labels.

@@ -131,6 +131,7 @@ func newLoop(pool *pgxpool.Pool, readOnly bool) *audit.LoopSQL {
 		Read:     loopDB{pool},
 		MicrosOf: func(col string) string { return `(extract(epoch FROM ` + col + `) * 1000000)::bigint` },
 		TimeArg:  func(t time.Time) any { return t },
+		TextOf:   func(col string) string { return col + `::text` },
 	}
 	if !readOnly {
 		l.Tx = func(ctx context.Context, fn func(audit.LoopDB) error) error {

@@ -28,10 +28,11 @@ type Store struct {
 }
 
 var (
-	_ audit.Store     = (*Store)(nil)
-	_ audit.RowSource = (*Store)(nil)
-	_ audit.Reviews   = (*Store)(nil)
-	_ audit.Labels    = (*Store)(nil)
+	_ audit.Store             = (*Store)(nil)
+	_ audit.RowSource         = (*Store)(nil)
+	_ audit.Reviews           = (*Store)(nil)
+	_ audit.Labels            = (*Store)(nil)
+	_ audit.PerformanceReader = (*Store)(nil)
 )
 
 // Open connects to the PostgreSQL log that url names and, unless read-only,

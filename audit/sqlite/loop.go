@@ -56,6 +56,10 @@ var loopMigration = audit.Migration{Version: 20, Stmts: []string{
 		by_key      TEXT NOT NULL
 	)`,
 	`CREATE INDEX IF NOT EXISTS labels_target ON labels (target, value, id)`,
+	// traces_perf covers the rule performance pass (audit.LoopSQL.RulePerformance):
+	// decisions grouped by policy, outcome and fired rules, read from the
+	// index alone, in its order, without a sort.
+	`CREATE INDEX IF NOT EXISTS traces_perf ON traces (policy_name, policy_outcome, fired, decided_at)`,
 	`CREATE TABLE IF NOT EXISTS label_heads (
 		target   TEXT NOT NULL,
 		value    TEXT NOT NULL,

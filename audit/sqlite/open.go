@@ -40,10 +40,11 @@ type Store struct {
 }
 
 var (
-	_ audit.Store     = (*Store)(nil)
-	_ audit.RowSource = (*Store)(nil)
-	_ audit.Reviews   = (*Store)(nil)
-	_ audit.Labels    = (*Store)(nil)
+	_ audit.Store             = (*Store)(nil)
+	_ audit.RowSource         = (*Store)(nil)
+	_ audit.Reviews           = (*Store)(nil)
+	_ audit.Labels            = (*Store)(nil)
+	_ audit.PerformanceReader = (*Store)(nil)
 )
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file

@@ -101,3 +101,26 @@ func trim(s string) string {
 	}
 	return s
 }
+
+func TestRulesPerformance(t *testing.T) {
+	db, lb := labelsLog(t)
+	if _, err := lb.AddLabels(context.Background(), []audit.Label{{Target: audit.TargetDecision, Value: "dec-1", Label: audit.LabelFraud}}); err != nil {
+		t.Fatal(err)
+	}
+	// the sample decisions are of 2026-11-01: --since 2026-10-01 holds them all
+	code, out, errOut := run("rules", "performance", "--database", db, "--since", "2026-10-01")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// dec-1 (review) fired bot-behind-anonymizer alone, and is the one labelled fraud.
+	for _, want := range []string{"10 decisions, 1 labels", "POLICY", "bot-behind-anonymizer", "100.0%", "checkout: 10 decisions, 1 labelled fraud"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = run("rules", "performance", "--database", db, "--since", "2026-10-01", "--format", "json")
+	var p audit.Performance
+	if code != 0 || json.Unmarshal([]byte(out), &p) != nil || p.Decisions != 10 {
+		t.Fatalf("json: exit %d, %+v\n%s", code, p, out)
+	}
+}
