@@ -38,6 +38,9 @@ type Options struct {
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
 
+	// Clock is the time of claims, resolutions and review ages (default time.Now).
+	Clock func() time.Time
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
@@ -66,6 +69,7 @@ type Server struct {
 	auditLog       audit.Store
 	draining       atomic.Bool
 	ids            *requestIDs
+	clock          func() time.Time
 }
 
 // New builds the Echo router with every route and middleware.
@@ -87,6 +91,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	if opts.Log != nil {
 		al := NewAuditLog(opts.Log)
@@ -112,6 +119,7 @@ func New(opts Options) (*Server, error) {
 		contextLimits: opts.ContextLimits.withDefaults(),
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
+		clock:         opts.Clock,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -134,6 +142,7 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
 	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
+	s.loopRoutes() // reviews.go: reviews, labels, rule performance
 	return s, nil
 }
 
