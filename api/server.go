@@ -38,6 +38,10 @@ type Options struct {
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
 
+	// TrustForwardedProto makes the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
+	TrustForwardedProto bool
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
 }
@@ -128,6 +132,9 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
