@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/verdicthq/verdict/audit"
@@ -179,14 +180,25 @@ func ruleViews(fired []engine.FiredRule, src []byte, spans map[string][2]int) []
 	return out
 }
 
-// indent pretty-prints JSON; anything else comes back as it is.
+// indent pretty-prints JSON for reading, with <, > and & as themselves
+// rather than \u003c escapes (the page escapes them for HTML; the raw trace
+// keeps the bytes as stored). Anything that is not JSON comes back as it is.
 func indent(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	var b bytes.Buffer
-	if err := json.Indent(&b, raw, "", "  "); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return string(raw)
 	}
-	return b.String()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return string(raw)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
