@@ -17,6 +17,7 @@ import (
 // decisionView is a decision page's data.
 type decisionView struct {
 	T            *audit.Trace
+	Rep          *report.Report // the decoded report; nil when none or it does not decode
 	Checks       []checkRow
 	Detected     int
 	ReportError  string
@@ -71,7 +72,7 @@ func (c *Console) decision(w http.ResponseWriter, r *http.Request, s *session) {
 		if err != nil {
 			v.ReportError = err.Error()
 		} else {
-			v.Checks = checkRows(rep)
+			v.Rep, v.Checks = rep, checkRows(rep)
 			for _, ch := range v.Checks {
 				if ch.Detected {
 					v.Detected++

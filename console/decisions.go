@@ -33,8 +33,14 @@ func (c *Console) decisions(w http.ResponseWriter, r *http.Request, s *session) 
 		c.render(w, r, s, http.StatusServiceUnavailable, "decisions", "Decisions", v)
 		return
 	}
+	raw, err := url.ParseQuery(r.URL.RawQuery) // as the API reads it: a broken query is an error, not a filter dropped
+	if err != nil {
+		v.Error = "The search could not be read: " + err.Error()
+		c.render(w, r, s, http.StatusBadRequest, "decisions", "Decisions", v)
+		return
+	}
 	q := url.Values{}
-	for name, vals := range r.URL.Query() {
+	for name, vals := range raw {
 		if len(vals) > 0 && vals[0] != "" { // an empty form field filters nothing
 			q[name] = vals[:1]
 		}

@@ -33,6 +33,7 @@ func TestDecisionsSearchIsKeysetPaged(t *testing.T) {
 		{"bad since", "?since=yesterday", http.StatusBadRequest, []string{"since"}, 0},
 		{"unknown parameter", "?sesion_id=x", http.StatusBadRequest, []string{"unknown parameter"}, 0},
 		{"bad cursor", "?cursor=not-a-cursor!", http.StatusBadRequest, []string{"cursor"}, 0},
+		{"broken query encoding", "?session_id=%zz", http.StatusBadRequest, []string{"The search could not be read"}, 0},
 		{"no match", "?user_id=nobody", http.StatusOK, []string{"No decision matches."}, 0},
 	}
 	for _, tc := range cases {
@@ -108,6 +109,7 @@ func TestDecisionPage(t *testing.T) {
 		`<span class="ln">  15</span>     action: deny`,
 		`<tr class="detected"><td>device</td><td>bot</td><td><strong>Detected</strong></td></tr>`, // Detected stands out
 		"(1 detected)",
+		"<dt>Risk score</dt><dd><strong>88</strong>: test report</dd>",
 		"shadow-checkout", "would have answered <span class=\"outcome deny\">deny</span>", // the shadow result
 		`<a href="/console/decisions/` + id + `/trace.json">Raw trace (JSON)</a>`,
 		`&#34;amount&#34;: 120`, // the context
