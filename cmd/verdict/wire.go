@@ -102,7 +102,8 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
-		ContextLimits: api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
+		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
