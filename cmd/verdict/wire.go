@@ -217,7 +217,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 
 // announce logs where verdict listens and, in the demo, how to call it.
 func (a *app) announce(addr string) {
-	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Str("console", "http://"+addr+"/console/").Msg("verdict serve listening")
 	if a.cfg.DemoKeyInUse() {
 		a.log.Warn().Str("api_key", "demo-key").
 			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).
