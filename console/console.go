@@ -53,6 +53,7 @@ type Console struct {
 	pages    *pages
 	mux      *http.ServeMux
 	now      func() time.Time
+	sources  sourceCache // policy sources by version
 	// backtests holds a token while a backtest runs: one at a time.
 	backtests chan struct{}
 }

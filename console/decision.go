@@ -84,7 +84,7 @@ func (c *Console) decision(w http.ResponseWriter, r *http.Request, s *session) {
 	var spans map[string][2]int
 	switch {
 	case err == nil:
-		v.SourceFrom, spans = from, ruleSpans(src)
+		v.SourceFrom, spans = from, c.sources.spans(t.Policy.Version)
 	case errors.Is(err, ErrNoSource):
 		v.SourceError = "The source of this policy version is not kept; it is not the live policy's current file."
 	default:
@@ -95,7 +95,7 @@ func (c *Console) decision(w http.ResponseWriter, r *http.Request, s *session) {
 		ssrc, _, serr := c.policySource(r.Context(), t.Shadow.Policy.Version)
 		var sspans map[string][2]int
 		if serr == nil {
-			sspans = ruleSpans(ssrc)
+			sspans = c.sources.spans(t.Shadow.Policy.Version)
 		}
 		v.Shadow = &shadowView{Shadow: t.Shadow, Rules: ruleViews(t.Shadow.FiredRules, ssrc, sspans)}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -27,6 +28,17 @@ var ErrNoSource = errors.New("console: no source for this policy version")
 // reloader reads it and kept only when its SHA-256 still is the version (a
 // file edited since it was loaded is not that version's source).
 func (c *Console) policySource(ctx context.Context, version string) ([]byte, string, error) {
+	if src, from, ok := c.sources.get(version); ok {
+		return src, from, nil
+	}
+	src, from, err := c.findSource(ctx, version)
+	if err == nil {
+		c.sources.put(version, src, from)
+	}
+	return src, from, err
+}
+
+func (c *Console) findSource(ctx context.Context, version string) ([]byte, string, error) {
 	if c.opts.Sources != nil {
 		src, err := c.opts.Sources.PolicySource(ctx, version)
 		if err == nil {
@@ -55,6 +67,45 @@ func (c *Console) policySource(ctx context.Context, version string) ([]byte, str
 		return data, p.File, nil
 	}
 	return nil, "", ErrNoSource
+}
+
+// sourceCache keeps policy sources by version. A version is the SHA-256
+// of its source, so a cached source can never be stale: a file edited since
+// is another version. Bounded: past maxCachedSources it starts again.
+type sourceCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSource
+}
+
+type cachedSource struct {
+	src   []byte
+	from  string
+	spans map[string][2]int // ruleSpans(src)
+}
+
+const maxCachedSources = 64
+
+func (sc *sourceCache) get(version string) ([]byte, string, bool) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	e, ok := sc.m[version]
+	return e.src, e.from, ok
+}
+
+func (sc *sourceCache) put(version string, src []byte, from string) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.m == nil || len(sc.m) >= maxCachedSources {
+		sc.m = map[string]cachedSource{}
+	}
+	sc.m[version] = cachedSource{src: src, from: from, spans: ruleSpans(src)}
+}
+
+// spans returns the rule spans of a cached version's source.
+func (sc *sourceCache) spans(version string) map[string][2]int {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.m[version].spans
 }
 
 // sourceLine is one numbered line of a policy's source.
