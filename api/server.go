@@ -137,6 +137,7 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
 	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
 		return nil, err
 	}

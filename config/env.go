@@ -106,6 +106,23 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Database.RetentionDays = n
 	}
+	if v := strings.TrimSpace(getenv("VERDICT_CHECKPOINT_KEY")); v != "" {
+		c.Database.CheckpointKey = Secret(v)
+	}
+	if err := dur("VERDICT_CHECKPOINT_EVERY", &c.Database.CheckpointEvery); err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_MASK_FIELDS")); v != "" {
+		c.Database.MaskFields = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.Database.MaskFields = append(c.Database.MaskFields, f)
+			}
+		}
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_MASK_KEY")); v != "" {
+		c.Database.MaskKey = Secret(v)
+	}
 	if v := strings.TrimSpace(getenv("VERDICT_MONITOR_ONLY")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -124,5 +141,6 @@ var EnvVars = []string{
 	"VERDICT_BODY_LIMIT", "VERDICT_CONTEXT_MAX_DEPTH", "VERDICT_CONTEXT_MAX_KEYS", "VERDICT_CONTEXT_MAX_STRING", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT", "VERDICT_SHUTDOWN_DELAY",
 	"VERDICT_TRUST_FORWARDED_PROTO", "VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
 	"VERDICT_DATABASE_URL", "VERDICT_RETENTION_DAYS", "VERDICT_MONITOR_ONLY",
+	"VERDICT_CHECKPOINT_KEY", "VERDICT_CHECKPOINT_EVERY", "VERDICT_MASK_FIELDS", "VERDICT_MASK_KEY",
 	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",
 }

@@ -203,10 +203,11 @@ func (a *analyzer) visit(n ast.Node) *bound {
 				return a.lets[i].b.value()
 			}
 		}
-		if scalarType(x.Type()) {
+		b := a.input(x.Value)
+		if scalarType(x.Type()) && !b.isInt {
 			return flat(1) // a number or a boolean: a declared context field, say
 		}
-		return a.input(x.Value)
+		return b
 	case *ast.PointerNode:
 		if len(a.preds) == 0 {
 			return a.unknown()

@@ -215,6 +215,9 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 // half filled, on the first bad one.
 func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, now time.Time) error {
 	if l.score {
+		if r.RiskScore < 0 || r.RiskScore > 100 { // Decode refuses these; a report built by hand may not
+			return &InputError{Path: "risk_score", Message: fmt.Sprintf("is %d; the policy's cost bound assumes 0 to 100", r.RiskScore)}
+		}
 		env["risk_score"] = r.RiskScore
 	}
 	for i := range l.checks {

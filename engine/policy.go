@@ -14,6 +14,7 @@ import (
 type Policy struct {
 	name, description string
 	file, version     string
+	source            []byte // the file's bytes, whose SHA-256 is version
 	mode, strategy    string
 	matchTags         []string
 	def, onError      Outcome
@@ -32,6 +33,7 @@ type rule struct {
 	prog            *vm.Program
 	paths           []string // report/context paths it reads, through variables too
 	pos             string   // file:line:col of its when
+	lines           [2]int   // first and last line of its entry in the file
 	cost            ruleCost // its static worst case (see cost.go)
 }
 
@@ -92,7 +94,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 	c.sample = sampleEnv(extraChecks(texts), s.context)
 	c.compileVariables(s.variables)
 	p := &Policy{
-		name: s.name, description: s.description, file: file, version: sha256hex(data),
+		name: s.name, description: s.description, file: file, version: sha256hex(data), source: data,
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
 	}
@@ -110,7 +112,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		if rs.when.text == "" {
 			continue
 		}
-		out := c.compile(rs.when, fmt.Sprintf("rule %q", rs.id), true)
+		what := fmt.Sprintf("rule %q", rs.id)
+		if !c.checkText(rs.when, what) || !c.spend(c.inlinedSize(rs.when), rs.when, what) {
+			continue
+		}
+		out := c.compile(rs.when, what, true)
 		if out == nil {
 			continue
 		}
@@ -122,6 +128,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		p.rules = append(p.rules, &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
+			lines: [2]int{rs.line, ruleEnd(c.lines, rs.line, rs.col)},
 		})
 	}
 	p.layout = newLayout(all, s.context, lim)
@@ -140,6 +147,43 @@ func (p *Policy) Mode() string { return p.mode }
 
 // Ref names the policy and its version (hex SHA-256 of the file's bytes).
 func (p *Policy) Ref() PolicyRef { return PolicyRef{Name: p.name, Version: p.version} }
+
+// Source is the policy file's bytes as loaded: their SHA-256 is the
+// version. The slice is the policy's; callers must not change it.
+func (p *Policy) Source() []byte { return p.source }
+
+// RuleLines returns the first and last line (1-based, in Source) of the
+// rule with this id's entry, so a fired rule in a trace can be tied to its
+// text; ok is false for an id the policy does not have.
+func (p *Policy) RuleLines(id string) (first, last int, ok bool) {
+	for _, r := range p.rules {
+		if r.id == id {
+			return r.lines[0], r.lines[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// ruleEnd is the last line of the rule whose mapping starts at line:col: the
+// lines after it that are blank or indented at least as far as col belong to
+// it; trailing blank and comment-only lines do not.
+func ruleEnd(lines []string, line, col int) int {
+	last := line
+	for i := line; i < len(lines); i++ { // lines[i] is line i+1
+		l := strings.TrimRight(lines[i], " \t\r")
+		trimmed := strings.TrimLeft(l, " ")
+		if trimmed == "" {
+			continue
+		}
+		if len(l)-len(trimmed) < col-1 {
+			break
+		}
+		if !strings.HasPrefix(trimmed, "#") {
+			last = i + 1
+		}
+	}
+	return last
+}
 
 // Info describes the policy for listings.
 func (p *Policy) Info() PolicyInfo {

@@ -87,10 +87,14 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	a.store = store
 
 	live := &engine.Live{}
+	record := policyRecorder(store, log)
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
-		OnReload: func(ev reload.Event) { metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err) },
-		OnWatch:  func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
+		OnReload: func(ev reload.Event) {
+			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
+			record(ev)
+		},
+		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
 	})
 	if _, err := a.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 		a.close()
@@ -174,8 +178,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		},
 	}
 	if a.store != nil {
-		background.Add(1)
+		background.Add(2)
 		go func() { defer background.Done(); retention.Run(watchCtx) }()
+		key, _ := checkpointKey(a.cfg.Database.CheckpointKey.Reveal()) // checked by openLog
+		go func() {
+			defer background.Done()
+			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
+		}()
 	}
 
 	serveErr := make(chan error, 1)
