@@ -86,7 +86,7 @@ func (c *Console) decision(w http.ResponseWriter, r *http.Request, s *session) {
 	case err == nil:
 		v.SourceFrom, spans = from, c.sources.spans(t.Policy.Version)
 	case errors.Is(err, ErrNoSource):
-		v.SourceError = "The source of this policy version is not kept; it is not the live policy's current file."
+		v.SourceError = "The source of this policy version is neither live nor kept in the decision log: only its version is known."
 	default:
 		v.SourceError = "The policy's source could not be read."
 	}

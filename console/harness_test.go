@@ -39,14 +39,18 @@ var testKeys = "admin:decide+audit+admin:" + keyAdmin + ",auditor:audit:" + keyA
 // over a real SQLite decision log, the shipped test policies and the real
 // Roundtable simulator, on a loopback listener.
 type harness struct {
-	t     testing.TB
-	url   string
-	sim   *roundtabletest.Server
-	store audit.Store
-	live  *engine.Live
+	t        testing.TB
+	url      string
+	sim      *roundtabletest.Server
+	store    audit.Store
+	live     *engine.Live
+	reloader *reload.Reloader
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB) *harness { return newHarnessRules(t, "testdata/rules") }
+
+// newHarnessRules is newHarness over another rules folder.
+func newHarnessRules(t testing.TB, rules string) *harness {
 	t.Helper()
 	sim, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "testdata/reports", APIKey: simKey})
 	if err != nil {
@@ -64,7 +68,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	live := &engine.Live{}
-	rl := reload.New(reload.Options{Dir: "testdata/rules", Live: live, Logger: zerolog.Nop()})
+	rl := reload.New(reload.Options{Dir: rules, Live: live, Logger: zerolog.Nop()})
 	if _, err := rl.Reload(context.Background(), reload.TriggerStart); err != nil {
 		t.Fatalf("load rules: %v", err)
 	}
@@ -78,7 +82,7 @@ func newHarness(t testing.TB) *harness {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &harness{t: t, url: hs.URL, sim: sim, store: store, live: live}
+	return &harness{t: t, url: hs.URL, sim: sim, store: store, live: live, reloader: rl}
 }
 
 // decide makes a real decision through POST /v1/decisions and returns its id.

@@ -1,12 +1,19 @@
 package console_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/internal/reload"
 )
 
 func TestDecisionsSearchIsKeysetPaged(t *testing.T) {
@@ -233,5 +240,60 @@ func TestBacktestDraft(t *testing.T) {
 	tagged := "name: checkout\nmatch: {tags: [x]}\ndefault: allow\non_error: review\nrules:\n  - id: r\n    when: risk_score > 1\n    action: deny\n"
 	if p := b.post("/console/drafts/backtest", url.Values{"csrf": {tok}, "draft": {tagged}, "since": {"1h"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "no live default policy") {
 		t.Errorf("draft without the default: %d\n%s", p.status, p.body)
+	}
+}
+
+// TestDecisionOfAnOldPolicyVersionShowsItsKeptSource: once the policy has
+// changed, a decision's rule lines come from the source the decision log
+// kept for its version, not from today's file.
+func TestDecisionOfAnOldPolicyVersionShowsItsKeptSource(t *testing.T) {
+	rules := t.TempDir()
+	for _, f := range []string{"checkout.yaml", "shadow-checkout.yaml"} {
+		b, err := os.ReadFile("testdata/rules/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rules, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarnessRules(t, rules)
+	pl, ok := h.store.(audit.PolicyLog)
+	if !ok {
+		t.Fatal("the SQLite store keeps no policy sources")
+	}
+	set := h.live.Load()
+	for _, info := range set.Policies() { // as serve keeps them on every reload
+		v := audit.PolicyVersion{Version: info.Version, Name: info.Name, File: info.File, Source: set.Policy(info.Name).Source()}
+		if err := pl.RecordPolicy(context.Background(), v, audit.Activation{At: time.Now(), Mode: info.Mode, Trigger: "start"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := h.decide("t-deny", "")
+	oldVersion := set.Policy("checkout").Ref().Version
+
+	// The policy changes: two comment lines on top move every rule down.
+	b, _ := os.ReadFile(filepath.Join(rules, "checkout.yaml"))
+	if err := os.WriteFile(filepath.Join(rules, "checkout.yaml"), append([]byte("# changed\n# again\n"), b...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.reloader.Reload(context.Background(), reload.TriggerAPI); err != nil {
+		t.Fatal(err)
+	}
+	if h.live.Load().Policy("checkout").Ref().Version == oldVersion {
+		t.Fatal("the reload kept the old version")
+	}
+	br := h.browser()
+	br.mustSignIn(keyAuditor)
+	p := br.get("/console/decisions/" + id)
+	for _, want := range []string{`<span class="ln">  12</span>   - id: high-risk-score`, "from the decision log"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the old decision's page lacks %q", want)
+		}
+	}
+	// A decision of the new version reads the live set's source, two lines down.
+	p = br.get("/console/decisions/" + h.decide("t-deny", ""))
+	if !strings.Contains(p.body, `<span class="ln">  14</span>   - id: high-risk-score`) {
+		t.Errorf("the new decision's page lacks its rule at line 14")
 	}
 }

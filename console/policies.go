@@ -63,7 +63,7 @@ func (c *Console) policy(w http.ResponseWriter, r *http.Request, s *session) {
 	case err == nil:
 		v.Lines, v.SourceFrom = numbered(src), from
 	case errors.Is(err, ErrNoSource):
-		v.SourceError = "The source of this version is not at hand: its file has changed since it was loaded (reload the policies to load the new file)."
+		v.SourceError = "The source of this version is not at hand."
 	default:
 		v.SourceError = "The source could not be read."
 	}

@@ -2,8 +2,6 @@ package console
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/verdicthq/verdict/internal/reload"
+	"github.com/verdicthq/verdict/engine"
 )
 
 // SourceFinder looks up a policy's exact source by version (the decision
@@ -23,50 +21,41 @@ type SourceFinder interface {
 // ErrNoSource: no source is known for this policy version.
 var ErrNoSource = errors.New("console: no source for this policy version")
 
-// policySource returns the source of a policy version: from Options.Sources
-// when set, else from the live set's file of that version, read as the
-// reloader reads it and kept only when its SHA-256 still is the version (a
-// file edited since it was loaded is not that version's source).
+// policySource returns the source of a policy version: the live set's own
+// copy when the version is live (engine.Policy.Source), else the decision
+// log's (Options.Sources). Sources are cached by version.
 func (c *Console) policySource(ctx context.Context, version string) ([]byte, string, error) {
 	if src, from, ok := c.sources.get(version); ok {
 		return src, from, nil
 	}
-	src, from, err := c.findSource(ctx, version)
+	src, from, p, err := c.findSource(ctx, version)
 	if err == nil {
-		c.sources.put(version, src, from)
+		c.sources.put(version, src, from, p)
 	}
 	return src, from, err
 }
 
-func (c *Console) findSource(ctx context.Context, version string) ([]byte, string, error) {
-	if c.opts.Sources != nil {
-		src, err := c.opts.Sources.PolicySource(ctx, version)
-		if err == nil {
-			return src, "the decision log", nil
-		}
-		if !errors.Is(err, ErrNoSource) {
-			return nil, "", fmt.Errorf("policy source %s: %w", version, err)
+func (c *Console) findSource(ctx context.Context, version string) ([]byte, string, *engine.Policy, error) {
+	if set := c.opts.Live.Load(); set != nil {
+		for _, info := range set.Policies() {
+			if info.Version == version {
+				if p := set.Policy(info.Name); p != nil && len(p.Source()) > 0 {
+					return p.Source(), "the live policy set (" + info.File + ")", p, nil
+				}
+			}
 		}
 	}
-	set := c.opts.Live.Load()
-	if set == nil {
-		return nil, "", ErrNoSource
+	if c.opts.Sources == nil {
+		return nil, "", nil, ErrNoSource
 	}
-	for _, p := range set.Policies() {
-		if p.Version != version {
-			continue
+	src, err := c.opts.Sources.PolicySource(ctx, version)
+	if err != nil {
+		if errors.Is(err, ErrNoSource) {
+			return nil, "", nil, err
 		}
-		data, err := reload.ReadPolicyFile(p.File)
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: read %s: %v", ErrNoSource, p.File, err)
-		}
-		sum := sha256.Sum256(data)
-		if hex.EncodeToString(sum[:]) != version {
-			return nil, "", fmt.Errorf("%w: %s has changed since it was loaded", ErrNoSource, p.File)
-		}
-		return data, p.File, nil
+		return nil, "", nil, fmt.Errorf("policy source %s: %w", version, err)
 	}
-	return nil, "", ErrNoSource
+	return src, "the decision log", nil, nil
 }
 
 // sourceCache keeps policy sources by version. A version is the SHA-256
@@ -80,7 +69,7 @@ type sourceCache struct {
 type cachedSource struct {
 	src   []byte
 	from  string
-	spans map[string][2]int // ruleSpans(src)
+	spans map[string][2]int // each rule's first and last line
 }
 
 const maxCachedSources = 64
@@ -92,13 +81,30 @@ func (sc *sourceCache) get(version string) ([]byte, string, bool) {
 	return e.src, e.from, ok
 }
 
-func (sc *sourceCache) put(version string, src []byte, from string) {
+// put caches a version's source with its rules' lines: the engine's
+// (engine.Policy.RuleLines) from p, or from the source loaded again, or —
+// for a source today's engine no longer loads — read from its YAML.
+func (sc *sourceCache) put(version string, src []byte, from string, p *engine.Policy) {
+	if p == nil {
+		p, _ = engine.ParsePolicy("policy.yaml", src)
+	}
+	var spans map[string][2]int
+	if p != nil {
+		spans = map[string][2]int{}
+		for _, id := range p.RuleIDs() {
+			if first, last, ok := p.RuleLines(id); ok {
+				spans[id] = [2]int{first, last}
+			}
+		}
+	} else {
+		spans = ruleSpans(src)
+	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.m == nil || len(sc.m) >= maxCachedSources {
 		sc.m = map[string]cachedSource{}
 	}
-	sc.m[version] = cachedSource{src: src, from: from, spans: ruleSpans(src)}
+	sc.m[version] = cachedSource{src: src, from: from, spans: spans}
 }
 
 // spans returns the rule spans of a cached version's source.

@@ -77,11 +77,6 @@ func readPolicyFiles(dir string) ([]engine.Source, error) {
 // errFolder marks a folder where a file was expected.
 var errFolder = errors.New("a folder")
 
-// ReadPolicyFile reads one policy file as the reloader does (regular files
-// only, without blocking, at most MaxPolicyFileBytes): the console shows a
-// loaded policy's source this way.
-func ReadPolicyFile(path string) ([]byte, error) { return readPolicyFile(path) }
-
 // readPolicyFile reads one policy file if it is a regular file of at most
 // MaxPolicyFileBytes. It checks the type before opening (Stat follows links,
 // so a link to /dev/zero is a device), opens without blocking (a FIFO swapped
