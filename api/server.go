@@ -41,6 +41,10 @@ type Options struct {
 	// Clock is the time of claims, resolutions and review ages (default time.Now).
 	Clock func() time.Time
 
+	// TrustForwardedProto makes the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
+	TrustForwardedProto bool
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
@@ -143,6 +147,9 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
 	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
 	s.loopRoutes() // reviews.go: reviews, labels, rule performance
+	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -95,6 +95,11 @@ type HTTPConfig struct {
 	// replica before its listener closes. Env VERDICT_SHUTDOWN_DELAY.
 	// Default 0 (close at once).
 	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// TrustForwardedProto marks the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https". Set it only behind a
+	// proxy that sets (or strips) that header. Env
+	// VERDICT_TRUST_FORWARDED_PROTO (true/false). Default false.
+	TrustForwardedProto bool `yaml:"trust_forwarded_proto"`
 }
 
 // ReloadConfig configures policy hot reload. SIGHUP and
