@@ -16,7 +16,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
-	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/reload"
 )
 
 func init() {
@@ -59,7 +59,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	set, err := engine.LoadDir(*rules)
+	set, err := reload.LoadDir(*rules)
 	if err != nil {
 		return fail(2, "load candidate policies from %s:\n%v", *rules, err)
 	}
