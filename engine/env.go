@@ -83,11 +83,11 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score   bool       // risk_score is read
-	now     bool       // now() is called
-	checks  []checkKey // flattened checks read
-	roots   []string   // other top-level names read as such
-	context []ctxField // declared context fields
+	score    bool          // risk_score is read
+	now      bool          // now() is called
+	checks   []checkKey    // flattened checks read
+	roots    []string      // other top-level names read as such
+	context  []ctxField    // declared context fields
 	lists    []listSlot    // lists the rules read (a membership function each, set once per evaluator)
 	counters []counterSlot // counters the rules read, filled per decision
 
