@@ -14,11 +14,11 @@ import (
 
 // hostileCase is one case of testdata/hostile/policies/cases.yaml.
 type hostileCase struct {
-	Name     string         `yaml:"name"`
-	File     string         `yaml:"file"`
-	Generate *generator     `yaml:"generate"`
-	Limits   map[string]int `yaml:"limits"`
-	Report   string         `yaml:"report"`
+	Name     string              `yaml:"name"`
+	File     string              `yaml:"file"`
+	Generate *generator          `yaml:"generate"`
+	Limits   map[string]int      `yaml:"limits"`
+	Report   string              `yaml:"report"`
 	Lists    map[string][]string `yaml:"lists"`    // list contents for the decision
 	Counters map[string]float64  `yaml:"counters"` // counter values for the decision
 	Expect   struct {
