@@ -52,6 +52,32 @@ var migrations = []audit.Migration{
 		) WITHOUT ROWID`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
+	// Lists (issue "Rules with memory"): list_items holds what each list has
+	// now, list_changes every change ever made, in commit order (seq). Times
+	// are unix microseconds; expires_at NULL never expires.
+	{Version: 2, Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS list_items (
+			list       TEXT NOT NULL,
+			value      TEXT NOT NULL,
+			comment    TEXT NOT NULL,
+			expires_at INTEGER,
+			added_at   INTEGER NOT NULL,
+			updated_at INTEGER NOT NULL,
+			key_id     TEXT NOT NULL,
+			PRIMARY KEY (list, value)
+		) WITHOUT ROWID`,
+		`CREATE TABLE IF NOT EXISTS list_changes (
+			seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+			list       TEXT NOT NULL,
+			value      TEXT NOT NULL,
+			action     TEXT NOT NULL,
+			comment    TEXT NOT NULL,
+			expires_at INTEGER,
+			key_id     TEXT NOT NULL,
+			at         INTEGER NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
+	}},
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so two
