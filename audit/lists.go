@@ -39,6 +39,7 @@ type ListStore interface {
 
 // ListItem is one item of a list.
 type ListItem struct {
+	List      string // the list's name: filled by ListItems
 	Value     string
 	Comment   string
 	ExpiresAt time.Time // zero: never expires

@@ -119,7 +119,7 @@ func (s *Store) ListItems(ctx context.Context, q audit.ListQuery, fn func(audit.
 	if at.IsZero() {
 		at = time.Now()
 	}
-	stmt := `SELECT value, comment, expires_at, added_at, updated_at, key_id FROM list_items WHERE (expires_at IS NULL OR expires_at > $1)`
+	stmt := `SELECT list, value, comment, expires_at, added_at, updated_at, key_id FROM list_items WHERE (expires_at IS NULL OR expires_at > $1)`
 	args := []any{at}
 	if q.List != "" {
 		stmt += ` AND list = $2 AND value > $3`
@@ -137,7 +137,7 @@ func (s *Store) ListItems(ctx context.Context, q audit.ListQuery, fn func(audit.
 	for rows.Next() {
 		var it audit.ListItem
 		var exp *time.Time
-		if err := rows.Scan(&it.Value, &it.Comment, &exp, &it.AddedAt, &it.UpdatedAt, &it.KeyID); err != nil {
+		if err := rows.Scan(&it.List, &it.Value, &it.Comment, &exp, &it.AddedAt, &it.UpdatedAt, &it.KeyID); err != nil {
 			return fmt.Errorf("read list items: %w", err)
 		}
 		if exp != nil {

@@ -127,10 +127,9 @@ func (s *Store) ListItems(ctx context.Context, q audit.ListQuery, fn func(audit.
 	defer rows.Close()
 	for rows.Next() {
 		var it audit.ListItem
-		var list string
 		var exp sql.NullInt64
 		var added, updated int64
-		if err := rows.Scan(&list, &it.Value, &it.Comment, &exp, &added, &updated, &it.KeyID); err != nil {
+		if err := rows.Scan(&it.List, &it.Value, &it.Comment, &exp, &added, &updated, &it.KeyID); err != nil {
 			return fmt.Errorf("read list items: %w", err)
 		}
 		it.ExpiresAt, it.AddedAt, it.UpdatedAt = fromMicros(exp), time.UnixMicro(added).UTC(), time.UnixMicro(updated).UTC()
