@@ -13,6 +13,7 @@ import (
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/lists"
 )
 
 // ReportFetcher gets a session's report; *fetcher.Client is the real one.
@@ -34,6 +35,9 @@ type Options struct {
 	// Recorder is set too), GET /v1/decisions reads it, and /readyz pings it.
 	// Without it, the read routes answer 503 decision_log_unavailable.
 	Log audit.Store
+	// Lists is the list service behind /v1/lists; nil answers those routes
+	// with 503 decision_log_unavailable.
+	Lists *lists.Service
 	// MonitorOnly answers allow to every decision, with "monitor_only": true
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
@@ -61,6 +65,7 @@ type Server struct {
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
 	auditLog       audit.Store
+	lists          *lists.Service
 	draining       atomic.Bool
 	ids            *requestIDs
 }
@@ -107,6 +112,7 @@ func New(opts Options) (*Server, error) {
 		bodyLimit: opts.BodyLimit,
 		ids:       newRequestIDs(),
 		auditLog:  opts.Log,
+		lists:     opts.Lists,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -128,6 +134,10 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.Route(http.MethodGet, "/v1/lists", ScopeAudit, s.getLists)
+	s.Route(http.MethodGet, "/v1/lists/:name/items", ScopeAudit, s.getListItems)
+	s.Route(http.MethodPost, "/v1/lists/:name/items", ScopeReview, s.putListItem)
+	s.Route(http.MethodDelete, "/v1/lists/:name/items/:value", ScopeReview, s.deleteListItem)
 	return s, nil
 }
 
