@@ -52,9 +52,9 @@ type harnessOpts struct {
 	monitor    bool                 // Options.MonitorOnly
 	readiness  []api.ReadinessCheck
 	cacheTTL   time.Duration
-	timeout    time.Duration // Roundtable fetch budget
-	reqTimeout time.Duration // the API's request timeout (default 5s)
-	quiet      bool          // logs to io.Discard (benchmarks)
+	timeout    time.Duration  // Roundtable fetch budget
+	reqTimeout time.Duration  // the API's request timeout (default 5s)
+	quiet      bool           // logs to io.Discard (benchmarks)
 	lists      *lists.Service // the list service (Options.Lists)
 }
 
