@@ -23,7 +23,7 @@ func TestDecodeDecideRequest(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			id, ctx, raw, err := decodeDecideRequest([]byte(tc.body))
+			id, ctx, raw, err := testServer.decodeDecideRequest([]byte(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +43,7 @@ func TestDecodeDuplicateFields(t *testing.T) {
 		`{"session_id":"a","context":{"x":1,"x":2}}`:       "context.x",
 		`{"session_id":"a","context":{"n":{"y":1,"y":1}}}`: "context.n.y",
 	} {
-		_, _, _, err := decodeDecideRequest([]byte(body))
+		_, _, _, err := testServer.decodeDecideRequest([]byte(body))
 		var e *Error
 		if !errors.As(err, &e) || e.Status != 400 || e.Code != CodeDuplicateField {
 			t.Fatalf("%s: %v", body, err)
@@ -53,3 +53,26 @@ func TestDecodeDuplicateFields(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeFieldNames: names match regardless of case, as under
+// encoding/json, but not without their underscore; the same field twice in
+// two cases is a duplicate.
+func TestDecodeFieldNames(t *testing.T) {
+	if id, _, _, err := testServer.decodeDecideRequest([]byte(`{"Session_ID":"a"}`)); err != nil || id != "a" {
+		t.Fatalf("Session_ID: %q %v", id, err)
+	}
+	for body, code := range map[string]string{
+		`{"sessionId":"a"}`:                   CodeUnknownField,
+		`{"session-id":"a"}`:                  CodeUnknownField,
+		`{"session_id":"a","SESSION_ID":"b"}`: CodeDuplicateField,
+	} {
+		_, _, _, err := testServer.decodeDecideRequest([]byte(body))
+		var e *Error
+		if !errors.As(err, &e) || e.Code != code {
+			t.Fatalf("%s: %v, want %s", body, err, code)
+		}
+	}
+}
+
+// testServer decodes with the default limits.
+var testServer = &Server{contextLimits: ContextLimits{}.withDefaults()}

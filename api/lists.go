@@ -14,14 +14,6 @@ import (
 	"github.com/verdicthq/verdict/internal/lists"
 )
 
-// Error codes of the list routes (see api/openapi.json).
-const (
-	CodeListNotFound = "list_not_found" // 404: no policy of the live set declares the list
-	CodeItemNotFound = "item_not_found" // 404: DELETE of a value the list does not hold
-	CodeListReadOnly = "list_read_only" // 409: the list is file-backed
-	CodeInvalidItem  = "invalid_item"   // 400: a value, comment, ttl or expires_at the list cannot take
-)
-
 // Page sizes of GET /v1/lists/{name}/items.
 const (
 	defaultItemsLimit = 100

@@ -69,6 +69,12 @@ type Trace struct {
 	// idempotent retry gets exactly the same answer back. Empty for traces
 	// not made by the API.
 	Answer json.RawMessage `json:"answer,omitempty"`
+
+	// Unreadable is set, instead of every field but ID, DecidedAt and Report,
+	// on a stored trace that cannot be decoded any more: why. Reads (get,
+	// list pages, export) return such a trace as this entry rather than
+	// failing (see DecodeRow).
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // Shadow is what the shadow policy decided: recorded, never answered.

@@ -35,8 +35,12 @@ type compiler struct {
 	lines    []string // the file's lines, for block scalar indentation
 	vars     map[string]*variable
 	ctxTypes map[string]string
-	sample   map[string]any  // the typed env the checker sees
-	badText  map[[2]int]bool // expressions over a text limit, by position (see checkText)
+	sample   map[string]any          // the typed env the checker sees
+	badText  map[[2]int]bool         // expressions over a text limit, by position (see checkText)
+	lists    map[string]*listSpec    // declared lists, for lists.NAME
+	counters map[string]*counterSpec // declared counters, for counters.NAME
+	ctxDecl  []ctxField              // declared context fields
+	noMemory bool                    // compiling a counter's expressions: lists and counters are not names there
 }
 
 // variable is a named expression; rules use it by name and get it inlined.
@@ -74,12 +78,15 @@ func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]a
 	if !c.checkText(s, what) {
 		return nil
 	}
-	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline}
+	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline, noMemory: c.noMemory}
 	opts := []expr.Option{expr.Env(env), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), tickOption, expr.MaxNodes(uint(c.lim.Nodes))}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}
 	prog, err := expr.Compile(s.text, opts...)
+	if len(p.lists) > 0 {
+		p.listErrors()
+	}
 	if p.brokenVar != "" {
 		c.el.add(s.line, s.col, CodeExpr, "%s: uses variable %q, which has errors", what, p.brokenVar)
 		return nil

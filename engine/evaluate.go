@@ -21,6 +21,13 @@ type Facts struct {
 	// for "now": Evaluate then reads the clock once, time.Now().UTC(), for the
 	// whole decision. The pipeline always sets it.
 	Now time.Time
+	// Lists answers the memberships rules ask (x in lists.name); nil when
+	// the policy reads no list (a rule that asks one then fails).
+	Lists Lists
+	// Counters are the values of the counters the policy reads, by name
+	// (CounterDecl.Name); a counter the policy reads that is absent fails
+	// the decision to on_error.
+	Counters map[string]CounterValue
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against

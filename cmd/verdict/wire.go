@@ -102,6 +102,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
+		ContextLimits: api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
@@ -121,6 +122,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s (a bad escape in the URL) as JSON errors too
 	addr := ln.Addr().String()
 	hs := &http.Server{
 		Handler:           a.server.Handler(),
