@@ -38,6 +38,9 @@ type Options struct {
 	// Lists is the list service behind /v1/lists; nil answers those routes
 	// with 503 decision_log_unavailable.
 	Lists *lists.Service
+	// Memory is what decisions read beyond the report (lists, counters),
+	// and is told of each decision once recorded; nil: decisions read none.
+	Memory decision.Memory
 	// MonitorOnly answers allow to every decision, with "monitor_only": true
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
@@ -69,6 +72,7 @@ type Server struct {
 	requestTimeout time.Duration
 	auditLog       audit.Store
 	lists          *lists.Service
+	memory         decision.Memory
 	draining       atomic.Bool
 	ids            *requestIDs
 }
@@ -103,8 +107,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		e:         echo.New(),
 		live:      opts.Live,
-		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly},
-		dryRun:    &decision.Pipeline{Policies: opts.Live},
+		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly, Memory: opts.Memory},
+		dryRun:    &decision.Pipeline{Policies: opts.Live, Memory: opts.Memory},
 		keys:      newKeyring(opts.Keys),
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
@@ -118,6 +122,7 @@ func New(opts Options) (*Server, error) {
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
 		lists:         opts.Lists,
+		memory:        opts.Memory,
 
 		requestTimeout: opts.RequestTimeout,
 	}
