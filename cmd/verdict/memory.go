@@ -87,7 +87,9 @@ func (a *app) runMemory(ctx context.Context, wg *sync.WaitGroup) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mem.Lists.Poll(ctx, ls, listPollEvery, func(err error) { a.log.Warn().Err(err).Msg("lists: reading changes from the decision log failed; retrying") })
+			mem.Lists.Poll(ctx, ls, listPollEvery, func(err error) {
+				a.log.Warn().Err(err).Msg("lists: reading changes from the decision log failed; retrying")
+			})
 		}()
 	}
 	wg.Add(1)
