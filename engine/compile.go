@@ -116,7 +116,11 @@ func (c *compiler) exprError(s src, what string, err error) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		if strings.HasPrefix(err.Error(), "expected bool") {
-			c.el.add(s.line, s.col, CodeNotBool, "%s: when must be true or false; %v", what, err)
+			word := "when"
+			if strings.HasSuffix(what, " where") {
+				word = "where"
+			}
+			c.el.add(s.line, s.col, CodeNotBool, "%s: %s must be true or false; %v", what, word, err)
 			return
 		}
 		c.el.add(s.line, s.col, CodeExpr, "%s: %v", what, err)
@@ -125,7 +129,11 @@ func (c *compiler) exprError(s src, what string, err error) {
 	msg, code := fe.Message, CodeExpr
 	if strings.HasPrefix(msg, "expected bool") {
 		code = CodeNotBool
-		msg = "when must be true or false; " + msg
+		if strings.HasSuffix(what, " where") {
+			msg = "where must be true or false; " + msg
+		} else {
+			msg = "when must be true or false; " + msg
+		}
 	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		if sug := c.suggest(name); sug != "" {

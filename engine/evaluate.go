@@ -60,15 +60,22 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	if err := p.layout.fill(ev.env, r, ctx, now); err != nil {
+	ev.lists, ev.listReads, ev.counterReads = in.Lists, ev.listReads[:0], ev.counterReads[:0]
+	err := p.layout.fill(ev.env, r, ctx, now)
+	if err == nil && len(p.layout.counters) > 0 {
+		ev.counterReads, err = p.layout.fillCounters(ev.env, in.Counters, ev.counterReads)
+	}
+	if err != nil {
+		ev.lists = nil
 		p.pool.Put(ev)
 		d.Outcome, d.Reason = p.onError, ReasonOnError
 		d.RuleErrors = []RuleError{{Message: err.Error()}}
 		return d
 	}
 
-	worst := Outcome("")
-	for _, ru := range p.rules {
+	worst, total := Outcome(""), 0
+	for i, ru := range p.rules {
+		ev.rule, ev.ruleStart = i, len(ev.listReads)
 		out, err := ev.vm.Run(ru.prog, ev.env)
 		if err != nil {
 			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: runtimeMessage(err), Position: ru.pos})
@@ -89,6 +96,9 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			continue
 		}
 		d.FiredRules = ru.explain(d.FiredRules, ev)
+		if ru.score != nil {
+			total += *ru.score
+		}
 		if ru.action.Severity() > worst.Severity() {
 			worst = ru.action
 		}
@@ -96,10 +106,17 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			break
 		}
 	}
+	d.Memory = ev.memory()
+	ev.lists = nil
 	p.pool.Put(ev) // not deferred: an evaluator a panic left behind is dropped
+	if p.strategy == StrategyScore {
+		d.Score = &total
+	}
 	switch {
 	case len(d.RuleErrors) > 0:
 		d.Outcome, d.Reason = p.onErrorOutcome(d.FiredRules), ReasonOnError
+	case p.strategy == StrategyScore && worst == "":
+		d.Outcome, d.Reason = p.bands.outcome(total, p.def)
 	case len(d.FiredRules) > 0:
 		d.Outcome, d.Reason = worst, ReasonRules
 	default:

@@ -16,11 +16,20 @@ type evaluator struct {
 	guard   guard       // the loop guard, reset per decision (see guard.go)
 	entries []FiredRule // the entry slab's part not yet handed out, see entry
 	free    Inputs      // the input slab's part not yet handed out, see inputs
+
+	lists        Lists         // the decision's lists; nil between decisions
+	rule         int           // the index of the rule running
+	ruleStart    int           // where the running rule's list reads start in listReads
+	listReads    []listHit     // scratch: the decision's memberships
+	counterReads []CounterRead // scratch: the decision's counter values
 }
 
 func newEvaluator(l *layout, steps int64) *evaluator {
 	ev := &evaluator{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, l.size())}
 	ev.guard.limit = steps
 	ev.env[guardKey] = &ev.guard
+	for _, s := range l.lists {
+		ev.env[s.key] = ev.listFunc(s)
+	}
 	return ev
 }

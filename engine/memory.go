@@ -133,3 +133,16 @@ type bands struct {
 	review, deny       int
 	hasReview, hasDeny bool
 }
+
+// outcome is a score policy's outcome for a total when no fired rule has an
+// action: deny at or above the deny band, review at or above the review band,
+// else the policy's default (reason default).
+func (b bands) outcome(total int, def Outcome) (Outcome, string) {
+	switch {
+	case b.hasDeny && total >= b.deny:
+		return Deny, ReasonRules
+	case b.hasReview && total >= b.review:
+		return Review, ReasonRules
+	}
+	return def, ReasonDefault
+}

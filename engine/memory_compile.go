@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
@@ -185,7 +186,7 @@ func (c *compiler) compileCounters(specs []counterSpec, file, policy string) []C
 		d := CounterDecl{Name: cs.name, Window: cs.window, Agg: cs.agg, KeyExpr: strings.TrimSpace(cs.key.text),
 			ValueExpr: strings.TrimSpace(cs.value.text), WhereExpr: strings.TrimSpace(cs.where.text),
 			Position: fmt.Sprintf("%s:%d:%d", file, cs.line, cs.col), Policy: policy, prog: cp}
-		d.Definition = fmt.Sprintf("key: %s; window: %s; %s: %s; where: %s", d.KeyExpr, d.Window, d.Agg, d.ValueExpr, d.WhereExpr)
+		d.Definition = definition(&d)
 		out = append(out, d)
 	}
 	slices.SortFunc(out, func(a, b CounterDecl) int { return strings.Compare(a.Name, b.Name) })
@@ -269,4 +270,32 @@ func typeName(t reflect.Type) string {
 		return "a number"
 	}
 	return t.String()
+}
+
+// definition is a counter's canonical text: "key user_id, window 7d, count,
+// where outcome == \"deny\"".
+func definition(d *CounterDecl) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "key %s, window %s, %s", d.KeyExpr, FormatWindow(d.Window), d.Agg)
+	if d.ValueExpr != "" {
+		fmt.Fprintf(&b, " %s", d.ValueExpr)
+	}
+	if d.WhereExpr != "" {
+		fmt.Fprintf(&b, ", where %s", d.WhereExpr)
+	}
+	return b.String()
+}
+
+// FormatWindow writes a window as a policy would: 7d, 24h, 90m, 1h30m.
+func FormatWindow(w time.Duration) string {
+	const day = 24 * time.Hour
+	if w >= day && w%day == 0 {
+		return fmt.Sprintf("%dd", w/day)
+	}
+	s := w.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

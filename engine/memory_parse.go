@@ -194,11 +194,13 @@ func parseBands(el *errList, v *yaml.Node) (b bands, line, col int) {
 		el.add(v.Line, v.Column, CodeInvalid, "bands: want a mapping like {review: 40, deny: 80}, got %s", kindName(v))
 		return b, line, col
 	}
+	bad := false
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k, n := v.Content[i], v.Content[i+1]
 		x, err := strconv.Atoi(n.Value)
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil {
-			el.add(n.Line, n.Column, CodeInvalid, "bands.%s: want a whole number, got %q", k.Value, n.Value)
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || x < -maxBand || x > maxBand {
+			el.add(n.Line, n.Column, CodeInvalid, "bands.%s: want a whole number from %d to %d, got %q", k.Value, -maxBand, maxBand, n.Value)
+			bad = true
 			continue
 		}
 		switch k.Value {
@@ -211,6 +213,7 @@ func parseBands(el *errList, v *yaml.Node) (b bands, line, col int) {
 		}
 	}
 	switch {
+	case bad:
 	case !b.hasReview && !b.hasDeny:
 		el.add(v.Line, v.Column, CodeBands, "bands: give review, deny or both (a total at or above deny is deny, at or above review is review)")
 	case b.hasReview && b.hasDeny && b.review >= b.deny:
@@ -244,3 +247,6 @@ func checkScoring(el *errList, s *spec) {
 // maxScore bounds a rule's score, so a total over the rules limit cannot
 // overflow.
 const maxScore = 1_000_000
+
+// maxBand bounds a band: beyond what scores can reach is a typo.
+const maxBand = 1_000_000_000

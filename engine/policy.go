@@ -36,6 +36,7 @@ type rule struct {
 	paths           []string // report/context paths it reads, through variables too
 	pos             string   // file:line:col of its when
 	cost            ruleCost // its static worst case (see cost.go)
+	score           *int     // under strategy score: its score (shared by every decision: read only), or nil
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
@@ -134,12 +135,18 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			continue
 		}
 		all.merge(out.reads)
-		p.rules = append(p.rules, &rule{
+		ru := &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
-		})
+		}
+		if s.strategy == StrategyScore {
+			score := rs.score
+			ru.score = &score
+		}
+		p.rules = append(p.rules, ru)
 	}
 	p.layout = newLayout(all, s.context, lim)
+	p.layout.addMemory(all, c)
 	// Each guarded iteration costs at least 7 units in the static bound (the
 	// tick 3, the loop 3, its predicate 1), so a decision within the bound
 	// never ticks more than lim.Cost/7 times: the guard trips only past it.
