@@ -242,9 +242,12 @@ func (st *state) add(id, key string, e event) {
 		st.keys[key] = s
 		st.parent.bytes.Add(int64(keyBytes + len(key)))
 	}
-	// Drop what fell out of the window, then bound the key.
+	// Drop what fell out of the window (for a read at newest less Lookback:
+	// a decision may read a little before the newest recorded), then bound
+	// the key.
+	horizon := st.newest - st.window - look
 	cut := 0
-	for cut < len(s.ev) && s.ev[cut].at < st.newest-st.window {
+	for cut < len(s.ev) && s.ev[cut].at < horizon {
 		cut++
 	}
 	if len(s.ev)-cut >= st.maxEv {
@@ -254,7 +257,7 @@ func (st *state) add(id, key string, e event) {
 		s.ev = slices.Delete(s.ev, 0, cut)
 		st.parent.bytes.Add(-int64(cut * eventBytes))
 	}
-	if e.at < st.newest-st.window {
+	if e.at < horizon {
 		return
 	}
 	// Events come nearly in order: insert from the end.
