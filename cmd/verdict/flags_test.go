@@ -21,6 +21,8 @@ var cliCases = map[string]struct {
 	"eval":         {badValue: []string{"--report", "r.json", "--format", "xml"}, wantBad: `--format "xml": want json or text`},
 	"healthcheck":  {badValue: []string{"--timeout", "soon"}, wantBad: `invalid value "soon" for flag --timeout`},
 	"lint":         {paths: true},
+	"lists export": {paths: true},
+	"lists import": {badValue: []string{"--ttl", "soon"}, wantBad: `invalid value "soon" for flag --ttl`, paths: true},
 	"replay":       {badValue: []string{"--samples", "many"}, wantBad: `invalid value "many" for flag --samples`},
 	"serve":        {badValue: []string{"--config", "testdata/no-such-config.yaml"}, wantBad: "no-such-config.yaml"},
 	"sim":          {badValue: []string{"--latency", "-1s"}, wantBad: "--latency must not be negative"},
@@ -35,6 +37,10 @@ func commandNames(t *testing.T) []string {
 	for n := range commands {
 		if n == "audit" {
 			names = append(names, "audit export")
+			continue
+		}
+		if n == "lists" {
+			names = append(names, "lists export", "lists import")
 			continue
 		}
 		names = append(names, n)
