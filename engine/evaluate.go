@@ -60,10 +60,10 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	ev.lists, ev.listReads, ev.counterReads = in.Lists, ev.listReads[:0], ev.counterReads[:0]
+	ev.startMemory(&p.layout, in.Lists)
 	err := p.layout.fill(ev.env, r, ctx, now)
 	if err == nil && len(p.layout.counters) > 0 {
-		ev.counterReads, err = p.layout.fillCounters(ev.env, in.Counters, ev.counterReads)
+		err = p.layout.fillCounters(ev.env, in.Counters, ev.counterReads)
 	}
 	if err != nil {
 		ev.lists = nil
@@ -74,8 +74,8 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	}
 
 	worst, total := Outcome(""), 0
-	for i, ru := range p.rules {
-		ev.rule, ev.ruleStart = i, len(ev.listReads)
+	for _, ru := range p.rules {
+		ev.ruleStart = len(ev.listReads)
 		out, err := ev.vm.Run(ru.prog, ev.env)
 		if err != nil {
 			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: runtimeMessage(err), Position: ru.pos})
@@ -106,8 +106,7 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			break
 		}
 	}
-	d.Memory = ev.memory()
-	ev.lists = nil
+	d.Memory = ev.memory(&p.layout)
 	p.pool.Put(ev) // not deferred: an evaluator a panic left behind is dropped
 	if p.strategy == StrategyScore {
 		d.Score = &total

@@ -18,10 +18,12 @@ type evaluator struct {
 	free    Inputs      // the input slab's part not yet handed out, see inputs
 
 	lists        Lists         // the decision's lists; nil between decisions
-	rule         int           // the index of the rule running
 	ruleStart    int           // where the running rule's list reads start in listReads
-	listReads    []listHit     // scratch: the decision's memberships
-	counterReads []CounterRead // scratch: the decision's counter values
+	listReads    []ListRead    // the decision's memberships, written into the list slab's free part
+	counterReads []CounterRead // the decision's counter values, written into the counter slab's free part
+	mems         []Memory      // slabs the decisions' Memory and reads are cut from (see memory)
+	listFree     []ListRead
+	counterFree  []CounterRead
 }
 
 func newEvaluator(l *layout, steps int64) *evaluator {

@@ -20,12 +20,6 @@ type counterSlot struct {
 	float     bool // sum or max: a float64 in the env; count and distinct are ints
 }
 
-// listHit is one membership a decision asked, by the rule that asked it.
-type listHit struct {
-	rule int
-	read ListRead
-}
-
 // errNoLists fails a rule that asks a list when the decision was handed none.
 var errNoLists = errors.New("the policy reads lists but no list store was given for the decision")
 
@@ -76,19 +70,20 @@ func (ev *evaluator) listFunc(s listSlot) listFunc {
 				member = ev.lists.Contains(s.name, text)
 			}
 		}
-		ev.listReads = append(ev.listReads, listHit{rule: ev.rule, read: ListRead{List: s.name, Value: text, Member: member}})
+		ev.listReads = append(ev.listReads, ListRead{List: s.name, Value: text, Member: member})
 		return member
 	}
 }
 
 // fillCounters puts the decision's counter values into the env and records
-// them; a counter the rules read that the decision was not handed fails it.
-func (l *layout) fillCounters(env map[string]any, given map[string]CounterValue, reads []CounterRead) ([]CounterRead, error) {
+// them in reads (one per counter the rules read); a counter the rules read
+// that the decision was not handed fails it.
+func (l *layout) fillCounters(env map[string]any, given map[string]CounterValue, reads []CounterRead) error {
 	for i := range l.counters {
 		s := &l.counters[i]
 		cv, ok := given[s.name]
 		if !ok {
-			return reads, &InputError{Path: s.key, Message: "no value was given for the counter"}
+			return &InputError{Path: s.key, Message: "no value was given for the counter"}
 		}
 		v := cv.Value
 		if cv.KeyMissing {
@@ -99,27 +94,56 @@ func (l *layout) fillCounters(env map[string]any, given map[string]CounterValue,
 		} else {
 			env[s.key] = int(v)
 		}
-		reads = append(reads, CounterRead{Counter: s.name, Key: cv.Key, Value: v, KeyMissing: cv.KeyMissing})
+		reads[i] = CounterRead{Counter: s.name, Key: cv.Key, Value: v, KeyMissing: cv.KeyMissing}
 	}
-	return reads, nil
+	return nil
 }
 
-// memory is what the decision read, copied out of the evaluator's scratch;
-// nil when it read nothing.
-func (ev *evaluator) memory() *Memory {
-	if len(ev.listReads) == 0 && len(ev.counterReads) == 0 {
+// memSlab is how many list and counter reads an evaluator allocates at once.
+const memSlab = 256
+
+// startMemory readies the evaluator for a decision's memory: the lists it
+// asks, and room for its reads in the slabs' free parts, so that recording a
+// read writes where the decision will keep it (see memory).
+func (ev *evaluator) startMemory(l *layout, lists Lists) {
+	ev.lists = lists
+	if len(l.lists) > 0 {
+		if len(ev.listFree) < 4*len(l.lists) {
+			ev.listFree = make([]ListRead, memSlab)
+		}
+		ev.listReads = ev.listFree[:0]
+	}
+	if n := len(l.counters); n > 0 {
+		if len(ev.counterFree) < n {
+			ev.counterFree = make([]CounterRead, max(n, memSlab))
+		}
+		ev.counterReads = ev.counterFree[:n:n]
+	}
+}
+
+// memory is what the decision read, handed out of the slabs it was written
+// into (as explanations are, see slab.go): most decisions allocate nothing
+// for it. nil when the policy reads no list or counter.
+func (ev *evaluator) memory(l *layout) *Memory {
+	if len(l.lists) == 0 && len(l.counters) == 0 {
 		return nil
 	}
-	m := &Memory{}
+	if len(ev.mems) == 0 {
+		ev.mems = make([]Memory, entrySlab)
+	}
+	m := &ev.mems[0]
+	ev.mems = ev.mems[1:]
 	if n := len(ev.listReads); n > 0 {
-		m.Lists = make([]ListRead, n)
-		for i, h := range ev.listReads {
-			m.Lists[i] = h.read
-		}
+		m.Lists = ev.listReads[:n:n]
+		if n <= len(ev.listFree) && &ev.listFree[0] == &m.Lists[0] {
+			ev.listFree = ev.listFree[n:]
+		} // else the reads outgrew the slab and were appended to their own array
 	}
-	if len(ev.counterReads) > 0 {
-		m.Counters = append([]CounterRead(nil), ev.counterReads...)
+	if n := len(l.counters); n > 0 {
+		m.Counters = ev.counterReads
+		ev.counterFree = ev.counterFree[n:]
 	}
+	ev.listReads, ev.counterReads, ev.lists = nil, nil, nil
 	return m
 }
 
@@ -128,7 +152,7 @@ func (ev *evaluator) memory() *Memory {
 func (ev *evaluator) listInput(name string) any {
 	member := false
 	for i := ev.ruleStart; i < len(ev.listReads); i++ {
-		if r := &ev.listReads[i].read; r.List == name && r.Member {
+		if r := &ev.listReads[i]; r.List == name && r.Member {
 			member = true
 		}
 	}

@@ -10,7 +10,41 @@ import (
 // It is safe for concurrent use once built. Membership does not allocate.
 type StaticLists struct {
 	texts map[string]map[string]struct{}
-	nets  map[string][]netip.Prefix
+	nets  map[string]*prefixSet
+}
+
+// prefixSet is a cidr list's ranges, by prefix length: a membership masks the
+// address once per length present and looks it up, never a scan of ranges.
+type prefixSet struct {
+	lengths []int // present, longest first
+	byLen   map[int]map[netip.Prefix]struct{}
+}
+
+func (ps *prefixSet) add(p netip.Prefix) {
+	m := ps.byLen[p.Bits()]
+	if m == nil {
+		m = map[netip.Prefix]struct{}{}
+		ps.byLen[p.Bits()] = m
+		ps.lengths = append(ps.lengths, p.Bits())
+		slices.SortFunc(ps.lengths, func(a, b int) int { return b - a })
+	}
+	m[p] = struct{}{}
+}
+
+func (ps *prefixSet) contains(ip netip.Addr) bool {
+	for _, bits := range ps.lengths {
+		if bits > ip.BitLen() {
+			continue
+		}
+		p, err := ip.Prefix(bits)
+		if err != nil {
+			continue
+		}
+		if _, ok := ps.byLen[bits][p]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // NewStaticLists builds StaticLists from items by list name, for the lists
@@ -18,19 +52,21 @@ type StaticLists struct {
 // addresses for a cidr list. A name decls does not declare, or a cidr item
 // that is not a range or an address, is an error.
 func NewStaticLists(decls []ListDecl, items map[string][]string) (*StaticLists, error) {
-	s := &StaticLists{texts: map[string]map[string]struct{}{}, nets: map[string][]netip.Prefix{}}
+	s := &StaticLists{texts: map[string]map[string]struct{}{}, nets: map[string]*prefixSet{}}
 	for name, values := range items {
 		i := slices.IndexFunc(decls, func(d ListDecl) bool { return d.Name == name })
 		if i < 0 {
 			return nil, fmt.Errorf("list %q is not declared by the policy", name)
 		}
 		if decls[i].Kind == ListCIDR {
+			ps := &prefixSet{byLen: map[int]map[netip.Prefix]struct{}{}}
+			s.nets[name] = ps
 			for _, v := range values {
 				p, err := ParseCIDRItem(v)
 				if err != nil {
 					return nil, fmt.Errorf("list %q: %w", name, err)
 				}
-				s.nets[name] = append(s.nets[name], p)
+				ps.add(p)
 			}
 			continue
 		}
@@ -73,10 +109,6 @@ func (s *StaticLists) Contains(list, value string) bool {
 
 // ContainsIP reports whether ip is in a range of the cidr list.
 func (s *StaticLists) ContainsIP(list string, ip netip.Addr) bool {
-	for _, p := range s.nets[list] {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	ps := s.nets[list]
+	return ps != nil && ps.contains(ip)
 }
