@@ -35,7 +35,8 @@ type compiler struct {
 	lines     []string // the file's lines, for block scalar indentation
 	vars      map[string]*variable
 	ctxTypes  map[string]string
-	sample    map[string]any  // the typed env the checker sees
+	sample    map[string]any  // the typed env the checker sees, without the policy's own keys
+	keys      map[string]any  // the policy's own typed keys (see sampleKeys), given to the expressions naming them
 	badText   map[[2]int]bool // expressions over a text limit, by position (see checkText)
 	nodes     int             // expression nodes compiled so far, variables written out (see spend)
 	suggested int             // suggestions looked for so far (see suggest)
@@ -58,6 +59,35 @@ func (c *compiler) spend(n int, s src, what string) bool {
 	c.full = true
 	c.el.add(s.line, s.col, CodeLimit, "%s: the policy's expressions come to over %d nodes here, with their variables written out into each rule; the limit is %d: share less through variables, or split the policy", what, c.lim.TotalNodes, c.lim.TotalNodes)
 	return false
+}
+
+// addKeys adds to env the policy's own keys (declared context fields,
+// undocumented checks) that an expression names, itself or through its
+// variables.
+func (c *compiler) addKeys(env map[string]any, n ast.Node) {
+	if len(c.keys) == 0 {
+		return
+	}
+	ast.Walk(&n, visitorFunc(func(node *ast.Node) {
+		switch x := (*node).(type) {
+		case *ast.MemberNode:
+			id, ok := x.Node.(*ast.IdentifierNode)
+			prop, ok2 := x.Property.(*ast.StringNode)
+			if ok && ok2 {
+				if v, known := c.keys[id.Value+"."+prop.Value]; known {
+					env[id.Value+"."+prop.Value] = v
+				}
+			}
+		case *ast.IdentifierNode:
+			if v := c.vars[x.Value]; v != nil && v.ok {
+				for path := range v.reads.inputs {
+					if val, known := c.keys[path]; known {
+						env[path] = val
+					}
+				}
+			}
+		}
+	}))
 }
 
 // inlinedSize is the size of an expression once its variables are written
@@ -100,7 +130,11 @@ type compiled struct {
 // compile compiles one expression; what names it in errors ("rule \"x\"").
 // It returns nil after recording errors.
 func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
-	return c.compileAs(s, what, wantBool, c.sample, true)
+	env := maps.Clone(c.sample)
+	if tree, err := parser.Parse(s.text); err == nil {
+		c.addKeys(env, tree.Node)
+	}
+	return c.compileAs(s, what, wantBool, env, true)
 }
 
 // compileAs is compile against env. With inline false, the variables an
@@ -388,6 +422,9 @@ func (c *compiler) compileVariable(v *variable, chain []string) {
 	}
 	if v.state == 2 {
 		return
+	}
+	if err == nil {
+		c.addKeys(env, tree.Node)
 	}
 	if !c.spend(own, v.spec.expr, what) {
 		v.state, v.ok = 2, false

@@ -177,9 +177,12 @@ func (l *layout) checkDeep(path string, v any, depth int) error {
 }
 
 // sampleEnv is the env the checker types expressions against: every root, the
-// flattened key of every documented check and of the extra checks this policy
-// reads by index, and the declared context fields.
-func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
+// flattened key of every documented check, the decision's time and the loop
+// guard. The keys a policy adds (declared context fields, the undocumented
+// checks it reads by index) are in sampleKeys, and each expression's env gets
+// only those it names (see compiler.envFor): expr builds a type for every key
+// of the env it is given, for every expression it compiles.
+func sampleEnv() map[string]any {
 	s := map[string]any{
 		"risk_score": 0, "risk_explanation": "", "recommended_action": "", "tags": []string{},
 		"user_id": "", "session_id": "",
@@ -191,11 +194,18 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 	for _, n := range report.BiometricCheckNames {
 		s[nameBiometric+"."+n] = ""
 	}
+	s[nowKey] = time.Time{}
+	s[guardKey] = (*guard)(nil)
+	return s
+}
+
+// sampleKeys are the typed env keys a policy adds: the extra checks it reads
+// by index, and its declared context fields.
+func sampleKeys(extraChecks map[string]bool, decl []ctxField) map[string]any {
+	s := map[string]any{}
 	for k := range extraChecks {
 		s[k] = ""
 	}
-	s[nowKey] = time.Time{}
-	s[guardKey] = (*guard)(nil)
 	for _, f := range decl {
 		switch f.typ {
 		case TypeNumber:

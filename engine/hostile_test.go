@@ -71,6 +71,24 @@ func (g *generator) policy() []byte {
 		for i := range g.N {
 			fmt.Fprintf(&b, "  - {id: r%d, when: 'w%040d > 1', action: deny}\n", i, i)
 		}
+	case "context-fields", "wide-context": // N declared context fields and 200 rules, or 1,000 fields and N rules
+		fields, rules := g.N, 200
+		if g.Kind == "wide-context" {
+			fields, rules = 1000, g.N
+		}
+		b.WriteString("context:\n")
+		for i := range fields {
+			fmt.Fprintf(&b, "  f%d: number\n", i)
+		}
+		b.WriteString("rules:\n")
+		for i := range rules {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'risk_score > %d && (context.f%d ?? 0) >= 0', action: deny}\n", i, i, i%fields)
+		}
+	case "extra-checks": // N rules each reading its own undocumented check
+		b.WriteString("rules:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'device_checks[\"x%d\"] == \"Detected\"', action: deny}\n", i, i)
+		}
 	case "yaml-depth":
 		fmt.Fprintf(&b, "rules: %s%s\n", strings.Repeat("[", g.N), strings.Repeat("]", g.N))
 	case "bigfile":

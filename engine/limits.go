@@ -18,6 +18,8 @@ type Limits struct {
 	Variables int
 	// Rules is the most rules a policy may have.
 	Rules int
+	// ContextFields is the most context fields a policy may declare.
+	ContextFields int
 	// Nodes is the largest expression once its variables are written out,
 	// in syntax-tree nodes.
 	Nodes int
@@ -45,17 +47,18 @@ type Limits struct {
 // DefaultLimits are the limits a policy loads under unless the caller gives
 // others.
 var DefaultLimits = Limits{
-	FileBytes:   1 << 20,
-	ExprChars:   10_000,
-	Nesting:     100,
-	Variables:   5_000,
-	Rules:       5_000,
-	Nodes:       MaxNodes,
-	TotalNodes:  100_000,
-	Cost:        2_000_000,
-	Memory:      16 << 20,
-	InputString: 64 << 10,
-	InputItems:  1_000,
+	FileBytes:     1 << 20,
+	ExprChars:     10_000,
+	Nesting:       100,
+	Variables:     5_000,
+	Rules:         5_000,
+	ContextFields: 1_000,
+	Nodes:         MaxNodes,
+	TotalNodes:    100_000,
+	Cost:          2_000_000,
+	Memory:        16 << 20,
+	InputString:   64 << 10,
+	InputItems:    1_000,
 }
 
 // orDefault fills the zero fields of l from DefaultLimits.
@@ -76,7 +79,7 @@ func (l Limits) orDefault() Limits {
 	return Limits{
 		FileBytes: pick(l.FileBytes, d.FileBytes), ExprChars: pick(l.ExprChars, d.ExprChars),
 		Nesting: pick(l.Nesting, d.Nesting), Variables: pick(l.Variables, d.Variables),
-		Rules: pick(l.Rules, d.Rules), Nodes: pick(l.Nodes, d.Nodes), TotalNodes: pick(l.TotalNodes, d.TotalNodes),
+		Rules: pick(l.Rules, d.Rules), ContextFields: pick(l.ContextFields, d.ContextFields), Nodes: pick(l.Nodes, d.Nodes), TotalNodes: pick(l.TotalNodes, d.TotalNodes),
 		Cost: pick64(l.Cost, d.Cost), Memory: pick64(l.Memory, d.Memory),
 		InputString: pick(l.InputString, d.InputString), InputItems: pick(l.InputItems, d.InputItems),
 	}

@@ -69,6 +69,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		el.add(v.line, v.col, CodeLimit, "variable %q is the %dth of %d; a policy may have at most %d variables", v.name, lim.Variables+1, n, lim.Variables)
 		return nil
 	}
+	if n := len(s.context); n > lim.ContextFields {
+		f := s.context[lim.ContextFields]
+		el.add(f.line, f.col, CodeLimit, "context field %q is the %dth of %d; a policy may declare at most %d", f.name, lim.ContextFields+1, n, lim.ContextFields)
+		return nil
+	}
 	if n := len(s.rules); n > lim.Rules {
 		r := s.rules[lim.Rules]
 		el.add(r.line, r.col, CodeLimit, "rule %q is the %dth of %d; a policy may have at most %d rules", r.id, lim.Rules+1, n, lim.Rules)
@@ -89,7 +94,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			texts = append(texts, r.when.text)
 		}
 	}
-	c.sample = sampleEnv(extraChecks(texts), s.context)
+	c.sample, c.keys = sampleEnv(), sampleKeys(extraChecks(texts), s.context)
 	c.compileVariables(s.variables)
 	p := &Policy{
 		name: s.name, description: s.description, file: file, version: sha256hex(data),
