@@ -41,6 +41,8 @@ func (g *generator) policy() []byte {
 	switch g.Kind {
 	case "parens":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%srisk_score > 1%s'\n    action: deny\n", strings.Repeat("(", g.N), strings.Repeat(")", g.N))
+	case "ternary":
+		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%sfalse'\n    action: deny\n", strings.Repeat("risk_score > 1 ? true : ", g.N))
 	case "unary":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%s(risk_score > 1)'\n    action: deny\n", strings.Repeat("!", g.N))
 	case "wide-rules": // N rules naming one variable of nearly Limits.Nodes nodes
