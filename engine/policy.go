@@ -55,7 +55,15 @@ func (lim Limits) ParsePolicy(file string, data []byte) (*Policy, error) {
 }
 
 // buildPolicy parses and compiles a policy, recording problems in el.
-func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
+func buildPolicy(file string, data []byte, el *errList, lim Limits) (p *Policy) {
+	defer func() {
+		// A bug in the engine or in expr must refuse the file, not take down
+		// the process that lints, validates or reloads it.
+		if v := recover(); v != nil {
+			el.add(1, 1, CodeInternal, "the policy could not be loaded (internal error: %v); please report it with the file", v)
+			p = nil
+		}
+	}()
 	if len(data) > lim.FileBytes {
 		el.add(1, 1, CodeLimit, "the policy file has %d bytes; the limit is %d", len(data), lim.FileBytes)
 		return nil
@@ -96,7 +104,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 	}
 	c.sample, c.keys = sampleEnv(), sampleKeys(extraChecks(texts), s.context)
 	c.compileVariables(s.variables)
-	p := &Policy{
+	p = &Policy{
 		name: s.name, description: s.description, file: file, version: sha256hex(data),
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
