@@ -255,10 +255,15 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 			v = r.UserID
 		case "session_id":
 			v = r.SessionID
-		case nameDevice:
-			v = checkStrings(r.DeviceChecks)
-		case nameBiometric:
-			v = checkStrings(r.BiometricChecks)
+		case nameDevice, nameBiometric:
+			m := r.DeviceChecks
+			if root == nameBiometric {
+				m = r.BiometricChecks
+			}
+			if l.maxItems > 0 && len(m) > l.maxItems { // before copying it
+				return &InputError{Path: root, Message: fmt.Sprintf("has %d entries; the policy's cost bound allows at most %d", len(m), l.maxItems)}
+			}
+			v = checkStrings(m)
 		case nameContext:
 			v = ctx
 		}
