@@ -54,7 +54,7 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	ev := p.pool.Get().(*evaluator)
 	ev.guard.n = 0
 	now := in.Now
-	if now.IsZero() {
+	if now.IsZero() && p.layout.now { // the clock is read only for a policy that calls now()
 		now = time.Now().UTC()
 	}
 	if err := p.layout.fill(ev.env, r, ctx, now); err != nil {
