@@ -100,6 +100,10 @@ func (c *compiler) patchErrors(p *patcher, s src, what string) {
 
 // exprError records an expr compile error at its position inside the YAML file.
 func (c *compiler) exprError(s src, what string, err error) {
+	if strings.Contains(err.Error(), "exceeds maximum allowed nodes") { // expr's own MaxNodes, on the text itself
+		c.el.add(s.line, s.col, CodeLimit, "%s: too large (over %d nodes); split it into smaller rules", what, c.lim.Nodes)
+		return
+	}
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		if strings.HasPrefix(err.Error(), "expected bool") {
