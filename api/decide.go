@@ -41,7 +41,7 @@ func (s *Server) decide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sessionID, ctxMap, ctxRaw, err := decodeDecideRequest(body)
+	sessionID, ctxMap, ctxRaw, err := s.decodeDecideRequest(body)
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,10 @@ func (s *Server) decide(c echo.Context) error {
 	}
 	rec.ResponseBody = out
 
+	// After the decision: the steps that act on it hang here, on rec.Result,
+	// never changing it — the durable trace first (below), then (later
+	// issues) counters, a review for outcome review and the webhook outbox,
+	// written with the trace where they must survive a crash.
 	if s.recorder != nil {
 		if err := s.record(ctx, start, rec); err != nil {
 			var re *ReplayError

@@ -45,6 +45,9 @@ func (s *Server) readyz(c echo.Context) error {
 			checks[rc.Name] = "ok"
 		}
 	}
+	for _, n := range s.notes { // shown, never failing
+		checks[n.Name] = n.Status()
+	}
 	if !ok {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotReady, Message: "not ready", Details: checks}
 	}

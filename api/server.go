@@ -29,6 +29,7 @@ type Options struct {
 	Reloader  PolicyReloader   // nil answers POST /v1/policies/reload with 503
 	Recorder  DecisionRecorder // the decision log; nil records nothing
 	Readiness []ReadinessCheck // extra /readyz checks (the decision log adds its own)
+	Notes     []ReadinessNote  // extra /readyz lines that never fail it (the policy watch)
 	// Log is the decision log: when set, decisions are recorded in it (unless
 	// Recorder is set too), GET /v1/decisions reads it, and /readyz pings it.
 	// Without it, the read routes answer 503 decision_log_unavailable.
@@ -37,7 +38,15 @@ type Options struct {
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
 
+	// Clock is the time of claims, resolutions and review ages (default time.Now).
+	Clock func() time.Time
+
+	// TrustForwardedProto makes the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
+	TrustForwardedProto bool
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
+	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
 }
 
@@ -54,13 +63,17 @@ type Server struct {
 	reloader  PolicyReloader
 	recorder  DecisionRecorder
 	readiness []ReadinessCheck
+	notes     []ReadinessNote
 	bodyLimit int64
+	// contextLimits bound the caller's context (decodeDecideRequest, decodeContext).
+	contextLimits ContextLimits
 	// requestTimeout bounds every request: through a deadline context on all
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
 	auditLog       audit.Store
 	draining       atomic.Bool
 	ids            *requestIDs
+	clock          func() time.Time
 }
 
 // New builds the Echo router with every route and middleware.
@@ -83,6 +96,9 @@ func New(opts Options) (*Server, error) {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
 	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	if opts.Log != nil {
 		al := NewAuditLog(opts.Log)
 		if opts.Recorder == nil {
@@ -101,9 +117,13 @@ func New(opts Options) (*Server, error) {
 		reloader:  opts.Reloader,
 		recorder:  opts.Recorder,
 		readiness: opts.Readiness,
+		notes:     opts.Notes,
 		bodyLimit: opts.BodyLimit,
-		ids:       newRequestIDs(),
-		auditLog:  opts.Log,
+
+		contextLimits: opts.ContextLimits.withDefaults(),
+		ids:           newRequestIDs(),
+		auditLog:      opts.Log,
+		clock:         opts.Clock,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -113,10 +133,10 @@ func New(opts Options) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.frame)
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
-	e.GET("/openapi.json", serveOpenAPI)
+	s.open(http.MethodGet, "/healthz", s.healthz)
+	s.open(http.MethodGet, "/readyz", s.readyz)
+	s.open(http.MethodGet, "/metrics", echo.WrapHandler(s.metrics.Handler()))
+	s.open(http.MethodGet, "/openapi.json", serveOpenAPI)
 
 	s.Route(http.MethodPost, "/v1/decisions", ScopeDecide, s.decide)
 	s.Route(http.MethodPost, "/v1/evaluate", ScopeEvaluate, s.evaluate)
@@ -125,14 +145,28 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
+	s.loopRoutes() // reviews.go: reviews, labels, rule performance
+	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // Route adds an authenticated route that needs scope. The decision log's
 // read routes (GET /v1/decisions...) are added this way; errors they return
-// go through the same error table.
+// go through the same error table. A GET route answers HEAD too.
 func (s *Server) Route(method, path, scope string, h echo.HandlerFunc) {
-	s.e.Add(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
+	s.open(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
+}
+
+// open adds a route as it is, and HEAD beside every GET: the same handler,
+// whose body net/http leaves out of the answer.
+func (s *Server) open(method, path string, h echo.HandlerFunc) {
+	s.e.Add(method, path, h)
+	if method == http.MethodGet {
+		s.e.Add(http.MethodHead, path, h)
+	}
 }
 
 // Handler returns the HTTP handler.

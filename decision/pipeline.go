@@ -89,6 +89,7 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 	}
 
 	// 1. fetch
+	fetched := begin
 	if res.Report == nil {
 		if p.Fetcher == nil {
 			return Result{}, ErrNoFetcher
@@ -99,8 +100,8 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		} else {
 			res.Report = rep
 		}
+		fetched = time.Now()
 	}
-	fetched := time.Now()
 
 	// 2. select
 	tags := req.Tags

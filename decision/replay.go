@@ -2,25 +2,36 @@ package decision
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/report"
 )
+
+// errNoStoredReport is the "fetch" of a replayed decision that holds no
+// report: the candidate's on_error decides it, as serve would have.
+var errNoStoredReport = fmt.Errorf("the stored decision holds no report: %w", report.ErrNotFound)
 
 // ReplayDecider is the audit.Decider of `verdict replay`: each stored
 // decision goes through the same Pipeline.Decide as serve, over its stored
 // report, tags and context, at its stored decided_at (so now() reads what it
 // read then). The shadow policy is not replayed, and a context the
 // candidate refuses is decided on_error, as the engine does, rather than
-// refused: the stored caller was answered once.
+// refused: the stored caller was answered once. An input without a report
+// gets the candidate's on_error.
 func ReplayDecider(set *engine.Set) audit.Decider {
-	p := &Pipeline{Policies: Static(set)}
+	p := &Pipeline{Policies: Static(set), Fetcher: FetcherFunc(func(context.Context, string) (*report.Report, error) {
+		return nil, errNoStoredReport
+	})}
 	return func(in audit.ReplayInput) engine.Decision {
-		res, err := p.Decide(context.Background(), Request{
-			ID: in.ID, SessionID: in.Report.SessionID, Report: in.Report, Tags: in.Tags,
-			Context: in.Context, Now: in.DecidedAt, NoShadow: true, LenientContext: true,
-		})
-		if err != nil { // only ErrNoPolicySet: a loaded set always has a live default
+		req := Request{ID: in.ID, Report: in.Report, Tags: in.Tags, Context: in.Context, Now: in.DecidedAt,
+			NoShadow: true, LenientContext: true}
+		if in.Report != nil {
+			req.SessionID = in.Report.SessionID
+		}
+		res, err := p.Decide(context.Background(), req)
+		if err != nil { // ErrNoPolicySet: a set without a live default (LoadDir refuses those)
 			return engine.Decision{Reason: engine.ReasonOnError, FiredRules: []engine.FiredRule{},
 				RuleErrors: []engine.RuleError{{Message: err.Error()}}}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/decision"
+	"github.com/verdicthq/verdict/engine"
 )
 
 // TestReplayDeciderIsServe: replay decides a stored decision as serve did —
@@ -60,5 +61,33 @@ func TestReplaySameSetChangesNothing(t *testing.T) {
 	if rep.Read != int64(n) || rep.Replayed != int64(n) || rep.Changed != 0 || rep.RulesChanged != 0 || rep.CandidateRuleErrors != 0 {
 		t.Fatalf("read %d, replayed %d, changed %d, rules changed %d, rule errors %d; want %d, %d, 0, 0, 0",
 			rep.Read, rep.Replayed, rep.Changed, rep.RulesChanged, rep.CandidateRuleErrors, n, n)
+	}
+}
+
+// TestReplayDeciderHostileInputs: what a Decider may be handed beyond what
+// audit.Replay hands it never panics and decides on_error.
+func TestReplayDeciderHostileInputs(t *testing.T) {
+	set := newEnv(t).set
+	replay := decision.ReplayDecider(set)
+	cases := []struct {
+		name string
+		in   audit.ReplayInput
+	}{
+		{"no report", audit.ReplayInput{ID: "d-1", DecidedAt: at2030}},
+		{"no report, mobile tags", audit.ReplayInput{ID: "d-2", DecidedAt: at2030, Tags: []string{"mobile-app"}}},
+		{"a context the candidate refuses", audit.ReplayInput{ID: "d-3", DecidedAt: at2030, Report: mustReport(t, "t-allow"),
+			Context: map[string]any{"amount": "120.00"}}},
+		{"zero time", audit.ReplayInput{ID: "d-4", Report: mustReport(t, "t-allow"), Context: map[string]any{"amount": []any{1.0}}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := replay(c.in)
+			if d.Reason != engine.ReasonOnError || d.Outcome.Severity() < 0 || d.Policy.Name == "" {
+				t.Fatalf("got %+v, want an on_error decision by a policy", d)
+			}
+		})
+	}
+	if d := replay(cases[1].in); d.Policy.Name != "mobile" || d.Outcome != engine.Deny {
+		t.Fatalf("no report with mobile tags: %+v, want mobile's on_error (deny)", d)
 	}
 }

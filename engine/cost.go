@@ -203,7 +203,11 @@ func (a *analyzer) visit(n ast.Node) *bound {
 				return a.lets[i].b.value()
 			}
 		}
-		return a.input(x.Value)
+		b := a.input(x.Value)
+		if scalarType(x.Type()) && !b.isInt {
+			return flat(1) // a number or a boolean: a declared context field, say
+		}
+		return b
 	case *ast.PointerNode:
 		if len(a.preds) == 0 {
 			return a.unknown()
@@ -251,6 +255,12 @@ func (a *analyzer) visit(n ast.Node) *bound {
 		b.cost = 3
 		return b.add(obj, a.visit(x.From), a.visit(x.To))
 	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == tickName {
+			return flat(3) // the loop guard
+		}
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && strings.HasPrefix(id.Value, nameLists+".") && len(x.Arguments) == 1 {
+			return a.listRead(x.Arguments[0])
+		}
 		// Only methods of values (a time's Year, Format, In) are callable:
 		// verdict registers no functions. Their output is small.
 		b := &bound{cost: 10, size: 64}
@@ -333,6 +343,20 @@ func (a *analyzer) visit(n ast.Node) *bound {
 	return a.fail(n, "%T cannot be bounded", n)
 }
 
+// scalarType reports whether values of type t have no length (numbers,
+// booleans); nil (unknown) is not.
+func scalarType(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
 // constBound is the bound of a constant the optimizer folded.
 func constBound(v reflect.Value) *bound {
 	switch v.Kind() {
@@ -371,27 +395,47 @@ func constBound(v reflect.Value) *bound {
 // recording a load error (and returning false) when it cannot be bounded or
 // takes the decision over a limit: the rule's own cost, or the sum of the
 // rules so far, since a decision may run them all.
-func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (ruleCost, bool) {
+func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (_ ruleCost, ok bool) {
+	defer func() {
+		if v := recover(); v != nil { // a bug here must not take the process down with a policy
+			c.el.add(rs.when.line, rs.when.col, CodeCost, "rule %q: its cost could not be computed (internal error: %v)", rs.id, v)
+			ok = false
+		}
+	}()
 	a := &analyzer{lim: c.lim}
 	b := a.visit(out.prog.Node())
 	line, col := rs.when.line, rs.when.col
 	what := fmt.Sprintf("rule %q", rs.id)
 	if a.err != nil {
+		if from := a.err.node.Location().From; from > 0 && from < len(rs.when.text) {
+			l, cl := offsetToLineCol([]rune(rs.when.text), from)
+			line, col = c.position(rs.when, l, cl)
+		}
 		c.el.add(line, col, CodeCost, "%s: its cost cannot be bounded: %s", what, a.err.msg)
 		return ruleCost{}, false
 	}
-	rc := ruleCost{units: saturate(b.cost), bytes: saturate(b.bytes), items: saturate(b.items), loops: a.loops}
+	// Besides what it builds, every step may box a number (8 bytes): measured
+	// allocation stays within 5 bytes per unit (docs/bench-engine.md).
+	rc := ruleCost{units: saturate(b.cost), bytes: saturate(b.bytes + boxBytes*b.cost), items: saturate(b.items), loops: a.loops}
+	over := func(units, bytes int64, prefix string) bool {
+		var parts []string
+		if units > c.lim.Cost {
+			parts = append(parts, fmt.Sprintf("cost up to %d units per decision (the limit is %d)", units, c.lim.Cost))
+		}
+		if bytes > c.lim.Memory {
+			parts = append(parts, fmt.Sprintf("allocate up to %d bytes per decision (the limit is %d)", bytes, c.lim.Memory))
+		}
+		if len(parts) == 0 {
+			return false
+		}
+		c.el.add(line, col, CodeCost, "%s: %s %s", what, prefix, strings.Join(parts, " and "))
+		return true
+	}
 	switch {
-	case rc.units > c.lim.Cost:
-		c.el.add(line, col, CodeCost, "%s: costs up to %d units per decision; the limit is %d", what, rc.units, c.lim.Cost)
-	case rc.bytes > c.lim.Memory:
-		c.el.add(line, col, CodeCost, "%s: allocates up to %d bytes per decision; the limit is %d", what, rc.bytes, c.lim.Memory)
-	case rc.items > MemoryBudget:
-		c.el.add(line, col, CodeCost, "%s: builds up to %d items (ranges, lists, loop scopes) in one evaluation; the limit is %d", what, rc.items, MemoryBudget)
-	case total.units+rc.units > c.lim.Cost:
-		c.el.add(line, col, CodeCost, "%s: the rules up to this one cost up to %d units per decision (this one %d); the limit is %d", what, total.units+rc.units, rc.units, c.lim.Cost)
-	case total.bytes+rc.bytes > c.lim.Memory:
-		c.el.add(line, col, CodeCost, "%s: the rules up to this one allocate up to %d bytes per decision (this one %d); the limit is %d", what, total.bytes+rc.bytes, rc.bytes, c.lim.Memory)
+	case over(rc.units, rc.bytes, "would"):
+	case rc.items >= MemoryBudget: // the VM stops at the budget itself
+		c.el.add(line, col, CodeCost, "%s: builds up to %d items (ranges, lists, maps) in one evaluation; the VM stops at %d", what, rc.items, MemoryBudget)
+	case over(total.units+rc.units, total.bytes+rc.bytes, fmt.Sprintf("with the rules before it (this one: %d units, %d bytes), a decision would", rc.units, rc.bytes)):
 	default:
 		total.units += rc.units
 		total.bytes += rc.bytes
@@ -399,6 +443,10 @@ func (c *compiler) ruleCost(rs ruleSpec, out *compiled, total *ruleCost) (ruleCo
 	}
 	return ruleCost{}, false
 }
+
+// boxBytes is the allocation allowed per cost unit beyond what an
+// expression builds: the VM boxes numbers it pushes (8 bytes each above 255).
+const boxBytes = 8
 
 // saturate converts a bound to an int64, +Inf and huge values to MaxInt64.
 func saturate(f float64) int64 {

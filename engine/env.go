@@ -83,11 +83,13 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score   bool       // risk_score is read
-	now     bool       // now() is called
-	checks  []checkKey // flattened checks read
-	roots   []string   // other top-level names read as such
-	context []ctxField // declared context fields
+	score    bool          // risk_score is read
+	now      bool          // now() is called
+	checks   []checkKey    // flattened checks read
+	roots    []string      // other top-level names read as such
+	context  []ctxField    // declared context fields
+	lists    []listSlot    // lists the rules read (a membership function each, set once per evaluator)
+	counters []counterSlot // counters the rules read, filled per decision
 
 	maxString, maxItems int // what the static cost assumes of the inputs (Limits.InputString, InputItems)
 }
@@ -103,24 +105,75 @@ type InputError struct {
 // Error formats the problem as path: message.
 func (e *InputError) Error() string { return e.Path + ": " + e.Message }
 
-// checkSize checks one input value against the limits the static cost
-// assumes; only its top level (a nested list counts through the loop guard).
+// checkSize checks one input value, and every value inside it, against the
+// limits the static cost assumes: no text longer than maxString bytes, no
+// list or map of more than maxItems entries (keys count as texts), no nesting
+// deeper than maxInputDepth.
 func (l *layout) checkSize(path string, v any) error {
-	n, limit, what := 0, l.maxItems, "entries"
-	switch x := v.(type) {
-	case string:
-		n, limit, what = len(x), l.maxString, "bytes"
-	case []string:
-		n = len(x)
-	case []any:
-		n = len(x)
-	case map[string]any:
-		n = len(x)
-	default:
+	return l.checkDeep(path, v, 0)
+}
+
+// maxInputDepth is the deepest nesting of an input the engine walks.
+const maxInputDepth = 100
+
+func (l *layout) checkDeep(path string, v any, depth int) error {
+	if depth > maxInputDepth {
+		return &InputError{Path: path, Message: fmt.Sprintf("is nested deeper than %d levels", maxInputDepth)}
+	}
+	tooMany := func(n int) error {
+		if l.maxItems > 0 && n > l.maxItems {
+			return &InputError{Path: path, Message: fmt.Sprintf("has %d entries; the policy's cost bound allows at most %d", n, l.maxItems)}
+		}
 		return nil
 	}
-	if limit > 0 && n > limit {
-		return &InputError{Path: path, Message: fmt.Sprintf("has %d %s; the policy's cost bound allows at most %d", n, what, limit)}
+	tooLong := func(p, s string) error {
+		if l.maxString > 0 && len(s) > l.maxString {
+			return &InputError{Path: p, Message: fmt.Sprintf("has %d bytes; the policy's cost bound allows at most %d", len(s), l.maxString)}
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		return tooLong(path, x)
+	case []string:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for _, s := range x {
+			if err := tooLong(path+"[]", s); err != nil {
+				return err
+			}
+		}
+	case map[string]string:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for k := range x {
+			if err := tooLong(path+" key", k); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for _, e := range x {
+			if err := l.checkDeep(path+"[]", e, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		if err := tooMany(len(x)); err != nil {
+			return err
+		}
+		for k, e := range x {
+			if err := tooLong(path+" key", k); err != nil {
+				return err
+			}
+			if err := l.checkDeep(path+"."+k, e, depth+1); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -164,6 +217,9 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 // half filled, on the first bad one.
 func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, now time.Time) error {
 	if l.score {
+		if r.RiskScore < 0 || r.RiskScore > 100 { // Decode refuses these; a report built by hand may not
+			return &InputError{Path: "risk_score", Message: fmt.Sprintf("is %d; the policy's cost bound assumes 0 to 100", r.RiskScore)}
+		}
 		env["risk_score"] = r.RiskScore
 	}
 	for i := range l.checks {
@@ -196,11 +252,6 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 		case nameBiometric:
 			v = checkStrings(r.BiometricChecks)
 		case nameContext:
-			for k, cv := range ctx {
-				if err := l.checkSize(nameContext+"."+k, cv); err != nil {
-					return err
-				}
-			}
 			v = ctx
 		}
 		if err := l.checkSize(root, v); err != nil {
@@ -257,4 +308,6 @@ func newLayout(all reads, decl []ctxField, lim Limits) layout {
 }
 
 // size is how many keys the layout fills, to size the env.
-func (l *layout) size() int { return 2 + len(l.roots) + len(l.checks) + len(l.context) }
+func (l *layout) size() int {
+	return 2 + len(l.roots) + len(l.checks) + len(l.context) + len(l.lists) + len(l.counters)
+}

@@ -4,16 +4,18 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/verdicthq/verdict/report"
 )
 
-// FuzzParsePolicy loads arbitrary bytes as a policy: it must never panic, and
+// FuzzParsePolicy loads arbitrary bytes as a policy: it must never panic nor
+// take over 1 s of CPU to load (see checkLoadTime), and
 // a policy that loads must evaluate any report without panicking. The seed
 // corpus is every policy under testdata/policies and rules/, so it runs as an
 // ordinary test too.
 func FuzzParsePolicy(f *testing.F) {
-	for _, glob := range []string{"../testdata/policies/*/*.yaml", "../testdata/policies/sets/*/*.yaml", "../rules/*.yaml"} {
+	for _, glob := range []string{"../testdata/hostile/policies/*.yaml", "../testdata/policies/*/*.yaml", "../testdata/policies/sets/*/*.yaml", "../rules/*.yaml"} {
 		files, _ := filepath.Glob(glob)
 		for _, file := range files {
 			data, err := os.ReadFile(file)
@@ -28,7 +30,9 @@ func FuzzParsePolicy(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		start, cpu := time.Now(), cpuTime(t)
 		p, err := ParsePolicy("fuzz.yaml", data)
+		checkLoadTime(t, cpuTime(t)-cpu, time.Since(start))
 		if err != nil {
 			if p != nil {
 				t.Fatal("a policy and an error")

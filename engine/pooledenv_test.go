@@ -9,11 +9,10 @@ import (
 	"github.com/verdicthq/verdict/report"
 )
 
-// TestPooledEnvHoldsOnlyThisDecision: an evaluator's env and slots are
-// reused, and a context field's key comes and goes with the field, so
-// deciding reports one after another must give
-// exactly what a fresh policy gives for each, stale checks or context never
-// leaking from the previous decision.
+// TestPooledEnvHoldsOnlyThisDecision: an evaluator's env is reused, and a
+// context field's key comes and goes with the field, so deciding reports one
+// after another must give exactly what a fresh policy gives for each, stale
+// checks or context never leaking from the previous decision.
 func TestPooledEnvHoldsOnlyThisDecision(t *testing.T) {
 	shipped, err := os.ReadFile("../rules/checkout.yaml")
 	if err != nil {
@@ -50,7 +49,7 @@ func TestPooledEnvHoldsOnlyThisDecision(t *testing.T) {
 	}
 }
 
-// slotPolicy reads every kind of slot (risk_score, documented checks, a
+// slotPolicy reads every kind of env key (risk_score, documented checks, a
 // context field of each type) and a check Roundtable does not document, and
 // its rules fire for every report, so every decision explains them all.
 const slotPolicy = `
@@ -83,9 +82,10 @@ rules:
     action: review
 `
 
-// TestDecisionsDoNotChangeAfterward: the env's slots are overwritten by the
-// next decision on the same evaluator, and explanations are cut from a shared
-// slab, so an explanation must hold copies in a block of its own. Every
+// TestDecisionsDoNotChangeAfterward: the env is overwritten by the next
+// decision on the same evaluator, and explanations are cut from a shared
+// slab, so an explanation must hold values no later decision changes, in a
+// block of its own. Every
 // decision of a sequence is encoded when made and again after the whole
 // sequence; the two must be the same bytes.
 func TestDecisionsDoNotChangeAfterward(t *testing.T) {

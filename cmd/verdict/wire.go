@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -86,10 +87,14 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	a.store = store
 
 	live := &engine.Live{}
+	record := policyRecorder(store, log)
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
-		OnReload: func(ev reload.Event) { metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err) },
-		OnWatch:  func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
+		OnReload: func(ev reload.Event) {
+			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
+			record(ev)
+		},
+		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
 	})
 	if _, err := a.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 		a.close()
@@ -98,8 +103,11 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 
 	srv, err := api.New(api.Options{
 		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
-		Log: store, MonitorOnly: cfg.MonitorOnly,
+		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
+		Log:   store, MonitorOnly: cfg.MonitorOnly,
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
+		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
@@ -119,6 +127,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s (a bad escape in the URL) as JSON errors too
 	addr := ln.Addr().String()
 	hs := &http.Server{
 		Handler:           a.server.Handler(),
@@ -134,15 +143,20 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	}
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
+	var background sync.WaitGroup
+	defer func() { stopWatch(); background.Wait() }()
 	if a.cfg.Reload.Watch {
+		background.Add(1)
 		go func() {
-			if err := a.reloader.Watch(watchCtx, a.cfg.Reload.Debounce); err != nil {
-				a.log.Error().Err(err).Msg("policy file watching is off")
-			}
+			defer background.Done()
+			_ = a.reloader.Watch(watchCtx, a.cfg.Reload.Debounce) // says itself when watching is off
 		}()
+	} else {
+		a.log.Info().Str("rules_dir", a.cfg.RulesDir).Msg("policy file watching is off (reload.watch is false): SIGHUP and POST /v1/policies/reload reload")
 	}
+	background.Add(1)
 	go func() {
+		defer background.Done()
 		for {
 			select {
 			case <-watchCtx.Done():
@@ -164,7 +178,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		},
 	}
 	if a.store != nil {
-		go retention.Run(watchCtx)
+		background.Add(2)
+		go func() { defer background.Done(); retention.Run(watchCtx) }()
+		key, _ := checkpointKey(a.cfg.Database.CheckpointKey.Reveal()) // checked by openLog
+		go func() {
+			defer background.Done()
+			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
+		}()
 	}
 
 	serveErr := make(chan error, 1)
@@ -189,8 +209,11 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// Every request has finished: close the log, which commits the appends
-	// still pending, before the process exits.
+	// Every request has finished: stop watching, SIGHUP and retention, then
+	// close the log, which commits the appends still pending, before the
+	// process exits.
+	stopWatch()
+	background.Wait()
 	a.log.Info().Msg("shutting down: closing the decision log")
 	if store := a.store; store != nil {
 		a.store = nil
@@ -203,7 +226,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 
 // announce logs where verdict listens and, in the demo, how to call it.
 func (a *app) announce(addr string) {
-	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Str("console", "http://"+addr+"/console/").Msg("verdict serve listening")
 	if a.cfg.DemoKeyInUse() {
 		a.log.Warn().Str("api_key", "demo-key").
 			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).
@@ -243,4 +266,18 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// watchStatus is the policy_watch line of /readyz: "ok" while changes in the
+// rules folder are picked up, else why not (reloads by SIGHUP and the API
+// still work).
+func (a *app) watchStatus() string {
+	if !a.cfg.Reload.Watch {
+		return "off: reload.watch is false; SIGHUP and POST /v1/policies/reload reload"
+	}
+	st := a.reloader.WatchStatus()
+	if st.Watching {
+		return "ok"
+	}
+	return "off: " + st.Detail + "; SIGHUP and POST /v1/policies/reload still reload"
 }

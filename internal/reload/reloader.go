@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -24,6 +25,9 @@ type Event struct {
 	Set     *engine.Set   // the set swapped in; nil on failure
 	Err     error         // why the attempt failed; nil on success
 	Took    time.Duration // how long loading took
+	// KeyID names the API key that asked for the reload (audit.WithKeyID
+	// on Reload's context); empty for other triggers.
+	KeyID string
 }
 
 // Options configures a Reloader. Dir and Live are required.
@@ -35,7 +39,17 @@ type Options struct {
 	OnReload func(Event)
 	// OnWatch, when set, is called whenever the watch status changes.
 	OnWatch func(WatchStatus)
-	// Load loads a folder into a set; default engine.LoadDir.
+	// OnHold, when set, is called when Watch holds a reload back because
+	// the named files are still open for writing.
+	OnHold func(files []string)
+	// Settle is how long Watch waits for the files to stay unchanged before
+	// a load it cannot otherwise trust (no close-after-write events, lost
+	// events, a re-created folder). Default: twice the debounce, at least 2 s.
+	Settle time.Duration
+	// Retry is how often Watch tries again to set up a watch it could not
+	// (default 2 s).
+	Retry time.Duration
+	// Load loads a folder into a set; default LoadDir (safe reads).
 	Load func(dir string) (*engine.Set, error)
 }
 
@@ -48,7 +62,12 @@ type Reloader struct {
 	log      zerolog.Logger
 	onReload func(Event)
 	onWatch  func(WatchStatus)
-	load     func(dir string) (*engine.Set, error)
+	onHold   func([]string)
+	settle   time.Duration
+	retry    time.Duration
+	// newBackend makes the file watcher (inotify or fsnotify); tests replace it.
+	newBackend func() (backend, error)
+	load       func(dir string) (*engine.Set, error)
 
 	turn  chan struct{} // one token: the reload holding it runs
 	watch watchState
@@ -57,9 +76,12 @@ type Reloader struct {
 // New returns a Reloader for opts.
 func New(opts Options) *Reloader {
 	r := &Reloader{dir: opts.Dir, live: opts.Live, log: opts.Logger, onReload: opts.OnReload, onWatch: opts.OnWatch,
-		load: opts.Load, turn: make(chan struct{}, 1)}
+		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, turn: make(chan struct{}, 1)}
+	if r.retry <= 0 {
+		r.retry = retryEvery
+	}
 	if r.load == nil {
-		r.load = engine.LoadDir
+		r.load = LoadDir
 	}
 	r.turn <- struct{}{}
 	return r
@@ -88,12 +110,12 @@ func (r *Reloader) Reload(ctx context.Context, trigger string) (*engine.Set, err
 	took := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("load policies from %s: %w", r.dir, err)
-		r.report(Event{Trigger: trigger, Err: err, Took: took})
+		r.report(Event{Trigger: trigger, Err: err, Took: took, KeyID: audit.KeyIDFrom(ctx)})
 		r.logFailure(trigger, err)
 		return nil, err
 	}
 	r.live.Store(set)
-	r.report(Event{Trigger: trigger, Set: set, Took: took})
+	r.report(Event{Trigger: trigger, Set: set, Took: took, KeyID: audit.KeyIDFrom(ctx)})
 	r.logSuccess(trigger, set, took)
 	return set, nil
 }
