@@ -50,10 +50,11 @@ type harnessOpts struct {
 	monitor    bool                 // Options.MonitorOnly
 	readiness  []api.ReadinessCheck
 	cacheTTL   time.Duration
-	timeout    time.Duration // Roundtable fetch budget
-	reqTimeout time.Duration // the API's request timeout (default 5s)
-	quiet      bool          // logs to io.Discard (benchmarks)
-	bodyLimit  int64         // the API's body limit (default 8 KiB)
+	timeout    time.Duration    // Roundtable fetch budget
+	reqTimeout time.Duration    // the API's request timeout (default 5s)
+	quiet      bool             // logs to io.Discard (benchmarks)
+	bodyLimit  int64            // the API's body limit (default 8 KiB)
+	clock      func() time.Time // Options.Clock; nil is time.Now
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -120,6 +121,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
 		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
+		Clock: o.clock,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
 		opts.Reloader = h.reloader

@@ -38,6 +38,8 @@ type Options struct {
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
 
+	// Clock is the time of claims, resolutions and review ages (default time.Now).
+	Clock func() time.Time
 	// TrustForwardedProto makes the console's session cookie Secure when a
 	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
 	TrustForwardedProto bool
@@ -70,6 +72,7 @@ type Server struct {
 	auditLog       audit.Store
 	draining       atomic.Bool
 	ids            *requestIDs
+	clock          func() time.Time
 }
 
 // New builds the Echo router with every route and middleware.
@@ -91,6 +94,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	if opts.Log != nil {
 		al := NewAuditLog(opts.Log)
@@ -116,6 +122,7 @@ func New(opts Options) (*Server, error) {
 		contextLimits: opts.ContextLimits.withDefaults(),
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
+		clock:         opts.Clock,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -138,6 +145,7 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
 	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
+	s.loopRoutes() // reviews.go: reviews, labels, rule performance
 	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
 		return nil, err
 	}

@@ -54,6 +54,7 @@ var migrations = []audit.Migration{
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
 	{Version: 2, Stmts: migration2},
+	loopMigration, // reviews and labels: loop.go
 }
 
 // migration2 is the decision log v2: each trace gets its place in a hash

@@ -150,8 +150,12 @@ func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, 
 		if err != nil {
 			return err
 		}
-		if len(got) == n {
-			return nil
+		if len(got) == n { // every row stored: their reviews commit with them (loop.go)
+			batch := make([]*audit.Row, n)
+			for j, i := range live {
+				batch[j] = rows[i]
+			}
+			return openReviews(ctx, tx, batch, func(int) bool { return true })
 		}
 		stored := make(map[string]bool, len(got))
 		for _, v := range got {

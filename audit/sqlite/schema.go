@@ -53,6 +53,7 @@ var migrations = []audit.Migration{
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
 	{Version: 2, Stmts: migration2},
+	loopMigration, // reviews and labels: loop.go
 }
 
 // traceColumns are the columns schema versions 1 and 2 share.
