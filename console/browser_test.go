@@ -368,4 +368,18 @@ func TestBrowserResolveReviewByKeyboard(t *testing.T) {
 	if loc := value(c, "location", chromedp.Location()); !strings.HasSuffix(loc, "/console/reviews/"+second) {
 		t.Errorf("n went to %s, want %s", loc, second)
 	}
+
+	// The resolution is a label: rule performance counts it, and draws the fires.
+	c.run("performance", chromedp.Click(chromedp.Search(`//nav//a[text()="Rule performance"]`)), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
+	if got := c.text("table.perf"); !strings.Contains(got, "medium-risk-score") {
+		t.Errorf("performance table %q", got)
+	}
+	if n := eval[int](c, "series", `document.querySelectorAll("svg.chart polyline.series").length`); n < 2 {
+		t.Errorf("%d series drawn, want one per rule that fired (2)", n)
+	}
+	if w := eval[float64](c, "chart width", `document.querySelector("svg.chart").getBoundingClientRect().width`); w < 300 {
+		t.Errorf("the chart is %v px wide", w)
+	}
+	c.checkAccessible("performance")
+	c.screenshot("performance")
 }

@@ -96,6 +96,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /console/reviews/{id}", c.page(ScopeAudit, c.review, ScopeReview))
 	m.HandleFunc("POST /console/reviews/{id}/claim", c.page(ScopeReview, c.claimReview))
 	m.HandleFunc("POST /console/reviews/{id}/resolve", c.page(ScopeReview, c.resolveReview))
+	m.HandleFunc("GET /console/performance", c.page(ScopeAudit, c.performance))
 	m.HandleFunc("GET /console/policies", c.page(ScopeAudit, c.policies))
 	m.HandleFunc("GET /console/policies/{name}", c.page(ScopeAudit, c.policy))
 	m.HandleFunc("GET /console/drafts", c.page(ScopeAdmin, c.draftForm))
