@@ -40,6 +40,7 @@ type Options struct {
 
 	// Clock is the time of claims, resolutions and review ages (default time.Now).
 	Clock func() time.Time
+
 	// TrustForwardedProto makes the console's session cookie Secure when a
 	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
 	TrustForwardedProto bool

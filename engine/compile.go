@@ -35,11 +35,15 @@ type compiler struct {
 	lines     []string // the file's lines, for block scalar indentation
 	vars      map[string]*variable
 	ctxTypes  map[string]string
-	sample    map[string]any  // the typed env the checker sees
-	badText   map[[2]int]bool // expressions over a text limit, by position (see checkText)
-	nodes     int             // expression nodes compiled so far, variables written out (see spend)
-	suggested int             // suggestions looked for so far (see suggest)
-	full      bool            // nodes went over lim.TotalNodes: nothing more is compiled
+	sample    map[string]any          // the typed env the checker sees
+	badText   map[[2]int]bool         // expressions over a text limit, by position (see checkText)
+	nodes     int                     // expression nodes compiled so far, variables written out (see spend)
+	suggested int                     // suggestions looked for so far (see suggest)
+	full      bool                    // nodes went over lim.TotalNodes: nothing more is compiled
+	lists     map[string]*listSpec    // declared lists, for lists.NAME
+	counters  map[string]*counterSpec // declared counters, for counters.NAME
+	ctxDecl   []ctxField              // declared context fields
+	noMemory  bool                    // compiling a counter's expressions: lists and counters are not names there
 }
 
 // spend counts the nodes of an expression about to be compiled against the
@@ -115,12 +119,15 @@ func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]a
 	if !c.checkText(s, what) {
 		return nil
 	}
-	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline}
+	p := &patcher{c: c, src: []rune(s.text), reads: newReads(), noInline: !inline, noMemory: c.noMemory}
 	opts := []expr.Option{expr.Env(env), expr.Patch(p), expr.DisableBuiltin("now"), expr.Timezone("UTC"), tickOption, expr.MaxNodes(uint(c.lim.Nodes))}
 	if wantBool {
 		opts = append(opts, expr.AsBool())
 	}
 	prog, err := expr.Compile(s.text, opts...)
+	if len(p.lists) > 0 {
+		p.listErrors()
+	}
 	if p.brokenVar != "" {
 		c.el.add(s.line, s.col, CodeExpr, "%s: uses variable %q, which has errors", what, p.brokenVar)
 		return nil
@@ -150,7 +157,11 @@ func (c *compiler) exprError(s src, what string, err error) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		if strings.HasPrefix(err.Error(), "expected bool") {
-			c.el.add(s.line, s.col, CodeNotBool, "%s: when must be true or false; %v", what, err)
+			word := "when"
+			if strings.HasSuffix(what, " where") {
+				word = "where"
+			}
+			c.el.add(s.line, s.col, CodeNotBool, "%s: %s must be true or false; %v", what, word, err)
 			return
 		}
 		c.el.add(s.line, s.col, CodeExpr, "%s: %v", what, err)
@@ -159,7 +170,11 @@ func (c *compiler) exprError(s src, what string, err error) {
 	msg, code := fe.Message, CodeExpr
 	if strings.HasPrefix(msg, "expected bool") {
 		code = CodeNotBool
-		msg = "when must be true or false; " + msg
+		if strings.HasSuffix(what, " where") {
+			msg = "where must be true or false; " + msg
+		} else {
+			msg = "when must be true or false; " + msg
+		}
 	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		if sug := c.suggest(name); sug != "" {

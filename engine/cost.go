@@ -258,6 +258,9 @@ func (a *analyzer) visit(n ast.Node) *bound {
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == tickName {
 			return flat(3) // the loop guard
 		}
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && strings.HasPrefix(id.Value, nameLists+".") && len(x.Arguments) == 1 {
+			return a.listRead(x.Arguments[0])
+		}
 		// Only methods of values (a time's Year, Format, In) are callable:
 		// verdict registers no functions. Their output is small.
 		b := &bound{cost: 10, size: 64}

@@ -83,11 +83,13 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score   bool       // risk_score is read
-	now     bool       // now() is called
-	checks  []checkKey // flattened checks read
-	roots   []string   // other top-level names read as such
-	context []ctxField // declared context fields
+	score    bool          // risk_score is read
+	now      bool          // now() is called
+	checks   []checkKey    // flattened checks read
+	roots    []string      // other top-level names read as such
+	context  []ctxField    // declared context fields
+	lists    []listSlot    // lists the rules read (a membership function each, set once per evaluator)
+	counters []counterSlot // counters the rules read, filled per decision
 
 	maxString, maxItems int // what the static cost assumes of the inputs (Limits.InputString, InputItems)
 }
@@ -306,4 +308,6 @@ func newLayout(all reads, decl []ctxField, lim Limits) layout {
 }
 
 // size is how many keys the layout fills, to size the env.
-func (l *layout) size() int { return 2 + len(l.roots) + len(l.checks) + len(l.context) }
+func (l *layout) size() int {
+	return 2 + len(l.roots) + len(l.checks) + len(l.context) + len(l.lists) + len(l.counters)
+}

@@ -14,11 +14,13 @@ import (
 
 // hostileCase is one case of testdata/hostile/policies/cases.yaml.
 type hostileCase struct {
-	Name     string         `yaml:"name"`
-	File     string         `yaml:"file"`
-	Generate *generator     `yaml:"generate"`
-	Limits   map[string]int `yaml:"limits"`
-	Report   string         `yaml:"report"`
+	Name     string              `yaml:"name"`
+	File     string              `yaml:"file"`
+	Generate *generator          `yaml:"generate"`
+	Limits   map[string]int      `yaml:"limits"`
+	Report   string              `yaml:"report"`
+	Lists    map[string][]string `yaml:"lists"`    // list contents for the decision
+	Counters map[string]float64  `yaml:"counters"` // counter values for the decision
 	Expect   struct {
 		Error *struct {
 			Code, At, Message string
@@ -152,7 +154,15 @@ func TestHostilePolicies(t *testing.T) {
 			if err != nil {
 				t.Fatalf("does not load: %v", err)
 			}
-			d := p.Evaluate(Facts{Report: mustReport(t, demoReport(t, tc.Report))})
+			lists, err := NewStaticLists(p.Lists(), tc.Lists)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counters := map[string]CounterValue{}
+			for k, v := range tc.Counters {
+				counters[k] = CounterValue{Key: "k", Value: v}
+			}
+			d := p.Evaluate(Facts{Report: mustReport(t, demoReport(t, tc.Report)), Lists: lists, Counters: counters, Context: map[string]any{"ip": "10.0.0.1"}})
 			if d.Outcome != tc.Expect.Outcome || len(d.RuleErrors) > 0 {
 				t.Errorf("decided %s (%s) %v, want %s", d.Outcome, d.Reason, d.RuleErrors, tc.Expect.Outcome)
 			}
