@@ -92,7 +92,7 @@ func (l *layout) fillCounters(env map[string]any, given map[string]CounterValue,
 		if s.float {
 			env[s.key] = v
 		} else {
-			env[s.key] = int(v)
+			env[s.key] = boxCount(int(v))
 		}
 		reads[i] = CounterRead{Counter: s.name, Key: cv.Key, Value: v, KeyMissing: cv.KeyMissing}
 	}
@@ -169,4 +169,22 @@ func (a *analyzer) listRead(arg ast.Node) *bound {
 	v := a.visit(arg)
 	b := &bound{cost: listReadUnits + v.size/16, bytes: 64} // a number looked up is formatted
 	return b.add(v)
+}
+
+// boxedCounts are the counts 0 to 1023 as interfaces, boxed once: most
+// counters read small counts, and putting one into the env then allocates
+// nothing (the runtime itself boxes only 0 to 255 without allocating).
+var boxedCounts = func() (b [1024]any) {
+	for i := range b {
+		b[i] = i
+	}
+	return b
+}()
+
+// boxCount returns n as an interface, without allocating for 0 to 1023.
+func boxCount(n int) any {
+	if n >= 0 && n < len(boxedCounts) {
+		return boxedCounts[n]
+	}
+	return n
 }
