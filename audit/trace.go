@@ -45,6 +45,11 @@ type Trace struct {
 	Reason     string             `json:"reason"`
 	FiredRules []engine.FiredRule `json:"fired_rules"`
 	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+	// Score is the live policy's total under strategy score; nil otherwise.
+	Score *int `json:"score,omitempty"`
+	// Memory is every list membership and counter value the live policy
+	// read; nil when it read none.
+	Memory *engine.Memory `json:"memory,omitempty"`
 
 	// Shadow is the shadow policy's result; nil when no shadow policy matched.
 	Shadow *Shadow `json:"shadow,omitempty"`

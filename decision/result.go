@@ -69,6 +69,8 @@ func (r *Result) Trace() *audit.Trace {
 		Reason:       r.Live.Reason,
 		FiredRules:   r.Live.FiredRules,
 		RuleErrors:   r.Live.RuleErrors,
+		Score:        r.Live.Score,
+		Memory:       r.Live.Memory,
 		MonitorOnly:  r.MonitorOnly,
 		Timings:      r.Timings,
 		ShadowError:  r.ShadowError,
