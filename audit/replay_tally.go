@@ -131,6 +131,11 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if err == nil && len(r.Context) > 0 {
 		err = json.Unmarshal(r.Context, &ctx)
 	}
+	var mem *engine.Memory
+	if err == nil && len(r.Memory) > 0 && string(r.Memory) != "null" {
+		mem = new(engine.Memory)
+		err = json.Unmarshal(r.Memory, mem)
+	}
 	if err != nil {
 		t.unreadableRow(r.ID)
 		return
@@ -138,7 +143,7 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if len(tags) == 0 {
 		tags = report.Tags
 	}
-	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx})
+	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx, Memory: mem})
 	t.replayed++
 	from := r.Outcome
 	k := transKey{from, d.Outcome}
