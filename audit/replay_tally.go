@@ -41,6 +41,11 @@ type ReplayReport struct {
 	Policies []PolicyMove `json:"policies"`
 	// Samples are changed decisions, a few per transition, earliest first.
 	Samples []ChangedDecision `json:"samples"`
+	// ComputedMemory counts, by name ("lists.x", "counters.y"), the
+	// decisions for which the candidate read a list membership or a counter
+	// the stored decision had not: computed as of each decision's time from
+	// the log and the list history instead of read from its trace.
+	ComputedMemory map[string]int64 `json:"computed_memory,omitempty"`
 
 	ElapsedSeconds float64       `json:"elapsed_seconds"`
 	PerSecond      float64       `json:"per_second"`
