@@ -53,7 +53,8 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
-	loopMigration, // reviews and labels: loop.go
+	loopMigration,   // reviews and labels: loop.go
+	outboxMigration, // webhook outbox: loop.go
 }
 
 // migrateLock names the advisory lock that serializes migrations, per schema.

@@ -52,7 +52,8 @@ var migrations = []audit.Migration{
 		) WITHOUT ROWID`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
-	loopMigration, // reviews and labels: loop.go
+	loopMigration,   // reviews and labels: loop.go
+	outboxMigration, // webhook outbox: loop.go
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so two
