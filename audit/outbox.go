@@ -120,14 +120,14 @@ type Endpoint struct {
 
 // Delivery is one event's delivery to one endpoint, with its attempts.
 type Delivery struct {
-	ID          int64     `json:"id"`
-	Endpoint    string    `json:"endpoint"`
-	EventID     string    `json:"event_id"`
-	Type        string    `json:"type"`
-	DecisionID  string    `json:"decision_id"`
-	Status      string    `json:"status"`
-	Attempts    int       `json:"attempts"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID         int64     `json:"id"`
+	Endpoint   string    `json:"endpoint"`
+	EventID    string    `json:"event_id"`
+	Type       string    `json:"type"`
+	DecisionID string    `json:"decision_id"`
+	Status     string    `json:"status"`
+	Attempts   int       `json:"attempts"`
+	CreatedAt  time.Time `json:"created_at"`
 	// WindowStart is when the 24-hour retry window began: at creation, or
 	// when it was sent again by hand.
 	WindowStart time.Time `json:"window_start"`
