@@ -141,6 +141,8 @@ func (c *Config) Validate() error {
 		bad("database.retention_every", "must be positive")
 	}
 
+	validateWebhooks(c.Webhooks, bad) // webhooks.go
+
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
 	}
