@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,5 +83,47 @@ func TestWebhookDeliveriesAPI(t *testing.T) {
 				t.Fatalf("bad status: %d", r.status)
 			}
 		})
+	}
+}
+
+// TestHangingWebhookNeverHoldsADecision: while the only receiver hangs on
+// its first event, decisions keep being answered, and the deliverer keeps
+// its bounded number of attempts in flight.
+func TestHangingWebhookNeverHoldsADecision(t *testing.T) {
+	store := openLog(t, t.TempDir()+"/verdict.db")
+	h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports", log: store})
+	release, arrived := make(chan struct{}), make(chan struct{}, 64)
+	var inFlight, most atomic.Int32
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer rc.Close()
+	defer close(release)
+	d, err := webhook.New(webhook.Options{Store: store.(audit.Outbox), Log: zerolog.Nop(), Poll: 5 * time.Millisecond, Parallel: 2,
+		Endpoints: []webhook.Endpoint{{URL: rc.URL, Secret: "whsec-0123456789abcdef", Events: []string{"decision.denied"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	h.decide(`{"session_id":"t-deny"}`).decision(t)
+	<-arrived // the receiver holds the first delivery from now on
+	for range 30 {
+		if d := h.decide(`{"session_id":"t-deny"}`).decision(t); d.Outcome != "deny" {
+			t.Fatalf("outcome %s", d.Outcome)
+		}
+	}
+	if m := most.Load(); m > 2 {
+		t.Fatalf("%d attempts in flight at once, want at most Parallel=2", m)
 	}
 }
