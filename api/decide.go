@@ -41,7 +41,7 @@ func (s *Server) decide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sessionID, ctxMap, ctxRaw, err := decodeDecideRequest(body)
+	sessionID, ctxMap, ctxRaw, err := s.decodeDecideRequest(body)
 	if err != nil {
 		return err
 	}

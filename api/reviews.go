@@ -12,12 +12,6 @@ import (
 	"github.com/verdicthq/verdict/engine"
 )
 
-// Error codes of the review queue and the labels.
-const (
-	CodeReviewResolved = "review_resolved" // 409: the review was resolved already
-	CodeReviewClaimed  = "review_claimed"  // 409: another analyst's claim holds
-)
-
 // loopRoutes adds the review queue, labels and rule performance routes.
 func (s *Server) loopRoutes() {
 	s.routeAny(http.MethodGet, "/v1/reviews", s.listReviews, ScopeAudit, ScopeReview)
@@ -34,7 +28,7 @@ func (s *Server) loopRoutes() {
 
 // routeAny adds an authenticated route that any one of scopes opens.
 func (s *Server) routeAny(method, path string, h echo.HandlerFunc, scopes ...string) {
-	s.e.Add(method, path, s.requireAnyScope(scopes...)(h))
+	s.open(method, path, s.requireAnyScope(scopes...)(h))
 }
 
 // reviews is the decision log's review queue, or a 503 without one.

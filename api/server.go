@@ -41,7 +41,12 @@ type Options struct {
 	// Clock is the time of claims, resolutions and review ages (default time.Now).
 	Clock func() time.Time
 
+	// TrustForwardedProto makes the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
+	TrustForwardedProto bool
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
+	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
 }
 
@@ -60,6 +65,8 @@ type Server struct {
 	readiness []ReadinessCheck
 	notes     []ReadinessNote
 	bodyLimit int64
+	// contextLimits bound the caller's context (decodeDecideRequest, decodeContext).
+	contextLimits ContextLimits
 	// requestTimeout bounds every request: through a deadline context on all
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
@@ -112,9 +119,11 @@ func New(opts Options) (*Server, error) {
 		readiness: opts.Readiness,
 		notes:     opts.Notes,
 		bodyLimit: opts.BodyLimit,
-		ids:       newRequestIDs(),
-		auditLog:  opts.Log,
-		clock:     opts.Clock,
+
+		contextLimits: opts.ContextLimits.withDefaults(),
+		ids:           newRequestIDs(),
+		auditLog:      opts.Log,
+		clock:         opts.Clock,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -124,10 +133,10 @@ func New(opts Options) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(s.frame)
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
-	e.GET("/openapi.json", serveOpenAPI)
+	s.open(http.MethodGet, "/healthz", s.healthz)
+	s.open(http.MethodGet, "/readyz", s.readyz)
+	s.open(http.MethodGet, "/metrics", echo.WrapHandler(s.metrics.Handler()))
+	s.open(http.MethodGet, "/openapi.json", serveOpenAPI)
 
 	s.Route(http.MethodPost, "/v1/decisions", ScopeDecide, s.decide)
 	s.Route(http.MethodPost, "/v1/evaluate", ScopeEvaluate, s.evaluate)
@@ -136,15 +145,28 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
 	s.loopRoutes() // reviews.go: reviews, labels, rule performance
+	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 // Route adds an authenticated route that needs scope. The decision log's
 // read routes (GET /v1/decisions...) are added this way; errors they return
-// go through the same error table.
+// go through the same error table. A GET route answers HEAD too.
 func (s *Server) Route(method, path, scope string, h echo.HandlerFunc) {
-	s.e.Add(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
+	s.open(method, path, s.requireScope(scope)(h)) // wrapped once, not per request
+}
+
+// open adds a route as it is, and HEAD beside every GET: the same handler,
+// whose body net/http leaves out of the answer.
+func (s *Server) open(method, path string, h echo.HandlerFunc) {
+	s.e.Add(method, path, h)
+	if method == http.MethodGet {
+		s.e.Add(http.MethodHead, path, h)
+	}
 }
 
 // Handler returns the HTTP handler.

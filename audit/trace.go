@@ -67,8 +67,21 @@ type Trace struct {
 
 	// Answer is the JSON answer the caller got, byte for byte, so an
 	// idempotent retry gets exactly the same answer back. Empty for traces
-	// not made by the API.
+	// not made by the API. With masking on, the masked fields' values in it
+	// are masked too (see Mask).
 	Answer json.RawMessage `json:"answer,omitempty"`
+
+	// Masked lists the fields masked by keyed HMAC-SHA256 before the trace
+	// was stored, and Erased those removed (as OPA's decision logs record
+	// them): only fields this trace held. See Mask.
+	Masked []string `json:"masked,omitempty"`
+	Erased []string `json:"erased,omitempty"`
+
+	// Unreadable is set, instead of every field but ID, DecidedAt and Report,
+	// on a stored trace that cannot be decoded any more: why. Reads (get,
+	// list pages, export) return such a trace as this entry rather than
+	// failing (see DecodeRow).
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // Shadow is what the shadow policy decided: recorded, never answered.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -78,6 +79,15 @@ func (c *Config) Validate() error {
 	if c.HTTP.BodyLimit < 1024 || c.HTTP.BodyLimit > 16<<20 {
 		bad("http.body_limit", "%d is outside 1024..16777216 bytes", c.HTTP.BodyLimit)
 	}
+	if c.HTTP.ContextMaxDepth < 1 || c.HTTP.ContextMaxDepth > 1000 { // the decision log must decode what it stores
+		bad("http.context_max_depth", "%d is outside 1..1000 levels", c.HTTP.ContextMaxDepth)
+	}
+	if c.HTTP.ContextMaxKeys < 1 || c.HTTP.ContextMaxKeys > 1_000_000 {
+		bad("http.context_max_keys", "%d is outside 1..1000000 keys", c.HTTP.ContextMaxKeys)
+	}
+	if c.HTTP.ContextMaxString < 1 || c.HTTP.ContextMaxString > 16<<20 {
+		bad("http.context_max_string", "%d is outside 1..16777216 bytes", c.HTTP.ContextMaxString)
+	}
 	for _, d := range []struct {
 		field string
 		v     int64
@@ -139,6 +149,29 @@ func (c *Config) Validate() error {
 	}
 	if c.Database.RetentionEvery <= 0 {
 		bad("database.retention_every", "must be positive")
+	}
+	if k := c.Database.CheckpointKey.Reveal(); k != "" {
+		if b, err := hex.DecodeString(k); err != nil || (len(b) != 32 && len(b) != 64) {
+			bad("database.checkpoint_key", "is not an Ed25519 key in hex (a 32-byte seed or the 64-byte key; VERDICT_CHECKPOINT_KEY)")
+		}
+	}
+	if c.Database.CheckpointEvery < 0 {
+		bad("database.checkpoint_every", "must not be negative (0 turns periodic checkpoints off)")
+	}
+	hmacMasked := false
+	for _, f := range c.Database.MaskFields {
+		field, how, _ := strings.Cut(f, ":")
+		switch {
+		case how != "" && how != "hmac" && how != "remove":
+			bad("database.mask_fields", "%q: the way is %q; use :hmac (the default) or :remove", f, how)
+		case field == "":
+			bad("database.mask_fields", "%q names no field", f)
+		case how != "remove":
+			hmacMasked = true
+		}
+	}
+	if hmacMasked && len(c.Database.MaskKey.Reveal()) < 16 {
+		bad("database.mask_key", "must be set, at least 16 bytes, when a field is masked by HMAC (VERDICT_MASK_KEY)")
 	}
 
 	validateWebhooks(c.Webhooks, bad) // webhooks.go

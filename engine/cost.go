@@ -203,10 +203,11 @@ func (a *analyzer) visit(n ast.Node) *bound {
 				return a.lets[i].b.value()
 			}
 		}
-		if scalarType(x.Type()) {
+		b := a.input(x.Value)
+		if scalarType(x.Type()) && !b.isInt {
 			return flat(1) // a number or a boolean: a declared context field, say
 		}
-		return a.input(x.Value)
+		return b
 	case *ast.PointerNode:
 		if len(a.preds) == 0 {
 			return a.unknown()
@@ -256,6 +257,9 @@ func (a *analyzer) visit(n ast.Node) *bound {
 	case *ast.CallNode:
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && id.Value == tickName {
 			return flat(3) // the loop guard
+		}
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && strings.HasPrefix(id.Value, nameLists+".") && len(x.Arguments) == 1 {
+			return a.listRead(x.Arguments[0])
 		}
 		// Only methods of values (a time's Year, Format, In) are callable:
 		// verdict registers no functions. Their output is small.

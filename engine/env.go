@@ -83,11 +83,13 @@ type checkKey struct {
 
 // layout is what a policy's env needs filled per decision.
 type layout struct {
-	score   bool       // risk_score is read
-	now     bool       // now() is called
-	checks  []checkKey // flattened checks read
-	roots   []string   // other top-level names read as such
-	context []ctxField // declared context fields
+	score    bool          // risk_score is read
+	now      bool          // now() is called
+	checks   []checkKey    // flattened checks read
+	roots    []string      // other top-level names read as such
+	context  []ctxField    // declared context fields
+	lists    []listSlot    // lists the rules read (a membership function each, set once per evaluator)
+	counters []counterSlot // counters the rules read, filled per decision
 
 	maxString, maxItems int // what the static cost assumes of the inputs (Limits.InputString, InputItems)
 }
@@ -215,6 +217,9 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 // half filled, on the first bad one.
 func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, now time.Time) error {
 	if l.score {
+		if r.RiskScore < 0 || r.RiskScore > 100 { // Decode refuses these; a report built by hand may not
+			return &InputError{Path: "risk_score", Message: fmt.Sprintf("is %d; the policy's cost bound assumes 0 to 100", r.RiskScore)}
+		}
 		env["risk_score"] = r.RiskScore
 	}
 	for i := range l.checks {
@@ -303,4 +308,6 @@ func newLayout(all reads, decl []ctxField, lim Limits) layout {
 }
 
 // size is how many keys the layout fills, to size the env.
-func (l *layout) size() int { return 2 + len(l.roots) + len(l.checks) + len(l.context) }
+func (l *layout) size() int {
+	return 2 + len(l.roots) + len(l.checks) + len(l.context) + len(l.lists) + len(l.counters)
+}

@@ -21,6 +21,13 @@ type Facts struct {
 	// for "now": Evaluate then reads the clock once, time.Now().UTC(), for the
 	// whole decision. The pipeline always sets it.
 	Now time.Time
+	// Lists answers the memberships rules ask (x in lists.name); nil when
+	// the policy reads no list (a rule that asks one then fails).
+	Lists Lists
+	// Counters are the values of the counters the policy reads, by name
+	// (CounterDecl.Name); a counter the policy reads that is absent fails
+	// the decision to on_error.
+	Counters map[string]CounterValue
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against
@@ -53,15 +60,22 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	if err := p.layout.fill(ev.env, r, ctx, now); err != nil {
+	ev.startMemory(&p.layout, in.Lists)
+	err := p.layout.fill(ev.env, r, ctx, now)
+	if err == nil && len(p.layout.counters) > 0 {
+		err = p.layout.fillCounters(ev.env, in.Counters, ev.counterReads)
+	}
+	if err != nil {
+		ev.lists = nil
 		p.pool.Put(ev)
 		d.Outcome, d.Reason = p.onError, ReasonOnError
 		d.RuleErrors = []RuleError{{Message: err.Error()}}
 		return d
 	}
 
-	worst := Outcome("")
+	worst, total := Outcome(""), 0
 	for _, ru := range p.rules {
+		ev.ruleStart = len(ev.listReads)
 		out, err := ev.vm.Run(ru.prog, ev.env)
 		if err != nil {
 			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: runtimeMessage(err), Position: ru.pos})
@@ -82,6 +96,9 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			continue
 		}
 		d.FiredRules = ru.explain(d.FiredRules, ev)
+		if ru.score != nil {
+			total += *ru.score
+		}
 		if ru.action.Severity() > worst.Severity() {
 			worst = ru.action
 		}
@@ -89,10 +106,16 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			break
 		}
 	}
+	d.Memory = ev.memory(&p.layout)
 	p.pool.Put(ev) // not deferred: an evaluator a panic left behind is dropped
+	if p.strategy == StrategyScore {
+		d.Score = &total
+	}
 	switch {
 	case len(d.RuleErrors) > 0:
 		d.Outcome, d.Reason = p.onErrorOutcome(d.FiredRules), ReasonOnError
+	case p.strategy == StrategyScore && worst == "":
+		d.Outcome, d.Reason = p.bands.outcome(total, p.def)
 	case len(d.FiredRules) > 0:
 		d.Outcome, d.Reason = worst, ReasonRules
 	default:

@@ -14,13 +14,17 @@ import (
 type Policy struct {
 	name, description string
 	file, version     string
+	source            []byte // the file's bytes, whose SHA-256 is version
 	mode, strategy    string
 	matchTags         []string
 	def, onError      Outcome
 	context           []ctxField
 	rules             []*rule
-	layout            layout // env keys filled per decision
-	nameLine          int    // for set-level errors
+	lists             []ListDecl    // declared, in name order
+	counters          []CounterDecl // declared, in name order
+	bands             bands         // strategy score
+	layout            layout        // env keys filled per decision
+	nameLine          int           // for set-level errors
 	matchLine         int
 	pool              sync.Pool // of *evaluator
 }
@@ -32,7 +36,9 @@ type rule struct {
 	prog            *vm.Program
 	paths           []string // report/context paths it reads, through variables too
 	pos             string   // file:line:col of its when
+	lines           [2]int   // first and last line of its entry in the file
 	cost            ruleCost // its static worst case (see cost.go)
+	score           *int     // under strategy score: its score (shared by every decision: read only), or nil
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
@@ -74,7 +80,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		el.add(r.line, r.col, CodeLimit, "rule %q is the %dth of %d; a policy may have at most %d rules", r.id, lim.Rules+1, n, lim.Rules)
 		return nil
 	}
-	c := &compiler{lim: lim, badText: map[[2]int]bool{}, el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}}
+	c := &compiler{lim: lim, badText: map[[2]int]bool{}, el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}, ctxDecl: s.context}
 	for _, f := range s.context {
 		c.ctxTypes[f.name] = f.typ
 	}
@@ -89,12 +95,24 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			texts = append(texts, r.when.text)
 		}
 	}
+	for _, cs := range s.counters {
+		for _, e := range []src{cs.key, cs.where, cs.value} {
+			if e.text != "" && c.checkText(e, fmt.Sprintf("counter %q", cs.name)) {
+				texts = append(texts, e.text)
+			}
+		}
+	}
 	c.sample = sampleEnv(extraChecks(texts), s.context)
+	c.declareMemory(s)
+	c.noMemory = true // a counter's expressions read the decision, not lists or counters
+	counters := c.compileCounters(s.counters, file, s.name)
+	c.noMemory = false
 	c.compileVariables(s.variables)
 	p := &Policy{
-		name: s.name, description: s.description, file: file, version: sha256hex(data),
+		name: s.name, description: s.description, file: file, version: sha256hex(data), source: data,
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
+		lists: listDecls(s.lists, file), counters: counters, bands: s.bands,
 	}
 	seen := map[string]int{}
 	all := newReads()
@@ -110,7 +128,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		if rs.when.text == "" {
 			continue
 		}
-		out := c.compile(rs.when, fmt.Sprintf("rule %q", rs.id), true)
+		what := fmt.Sprintf("rule %q", rs.id)
+		if !c.checkText(rs.when, what) || !c.spend(c.inlinedSize(rs.when), rs.when, what) {
+			continue
+		}
+		out := c.compile(rs.when, what, true)
 		if out == nil {
 			continue
 		}
@@ -119,12 +141,19 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			continue
 		}
 		all.merge(out.reads)
-		p.rules = append(p.rules, &rule{
+		ru := &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
-		})
+			lines: [2]int{rs.line, ruleEnd(c.lines, rs.line, rs.col)},
+		}
+		if s.strategy == StrategyScore {
+			score := rs.score
+			ru.score = &score
+		}
+		p.rules = append(p.rules, ru)
 	}
 	p.layout = newLayout(all, s.context, lim)
+	p.layout.addMemory(all, c)
 	// Each guarded iteration costs at least 7 units in the static bound (the
 	// tick 3, the loop 3, its predicate 1), so a decision within the bound
 	// never ticks more than lim.Cost/7 times: the guard trips only past it.
@@ -140,6 +169,43 @@ func (p *Policy) Mode() string { return p.mode }
 
 // Ref names the policy and its version (hex SHA-256 of the file's bytes).
 func (p *Policy) Ref() PolicyRef { return PolicyRef{Name: p.name, Version: p.version} }
+
+// Source is the policy file's bytes as loaded: their SHA-256 is the
+// version. The slice is the policy's; callers must not change it.
+func (p *Policy) Source() []byte { return p.source }
+
+// RuleLines returns the first and last line (1-based, in Source) of the
+// rule with this id's entry, so a fired rule in a trace can be tied to its
+// text; ok is false for an id the policy does not have.
+func (p *Policy) RuleLines(id string) (first, last int, ok bool) {
+	for _, r := range p.rules {
+		if r.id == id {
+			return r.lines[0], r.lines[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// ruleEnd is the last line of the rule whose mapping starts at line:col: the
+// lines after it that are blank or indented at least as far as col belong to
+// it; trailing blank and comment-only lines do not.
+func ruleEnd(lines []string, line, col int) int {
+	last := line
+	for i := line; i < len(lines); i++ { // lines[i] is line i+1
+		l := strings.TrimRight(lines[i], " \t\r")
+		trimmed := strings.TrimLeft(l, " ")
+		if trimmed == "" {
+			continue
+		}
+		if len(l)-len(trimmed) < col-1 {
+			break
+		}
+		if !strings.HasPrefix(trimmed, "#") {
+			last = i + 1
+		}
+	}
+	return last
+}
 
 // Info describes the policy for listings.
 func (p *Policy) Info() PolicyInfo {

@@ -27,12 +27,16 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("Query", func(t *testing.T) { testQuery(t, newURL) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, newURL) })
 	t.Run("Export", func(t *testing.T) { testExport(t, newURL) })
+	t.Run("Unreadable", func(t *testing.T) { testUnreadable(t, newURL) })
 	t.Run("ReplayRows", func(t *testing.T) { testReplayRows(t, newURL) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, newURL) })
 	t.Run("CloseDrains", func(t *testing.T) { testCloseDrains(t, newURL) })
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newURL) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newURL) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, newURL) })
+	t.Run("Chain", func(t *testing.T) { testChain(t, newURL) })
+	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, newURL) })
+	t.Run("PolicyVersions", func(t *testing.T) { testPolicyVersions(t, newURL) })
 }
 
 // MustOpen opens a store or fails the test, and closes it at cleanup.

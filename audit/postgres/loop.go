@@ -18,7 +18,7 @@ import (
 // the loop"). Each statement stands on its own (IF NOT EXISTS), so the
 // version may be renumbered among others'. Times are unix microseconds, as
 // in SQLite, so one SQL serves both (audit.LoopSQL).
-var loopMigration = audit.Migration{Version: 20, Stmts: []string{
+var loopMigration = audit.Migration{Version: 3, Stmts: []string{
 	`CREATE TABLE IF NOT EXISTS reviews (
 		decision_id    text COLLATE "C" PRIMARY KEY,
 		opened_at      bigint NOT NULL,
@@ -71,7 +71,7 @@ var loopMigration = audit.Migration{Version: 20, Stmts: []string{
 }}
 
 // outboxMigration adds the webhook outbox (see the SQLite one).
-var outboxMigration = audit.Migration{Version: 21, Stmts: []string{
+var outboxMigration = audit.Migration{Version: 4, Stmts: []string{
 	`CREATE TABLE IF NOT EXISTS webhook_events (
 		seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		event_id    text NOT NULL UNIQUE,
@@ -220,16 +220,6 @@ func openReviews(ctx context.Context, tx pgx.Tx, rows []*audit.Row, stored func(
 	}
 	_, err := tx.Exec(ctx, openReviewsSQL, ids, opened, sessions, users, names, versions, rules, ruleIDs, ruleRules)
 	return err
-}
-
-// firstStored says whether row i was stored: its id was, and no earlier row
-// of the batch has it.
-func firstStored(rows []*audit.Row, stored map[string]bool) func(i int) bool {
-	first := make(map[string]int, len(rows))
-	for i := len(rows) - 1; i >= 0; i-- {
-		first[rows[i].Trace.ID] = i
-	}
-	return func(i int) bool { id := rows[i].Trace.ID; return stored[id] && first[id] == i }
 }
 
 // queueEvents writes the webhook events of a batch in one statement.

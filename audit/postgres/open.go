@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,6 +24,9 @@ type Store struct {
 	pool     *pgxpool.Pool
 	batch    *audit.Batcher
 	readOnly bool
+	heads    chan *chainHead    // one chain per writer, taken for a commit
+	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
+	mask     *audit.Mask        // masks searches by masked fields
 
 	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
 	*audit.LoopSQL
@@ -30,6 +35,8 @@ type Store struct {
 var (
 	_ audit.Store             = (*Store)(nil)
 	_ audit.RowSource         = (*Store)(nil)
+	_ audit.PolicyLog         = (*Store)(nil)
+	_ audit.CheckpointLog     = (*Store)(nil)
 	_ audit.Reviews           = (*Store)(nil)
 	_ audit.Labels            = (*Store)(nil)
 	_ audit.PerformanceReader = (*Store)(nil)
@@ -67,7 +74,15 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, readOnly: opts.ReadOnly, LoopSQL: newLoop(pool, opts.ReadOnly)}
+	s := &Store{pool: pool, readOnly: opts.ReadOnly, key: opts.CheckpointKey, mask: opts.Mask, heads: make(chan *chainHead, writers), LoopSQL: newLoop(pool, opts.ReadOnly)}
+	// Each writer chains its own traces, from a chain named for this open
+	// (host, a random id, the writer's number): no replica, and no writer,
+	// waits on another's chain.
+	host, _ := os.Hostname()
+	run := audit.NewID()
+	for i := range writers {
+		s.heads <- &chainHead{name: fmt.Sprintf("%s/%s/%d", host, run[len(run)-12:], i), hash: audit.ZeroHash, h: audit.NewChainHasher()}
+	}
 	if opts.ReadOnly {
 		err = checkVersion(ctx, pool)
 	} else {
@@ -79,6 +94,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 	}
 	if !opts.ReadOnly {
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
+		s.batch.Mask = opts.Mask
 	}
 	return s, nil
 }

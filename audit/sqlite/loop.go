@@ -12,7 +12,7 @@ import (
 // loopMigration adds the review queue and the fraud labels (issue "Closing
 // the loop"). Each statement stands on its own (IF NOT EXISTS), so the
 // version may be renumbered among others'. Times are unix microseconds.
-var loopMigration = audit.Migration{Version: 20, Stmts: []string{
+var loopMigration = audit.Migration{Version: 3, Stmts: []string{
 	`CREATE TABLE IF NOT EXISTS reviews (
 		decision_id    TEXT PRIMARY KEY,
 		opened_at      INTEGER NOT NULL,
@@ -71,7 +71,7 @@ var loopMigration = audit.Migration{Version: 20, Stmts: []string{
 // outboxMigration adds the webhook outbox: events written with what raised
 // them, their deliveries per endpoint and every attempt. Self-contained
 // (IF NOT EXISTS), so it may be renumbered. Times are unix microseconds.
-var outboxMigration = audit.Migration{Version: 21, Stmts: []string{
+var outboxMigration = audit.Migration{Version: 4, Stmts: []string{
 	`CREATE TABLE IF NOT EXISTS webhook_events (
 		seq         INTEGER PRIMARY KEY AUTOINCREMENT,
 		event_id    TEXT NOT NULL UNIQUE,

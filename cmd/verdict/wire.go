@@ -87,10 +87,14 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	a.store = store
 
 	live := &engine.Live{}
+	record := policyRecorder(store, log)
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
-		OnReload: func(ev reload.Event) { metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err) },
-		OnWatch:  func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
+		OnReload: func(ev reload.Event) {
+			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
+			record(ev)
+		},
+		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
 	})
 	if _, err := a.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 		a.close()
@@ -102,6 +106,8 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
+		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
@@ -121,6 +127,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s (a bad escape in the URL) as JSON errors too
 	addr := ln.Addr().String()
 	hs := &http.Server{
 		Handler:           a.server.Handler(),
@@ -171,8 +178,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		},
 	}
 	if a.store != nil {
-		background.Add(1)
+		background.Add(2)
 		go func() { defer background.Done(); retention.Run(watchCtx) }()
+		key, _ := checkpointKey(a.cfg.Database.CheckpointKey.Reveal()) // checked by openLog
+		go func() {
+			defer background.Done()
+			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
+		}()
 	}
 	if d := a.webhooks(); d != nil { // webhooks.go: the outbox's deliveries, off the decisions' path
 		background.Add(1)
@@ -218,7 +230,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 
 // announce logs where verdict listens and, in the demo, how to call it.
 func (a *app) announce(addr string) {
-	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Str("console", "http://"+addr+"/console/").Msg("verdict serve listening")
 	if a.cfg.DemoKeyInUse() {
 		a.log.Warn().Str("api_key", "demo-key").
 			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).
