@@ -13,7 +13,7 @@ const (
 	ScopeEvaluate = "evaluate" // POST /v1/evaluate
 	ScopeAudit    = "audit"    // reading the decision log
 	ScopeAdmin    = "admin"    // listing, validating and reloading policies
-	ScopeReview   = "review"   // working the review queue, writing labels
+	ScopeReview   = "review"   // working the review queue, writing labels, changing block and allow lists
 )
 
 // Scopes lists every scope, in a stable order.

@@ -71,7 +71,7 @@ var loopMigration = audit.Migration{Version: 3, Stmts: []string{
 }}
 
 // outboxMigration adds the webhook outbox (see the SQLite one).
-var outboxMigration = audit.Migration{Version: 4, Stmts: []string{
+var outboxMigration = audit.Migration{Version: 5, Stmts: []string{
 	`CREATE TABLE IF NOT EXISTS webhook_events (
 		seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 		event_id    text NOT NULL UNIQUE,

@@ -71,7 +71,7 @@ var loopMigration = audit.Migration{Version: 3, Stmts: []string{
 // outboxMigration adds the webhook outbox: events written with what raised
 // them, their deliveries per endpoint and every attempt. Self-contained
 // (IF NOT EXISTS), so it may be renumbered. Times are unix microseconds.
-var outboxMigration = audit.Migration{Version: 4, Stmts: []string{
+var outboxMigration = audit.Migration{Version: 5, Stmts: []string{
 	`CREATE TABLE IF NOT EXISTS webhook_events (
 		seq         INTEGER PRIMARY KEY AUTOINCREMENT,
 		event_id    TEXT NOT NULL UNIQUE,
