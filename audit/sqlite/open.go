@@ -51,6 +51,7 @@ var (
 	_ audit.Reviews           = (*Store)(nil)
 	_ audit.Labels            = (*Store)(nil)
 	_ audit.PerformanceReader = (*Store)(nil)
+	_ audit.Outbox            = (*Store)(nil)
 )
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
