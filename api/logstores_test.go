@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 	_ "github.com/verdicthq/verdict/audit/postgres"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 )

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/engine"
 )
 

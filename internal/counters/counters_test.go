@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/internal/counters"
