@@ -17,9 +17,9 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/internal/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/testwait"
 	"github.com/verdicthq/verdict/internal/webhook"
 )
