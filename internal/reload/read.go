@@ -12,7 +12,6 @@ import (
 	"github.com/verdicthq/verdict/engine"
 )
 
-
 // LoadDir loads the policy files of dir as one set, reading them safely:
 // only regular files (directly or through a symlink) are read; a named pipe,
 // a device, a socket or a link to one is refused with a load error before
