@@ -53,7 +53,7 @@ const (
 	CodeIdempotencyConflict = "idempotency_conflict"     // 409: an Idempotency-Key reused with another body
 	CodeTimeout             = "timeout"                  // 503: the request ran out of time
 	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
-	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises
+	CodeBadRequest          = "bad_request"              // any other 4xx Echo raises, and a request net/http cannot parse (JSONErrors)
 	CodeInvalidQuery        = "invalid_query"            // 400: a bad filter, limit or cursor of GET /v1/decisions
 )
 
