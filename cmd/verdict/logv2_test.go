@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -179,5 +180,57 @@ func sqlExec(t *testing.T, path, stmt string) {
 	defer db.Close()
 	if _, err := db.Exec(stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
+	}
+}
+
+// TestMaskedServe: with user_id and context.email masked, the caller's
+// answer is what it would be unmasked, the SQLite file (and its WAL) holds
+// neither clear value, the trace lists what was masked, and a search by the
+// clear user_id finds the decision.
+func TestMaskedServe(t *testing.T) {
+	const email = "buyer.clear@example.org"
+	body := `{"session_id":"t-vpn","context":{"amount":600,"email":"` + email + `"}}`
+	plainAddr, _ := serveForTest(t, nil)
+	addr, db := serveForTest(t, func(env map[string]string) {
+		env["VERDICT_MASK_FIELDS"] = "user_id,context.email"
+		env["VERDICT_MASK_KEY"] = "a-test-key-of-32-bytes-0123456789"
+	})
+	_, _, plain := call(t, "POST", "http://"+plainAddr+"/v1/decisions", body)
+	code, _, masked := call(t, "POST", "http://"+addr+"/v1/decisions", body)
+	strip := func(b []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		delete(m, "decision_id")
+		delete(m, "decided_at")
+		return m
+	}
+	if code != 200 || !strings.Contains(string(masked), `"context.amount":600`) {
+		t.Fatalf("masked serve answered %d %s", code, masked)
+	}
+	if a, b := strip(plain), strip(masked); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("masking changed the answer:\n%v\n%v", a, b)
+	}
+	var d struct {
+		ID string `json:"decision_id"`
+	}
+	_ = json.Unmarshal(masked, &d)
+	code, _, page := call(t, "GET", "http://"+addr+"/v1/decisions?user_id=user-t-vpn", "")
+	if code != 200 || !strings.Contains(string(page), d.ID) || !strings.Contains(string(page), `"masked":["user_id","context.email"]`) {
+		t.Fatalf("search by the clear user_id: %d %s", code, page)
+	}
+	var all []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(db + suffix)
+		all = append(all, b...)
+	}
+	if len(all) == 0 {
+		t.Fatal("no database bytes read")
+	}
+	for _, clear := range []string{email, "user-t-vpn"} {
+		if bytes.Contains(all, []byte(clear)) {
+			t.Errorf("%q is in the SQLite file", clear)
+		}
 	}
 }
