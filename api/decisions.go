@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,7 +28,11 @@ func (s *Server) getDecision(c echo.Context) error {
 	case err != nil:
 		return readError(fmt.Errorf("get decision %q: %w", id, err))
 	}
-	return c.JSON(http.StatusOK, t)
+	if t.Unreadable != "" {
+		s.metrics.unreadable.Inc()
+		s.log.Error().Str("request_id", requestID(c)).Str("decision_id", t.ID).Str("cause", t.Unreadable).Msg("stored trace unreadable")
+	}
+	return s.answerDecision(c, t) // decision_loop.go: with its review and labels
 }
 
 // listDecisions answers GET /v1/decisions: one page of traces matching the
@@ -36,7 +41,11 @@ func (s *Server) listDecisions(c echo.Context) error {
 	if s.auditLog == nil {
 		return errNoLog
 	}
-	f, err := filterFromQuery(c.QueryParams(), time.Now())
+	q, err := url.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil { // c.QueryParams() drops a pair it cannot decode: a filter would silently match everything
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidQuery, Message: "the query string cannot be decoded: " + err.Error(), err: err}
+	}
+	f, err := filterFromQuery(q, time.Now())
 	if err != nil {
 		return readError(err)
 	}
@@ -46,6 +55,12 @@ func (s *Server) listDecisions(c echo.Context) error {
 	}
 	if page.Traces == nil {
 		page.Traces = []*audit.Trace{}
+	}
+	for _, t := range page.Traces {
+		if t.Unreadable != "" {
+			s.metrics.unreadable.Inc()
+			s.log.Error().Str("request_id", requestID(c)).Str("decision_id", t.ID).Str("cause", t.Unreadable).Msg("stored trace unreadable")
+		}
 	}
 	return c.JSON(http.StatusOK, page)
 }

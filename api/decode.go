@@ -5,71 +5,16 @@ import (
 	json1 "encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/report"
 )
-
-// readBody reads the request body through the size limit: a body over limit
-// bytes is a 413, whatever Content-Length claims.
-func readBody(c echo.Context, limit int64) ([]byte, error) {
-	req := c.Request()
-	if req.ContentLength > limit {
-		return nil, apiError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is larger than %d bytes", limit)
-	}
-	var body []byte
-	var err error
-	if n := req.ContentLength; n >= 0 {
-		// The usual case: read exactly the announced length (net/http never
-		// gives more) into one buffer of that size.
-		body = make([]byte, n)
-		_, err = io.ReadFull(req.Body, body)
-	} else {
-		body, err = io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
-	}
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, apiError(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "the body is larger than %d bytes", limit)
-		}
-		return nil, apiError(http.StatusBadRequest, CodeMalformedJSON, "the body could not be read: %v", err)
-	}
-	return body, nil
-}
-
-// requireMediaType checks the Content-Type against the accepted media types
-// (the first is named in the error); parameters other than charset=utf-8 are
-// refused.
-func requireMediaType(c echo.Context, accepted ...string) (string, error) {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	for _, a := range accepted {
-		if ct == a { // the usual case, without parsing
-			return a, nil
-		}
-	}
-	if ct == "" {
-		return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type is missing: send %s", accepted[0])
-	}
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type %q is malformed: send %s", ct, accepted[0])
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "charset %q is not supported: send UTF-8", cs)
-	}
-	for _, a := range accepted {
-		if mt == a {
-			return mt, nil
-		}
-	}
-	return "", apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type %q is not supported: send %s", mt, accepted[0])
-}
 
 // decodeJSON reads a JSON request strictly into dst: Content-Type
 // application/json, the body limit, exactly one JSON object, no unknown
@@ -86,9 +31,15 @@ func decodeJSON(c echo.Context, limit int64, dst any) ([]byte, error) {
 }
 
 // strictOptions are json v2's defaults (a duplicate member name, invalid
-// UTF-8 and anything after the value are errors; names match exactly) plus
-// unknown members refused.
-var strictOptions = json.RejectUnknownMembers(true)
+// UTF-8 and anything after the value are errors) plus unknown members
+// refused. Field names match regardless of case but with their underscores,
+// as they did under encoding/json ("Session_ID" is session_id, "sessionId"
+// is unknown); a field given twice, in any case, is a duplicate.
+var strictOptions = json.JoinOptions(
+	json.RejectUnknownMembers(true),
+	json.MatchCaseInsensitiveNames(true),
+	jsonv1.MatchCaseSensitiveDelimiter(true),
+)
 
 // decodeStrict decodes one JSON object from body into dst with
 // strictOptions.
@@ -191,9 +142,10 @@ type decideBody struct {
 // contextField decodes the caller's context (see decodeContext for the
 // rules): the map the engine reads, and the bytes as sent, for the trace.
 type contextField struct {
-	body []byte // the whole request body, which raw is cut from
-	m    map[string]any
-	raw  []byte
+	body   []byte // the whole request body, which raw is cut from
+	limits ContextLimits
+	m      map[string]any
+	raw    []byte
 }
 
 // UnmarshalJSONFrom reads the context: null, or an object.
@@ -209,8 +161,16 @@ func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		}
 		return apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
-	start := dec.InputOffset() // just after the member name: then ':' and the value
-	if err := json.UnmarshalDecode(dec, &c.m); err != nil {
+	start, depth := dec.InputOffset(), dec.StackDepth() // just after the member name: then ':' and the value
+	var v any                                           // json v2 decodes into an any without reflection: faster than into the map type
+	if err := json.UnmarshalDecode(dec, &v); err != nil {
+		if dec.StackDepth()-depth > c.limits.MaxDepth { // e.g. over the decoder's own depth limit
+			return c.limits.tooDeep()
+		}
+		return err
+	}
+	c.m, _ = v.(map[string]any) // an object: PeekKind said so
+	if err := c.limits.check(c.m); err != nil {
 		return err
 	}
 	c.raw = bytes.TrimLeft(c.body[start:dec.InputOffset()], " \t\r\n:")
@@ -218,9 +178,9 @@ func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 }
 
 // decodeDecideRequest decodes and checks a POST /v1/decisions body: the
-// session id, then the context.
-func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctxRaw json1.RawMessage, err error) {
-	req := decideBody{Context: contextField{body: body}}
+// session id, then the context (within the server's context limits).
+func (s *Server) decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctxRaw json1.RawMessage, err error) {
+	req := decideBody{Context: contextField{body: body, limits: s.contextLimits}}
 	if err := decodeStrict(body, &req); err != nil {
 		return "", nil, nil, err
 	}
@@ -231,10 +191,10 @@ func decodeDecideRequest(body []byte) (sessionID string, ctx map[string]any, ctx
 }
 
 // decodeContext turns the caller's context into the map the engine reads.
-// Absent and null mean no context; anything but an object is a 400. (The
-// body it comes from was decoded strictly already: valid UTF-8, no duplicate
-// names.)
-func decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, error) {
+// Absent and null mean no context; anything but an object, or a context over
+// the server's limits, is a 400. (The body it comes from was decoded strictly
+// already: valid UTF-8, no duplicate names.)
+func (s *Server) decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, error) {
 	t := bytes.TrimSpace(raw)
 	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
 		return nil, nil, nil
@@ -242,12 +202,16 @@ func decodeContext(raw json1.RawMessage) (map[string]any, json1.RawMessage, erro
 	if t[0] != '{' {
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
-	var m map[string]any
-	if err := json.Unmarshal(t, &m); err != nil {
+	var v any // faster than into the map type (see contextField)
+	if err := json.Unmarshal(t, &v); err != nil {
 		if !utf8.Valid(t) {
 			return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
 		}
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context: %v", err)
+	}
+	m, _ := v.(map[string]any) // an object: t starts with '{' and decoded
+	if err := s.contextLimits.check(m); err != nil {
+		return nil, nil, err
 	}
 	return m, json1.RawMessage(t), nil
 }

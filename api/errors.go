@@ -32,6 +32,7 @@ func (e *Error) Unwrap() error { return e.err }
 // api/openapi.json); messages are not.
 const (
 	CodeMalformedJSON       = "malformed_json"           // 400: not JSON, not one object, trailing data
+	CodeMalformedBody       = "malformed_body"           // 400: a body that cannot be read (a broken gzip stream)
 	CodeUnknownField        = "unknown_field"            // 400: a field the request type does not have
 	CodeDuplicateField      = "duplicate_field"          // 400: a member name twice in one JSON object
 	CodeInvalidField        = "invalid_field"            // 400: a field of the wrong JSON type
@@ -50,10 +51,16 @@ const (
 	CodeNotReady            = "not_ready"                // 503: no policy set loaded, or a readiness check fails
 	CodeDecisionLogFailed   = "decision_log_unavailable" // 503: the decision could not be recorded
 	CodeIdempotencyConflict = "idempotency_conflict"     // 409: an Idempotency-Key reused with another body
+	CodeReviewResolved      = "review_resolved"          // 409: the review was resolved already
+	CodeReviewClaimed       = "review_claimed"           // 409: another analyst's claim on the review holds
 	CodeTimeout             = "timeout"                  // 503: the request ran out of time
 	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
 	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises
 	CodeInvalidQuery        = "invalid_query"            // 400: a bad filter, limit or cursor of GET /v1/decisions
+	CodeListNotFound        = "list_not_found"           // 404: no policy of the live set declares the list
+	CodeItemNotFound        = "item_not_found"           // 404: DELETE of a value the list does not hold
+	CodeListReadOnly        = "list_read_only"           // 409: the list is file-backed
+	CodeInvalidItem         = "invalid_item"             // 400: a list value, comment, ttl or expires_at the list cannot take
 )
 
 // Sentinel errors of the api package itself, mapped in toError.
@@ -136,8 +143,9 @@ type errorBody struct {
 	Error *Error `json:"error"`
 }
 
-// handleError is Echo's HTTPErrorHandler: it writes every error as JSON and
-// logs server-side failures.
+// handleError is Echo's HTTPErrorHandler: it writes every error as JSON and,
+// for a server-side failure (5xx), keeps its cause for the request's log
+// line.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -146,15 +154,28 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if e.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="verdict"`)
 	}
+	st := state(c)
 	if e.Status >= 500 {
-		s.log.Error().Err(err).Str("request_id", requestID(c)).Str("code", e.Code).Msg("request failed")
+		st.cause = errorChain(err)
 	}
-	state(c).errorCode = e.Code
+	st.errorCode = e.Code
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(e.Status)
 		return
 	}
 	_ = c.JSON(e.Status, errorBody{Error: e})
+}
+
+// errorChain is what a log says of a failure: the error's text and, where an
+// *Error (whose text is what the caller was told) wraps a cause, the cause's
+// whole wrapped chain too.
+func errorChain(err error) string {
+	text := err.Error()
+	var e *Error
+	if errors.As(err, &e) && e.err != nil {
+		text += ": " + e.err.Error()
+	}
+	return text
 }
 
 // apiError builds an *Error.

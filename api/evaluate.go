@@ -36,7 +36,7 @@ func (s *Server) evaluate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctxMap, _, err := decodeContext(req.Context)
+	ctxMap, _, err := s.decodeContext(req.Context)
 	if err != nil {
 		return err
 	}

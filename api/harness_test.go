@@ -24,6 +24,7 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/internal/syncbuf"
 )
@@ -35,11 +36,12 @@ const (
 	keyRisk     = "risk-secret-0123456789"     // evaluate
 	keyOps      = "ops-secret-0123456789"      // admin
 	keyAuditor  = "audit-secret-0123456789"    // audit
+	keyAnalyst  = "analyst-secret-0123456789"  // audit and review
 	simKey      = "sk-test-roundtable-key-0042"
 )
 
 var testKeys = "all:decide+evaluate+audit+admin:" + keyAll + ",checkout:decide:" + keyCheckout +
-	",risk:evaluate:" + keyRisk + ",ops:admin:" + keyOps + ",auditor:audit:" + keyAuditor
+	",risk:evaluate:" + keyRisk + ",ops:admin:" + keyOps + ",auditor:audit:" + keyAuditor + ",analyst:audit+review:" + keyAnalyst
 
 // harnessOpts says what a test server runs with.
 type harnessOpts struct {
@@ -50,9 +52,12 @@ type harnessOpts struct {
 	monitor    bool                 // Options.MonitorOnly
 	readiness  []api.ReadinessCheck
 	cacheTTL   time.Duration
-	timeout    time.Duration // Roundtable fetch budget
-	reqTimeout time.Duration // the API's request timeout (default 5s)
-	quiet      bool          // logs to io.Discard (benchmarks)
+	timeout    time.Duration    // Roundtable fetch budget
+	reqTimeout time.Duration    // the API's request timeout (default 5s)
+	quiet      bool             // logs to io.Discard (benchmarks)
+	bodyLimit  int64            // the API's body limit (default 8 KiB)
+	clock      func() time.Time // Options.Clock; nil is time.Now
+	lists      *lists.Service   // the list service (Options.Lists)
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -110,12 +115,16 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 			t.Fatalf("load %s: %v", o.rules, err)
 		}
 	}
+	if o.bodyLimit == 0 {
+		o.bodyLimit = 8 << 10
+	}
 	if o.reqTimeout == 0 {
 		o.reqTimeout = 5 * time.Second
 	}
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
-		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: 8 << 10, RequestTimeout: o.reqTimeout,
+		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, Lists: o.lists, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
+		Clock: o.clock,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
 		opts.Reloader = h.reloader
@@ -124,7 +133,9 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}
-	ts := httptest.NewServer(h.server.Handler())
+	ts := httptest.NewUnstartedServer(h.server.Handler())
+	ts.Listener = api.JSONErrors(ts.Listener) // as cmd/verdict serves it
+	ts.Start()
 	t.Cleanup(ts.Close)
 	h.url = ts.URL
 	return h
@@ -249,10 +260,21 @@ func checkContract(t testing.TB, httpReq *http.Request, res *result) {
 	if res.header.Get("X-Request-Id") == "" {
 		t.Errorf("%s %s: no X-Request-Id", httpReq.Method, httpReq.URL.Path)
 	}
-	if res.status >= 400 {
+	if res.status >= 400 && httpReq.Method != http.MethodHead {
 		if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Errorf("%s %s: error answer with Content-Type %q", httpReq.Method, httpReq.URL.Path, ct)
 		}
+	}
+	if httpReq.Method == http.MethodHead { // validated as the GET it mirrors, without a body
+		if len(res.body) != 0 {
+			t.Errorf("HEAD %s answered a body: %s", httpReq.URL.Path, res.body)
+		}
+		get := httpReq.Clone(httpReq.Context())
+		get.Method = http.MethodGet
+		if route, _, err := router.FindRoute(get); err == nil && route.Operation.Responses.Status(res.status) == nil {
+			t.Errorf("HEAD %s -> %d: a status GET does not document", httpReq.URL.Path, res.status)
+		}
+		return
 	}
 	route, params, err := router.FindRoute(httpReq)
 	if err != nil {

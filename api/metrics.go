@@ -42,6 +42,7 @@ type Metrics struct {
 	policiesLoaded  prometheus.Gauge
 	policyWatch     prometheus.Gauge
 	decisionLogErrs prometheus.Counter
+	unreadable      prometheus.Counter // unreadable traces served by the read routes
 
 	// Resolved children of the vectors, by label values: the hot path skips
 	// the vectors' label hashing. Bounded by the label sets themselves.
@@ -111,9 +112,13 @@ func NewMetrics() *Metrics {
 		decisionLogErrs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "verdict_decision_log_errors_total", Help: "Decisions refused with 503 because the decision log failed.",
 		}),
+		unreadable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "verdict_decision_log_unreadable_traces_total",
+			Help: "Stored traces that could not be decoded, served by GET /v1/decisions[/{id}] as unreadable entries.",
+		}),
 	}
 	reg.MustRegister(m.httpDuration, m.httpInFlight, m.decisions, m.ruleFires, m.shadowDecisions, m.decisionStage,
-		m.upstreamDuration, m.upstreamRetries, m.breakerState, m.cache, m.reloads, m.lastReload, m.policiesLoaded, m.policyWatch, m.decisionLogErrs)
+		m.upstreamDuration, m.upstreamRetries, m.breakerState, m.cache, m.reloads, m.lastReload, m.policiesLoaded, m.policyWatch, m.decisionLogErrs, m.unreadable)
 	m.cacheHit, m.cacheMiss = m.cache.WithLabelValues("hit"), m.cache.WithLabelValues("miss")
 	m.stageFetch = m.decisionStage.WithLabelValues("fetch")
 	m.stageEvaluate = m.decisionStage.WithLabelValues("evaluate")

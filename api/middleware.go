@@ -23,6 +23,7 @@ type reqState struct {
 	requestID string
 	keyID     string // set by auth
 	errorCode string // set by the error handler
+	cause     string // set by the error handler on a 5xx: the wrapped error chain
 	outcome   string // set by the decision handlers
 }
 
@@ -172,6 +173,9 @@ func (s *Server) logRequest(c echo.Context, st *reqState, elapsed time.Duration)
 	}
 	if st.errorCode != "" {
 		ev = ev.Str("error_code", st.errorCode)
+	}
+	if st.cause != "" {
+		ev = ev.Str("error", st.cause)
 	}
 	if st.outcome != "" {
 		ev = ev.Str("outcome", st.outcome)

@@ -27,7 +27,7 @@ func TestExportJSONLGolden(t *testing.T) {
 		audittest.MustAppend(t, s, tr)
 	}
 	var buf bytes.Buffer
-	n, err := audit.ExportJSONL(context.Background(), s, audittest.Base.Add(time.Second), audittest.Base.Add(5*time.Second), &buf)
+	n, _, err := audit.ExportJSONL(context.Background(), s, audittest.Base.Add(time.Second), audittest.Base.Add(5*time.Second), &buf)
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}

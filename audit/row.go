@@ -69,11 +69,15 @@ func EncodeMaskedRow(t *Trace, now time.Time, m *Mask) (*Row, error) {
 		FiredRules: firedJSON, PolicyOutcome: string(t.PolicyOutcome())}, nil
 }
 
-// DecodeRow rebuilds a trace from a stored body and report.
+// DecodeRow rebuilds a trace from a stored body and report. A body that
+// cannot be decoded (nested too deep for the decoder, damaged) is not an
+// error: the trace comes back with Unreadable saying why, its ID and
+// DecidedAt as far as they can be read from the body, and the report as
+// stored, so that one such trace never fails a list page or an export.
 func DecodeRow(body, report []byte) (*Trace, error) {
 	var t Trace
 	if err := json.Unmarshal(body, &t); err != nil {
-		return nil, fmt.Errorf("decode stored trace: %w", err)
+		t = unreadableTrace(body, fmt.Errorf("decode stored trace: %w", err))
 	}
 	if len(report) > 0 {
 		t.Report = append([]byte(nil), report...)

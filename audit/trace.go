@@ -45,6 +45,13 @@ type Trace struct {
 	Reason     string             `json:"reason"`
 	FiredRules []engine.FiredRule `json:"fired_rules"`
 	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+	// Score is the total of the fired rules' scores, for a policy with
+	// strategy score; nil otherwise.
+	Score *int `json:"score,omitempty"`
+	// Memory is every list membership and counter value the live policy
+	// read (not only those of fired rules), so replay of the same policy
+	// is exact.
+	Memory *engine.Memory `json:"memory,omitempty"`
 
 	// Shadow is the shadow policy's result; nil when no shadow policy matched.
 	Shadow *Shadow `json:"shadow,omitempty"`
@@ -76,6 +83,12 @@ type Trace struct {
 	// them): only fields this trace held. See Mask.
 	Masked []string `json:"masked,omitempty"`
 	Erased []string `json:"erased,omitempty"`
+
+	// Unreadable is set, instead of every field but ID, DecidedAt and Report,
+	// on a stored trace that cannot be decoded any more: why. Reads (get,
+	// list pages, export) return such a trace as this entry rather than
+	// failing (see DecodeRow).
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // Shadow is what the shadow policy decided: recorded, never answered.

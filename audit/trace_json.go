@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // traceFields is Trace without its methods, so the JSON methods below can
@@ -20,16 +21,31 @@ type traceJSON struct {
 // MarshalJSON writes the trace with the report inline when it is valid JSON
 // (encoding/json compacts it; the stored bytes stay untouched) and as
 // "report_base64" otherwise, so no byte received is ever lost.
+// An unreadable trace (see DecodeRow) is written as its entry only: id,
+// decided_at, unreadable and the report.
 func (t Trace) MarshalJSON() ([]byte, error) {
-	w := traceJSON{traceFields: traceFields(t)}
+	var report json.RawMessage
+	var report64 []byte
 	if len(t.Report) > 0 {
 		if json.Valid(t.Report) {
-			w.Report = t.Report
+			report = t.Report
 		} else {
-			w.ReportBase64 = t.Report
+			report64 = t.Report
 		}
 	}
-	return json.Marshal(w)
+	if t.Unreadable != "" {
+		return json.Marshal(unreadableJSON{ID: t.ID, DecidedAt: t.DecidedAt, Unreadable: t.Unreadable, Report: report, ReportBase64: report64})
+	}
+	return json.Marshal(traceJSON{traceFields: traceFields(t), Report: report, ReportBase64: report64})
+}
+
+// unreadableJSON is the JSON shape of an unreadable trace.
+type unreadableJSON struct {
+	ID           string          `json:"id"`
+	DecidedAt    time.Time       `json:"decided_at"`
+	Unreadable   string          `json:"unreadable"`
+	Report       json.RawMessage `json:"report,omitempty"`
+	ReportBase64 []byte          `json:"report_base64,omitempty"`
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

@@ -6,6 +6,7 @@
 #   bench/run.sh audit        # wrk: POST /v1/decisions with the decision log (SQLite) on, beside the same build with it off,
 #                             # and an OPA server (OPA=path, default ~/go/bin/opa; go install github.com/open-policy-agent/opa@v1.22.3)
 #                             # deciding bench/opa/checkout.rego (the shipped policy in Rego) with no decision log
+#   bench/run.sh versus [REF] # wrk: POST /v1/decisions (report cached, log off) on this tree and on git REF (default main), alternating
 #   bench/run.sh              # throughput and latency
 #
 # Needs wrk (apt-get install -y wrk). Knobs: DURATION (20s), CONNS (32),
@@ -61,6 +62,41 @@ if [[ $what == throughput || $what == all ]]; then
       set -- $target
       line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/decide.lua "$2/v1/decisions" | grep '^RESULT')
       echo "round $r $1 ${line#RESULT }" | tee -a "$OUT/throughput.txt"
+    done
+  done
+  cleanup; pids=()
+fi
+
+if [[ $what == versus ]]; then
+  # The throughput setup of `throughput` for two builds in one run: this tree
+  # and git REF (default main), both -tags benchnolog with the decision log
+  # off, started alike and measured in alternating rounds.
+  ref=${2:-main}; src=$(mktemp -d)
+  git archive "$ref" | tar -x -C "$src"
+  (cd "$src" && go build -tags benchnolog -o "$OLDPWD/bin/verdict-nolog-ref" ./cmd/verdict)
+  rm -rf "$src"
+  R_ADDR=127.0.0.1:18084
+  VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL=off \
+    ./bin/verdict-nolog serve 2>"$OUT/verdict-versus-tree.log" & pids+=($!)
+  VERDICT_LISTEN_ADDR=$R_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL=off \
+    ./bin/verdict-nolog-ref serve 2>"$OUT/verdict-versus-ref.log" & pids+=($!)
+  wait_http "http://$V_ADDR/healthz"; wait_http "http://$R_ADDR/healthz"
+  for target in "tree http://$V_ADDR" "$ref http://$R_ADDR"; do # warm both up
+    set -- $target; wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/decide.lua "$2/v1/decisions" >/dev/null
+  done
+  # Beside req/s (which a shared machine moves by tens of percent), each
+  # server's own CPU time per request over the round (utime+stime from
+  # /proc/PID/stat): the cost the JSON change adds or saves, less sensitive
+  # to what else runs.
+  cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+  tick_us=$((1000000 / $(getconf CLK_TCK)))
+  for r in $(seq 1 "$ROUNDS"); do
+    for target in "$ref http://$R_ADDR ${pids[1]}" "tree http://$V_ADDR ${pids[0]}"; do
+      set -- $target
+      t0=$(cpu_ticks "$3")
+      line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/decide.lua "$2/v1/decisions" | grep '^RESULT')
+      t1=$(cpu_ticks "$3"); reqs=$(echo "$line" | grep -o 'requests=[0-9]*' | cut -d= -f2)
+      echo "round $r $1 ${line#RESULT } cpu_us_per_req=$(echo "scale=2; ($t1 - $t0) * $tick_us / $reqs" | bc -l)" | tee -a "$OUT/versus.txt"
     done
   done
   cleanup; pids=()

@@ -23,7 +23,11 @@ db=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$db"; }
 trap cleanup EXIT
-wait_http() { for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "soak: $1 never answered" >&2; return 1; }
+wait_http() { # URL [curl args]: until it answers 2xx
+  local url=$1; shift
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$@" "$url" 2>/dev/null && return 0; sleep 0.1; done
+  echo "soak: $url never answered" >&2; return 1
+}
 
 common=(VERDICT_LISTEN_ADDR=$V_ADDR VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL="$db/verdict.db" VERDICT_LOG_LEVEL=warn)
 case $mode in
@@ -34,7 +38,7 @@ demo)
 external)
   ./bin/verdict sim --reports testdata/reports --addr $S_ADDR --api-key sk-soak --synthesize \
     >"$OUT/soak-external-sim.out" 2>"$OUT/soak-external-sim.log" & spid=$!; pids+=($spid)
-  wait_http "http://$S_ADDR/v1/sessions/report?sessionId=x" || true
+  wait_http "http://$S_ADDR/v1/sessions/report?sessionId=x" -H "Authorization: Bearer sk-soak"
   env "${common[@]}" ROUNDTABLE_BASE_URL=http://$S_ADDR ROUNDTABLE_API_KEY=sk-soak \
     VERDICT_API_KEYS="soak:decide:soak-secret-0123456789" \
     ./bin/verdict serve 2>"$OUT/soak-external-verdict.log" & vpid=$!; pids+=($vpid)

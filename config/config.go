@@ -70,6 +70,16 @@ type HTTPConfig struct {
 	// BodyLimit is the largest request body accepted, in bytes; a larger one
 	// gets 413. Env VERDICT_BODY_LIMIT. Default 65536 (64 KiB).
 	BodyLimit int64 `yaml:"body_limit"`
+	// ContextMaxDepth is how deeply the caller's context may nest (the
+	// context object is level 1); deeper is a 400 invalid_context. Env
+	// VERDICT_CONTEXT_MAX_DEPTH. Default 32.
+	ContextMaxDepth int `yaml:"context_max_depth"`
+	// ContextMaxKeys is how many object members the context may hold in all,
+	// at every level. Env VERDICT_CONTEXT_MAX_KEYS. Default 1000.
+	ContextMaxKeys int `yaml:"context_max_keys"`
+	// ContextMaxString is the longest string in the context (member name or
+	// value), in bytes. Env VERDICT_CONTEXT_MAX_STRING. Default 65536 (64 KiB).
+	ContextMaxString int `yaml:"context_max_string"`
 	// RequestTimeout bounds the work on one request, the Roundtable fetch
 	// included. Env VERDICT_REQUEST_TIMEOUT. Default 5s.
 	RequestTimeout time.Duration `yaml:"request_timeout"`
@@ -85,6 +95,11 @@ type HTTPConfig struct {
 	// replica before its listener closes. Env VERDICT_SHUTDOWN_DELAY.
 	// Default 0 (close at once).
 	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// TrustForwardedProto marks the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https". Set it only behind a
+	// proxy that sets (or strips) that header. Env
+	// VERDICT_TRUST_FORWARDED_PROTO (true/false). Default false.
+	TrustForwardedProto bool `yaml:"trust_forwarded_proto"`
 }
 
 // ReloadConfig configures policy hot reload. SIGHUP and
@@ -171,6 +186,9 @@ func Default() *Config {
 		Log:        LogConfig{Format: "auto", Level: "info"},
 		HTTP: HTTPConfig{
 			BodyLimit:         64 << 10,
+			ContextMaxDepth:   32,
+			ContextMaxKeys:    1000,
+			ContextMaxString:  64 << 10,
 			RequestTimeout:    5 * time.Second,
 			ReadHeaderTimeout: 5 * time.Second,
 			IdleTimeout:       120 * time.Second,

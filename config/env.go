@@ -46,6 +46,22 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.HTTP.BodyLimit = n
 	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{
+		{"VERDICT_CONTEXT_MAX_DEPTH", &c.HTTP.ContextMaxDepth},
+		{"VERDICT_CONTEXT_MAX_KEYS", &c.HTTP.ContextMaxKeys},
+		{"VERDICT_CONTEXT_MAX_STRING", &c.HTTP.ContextMaxString},
+	} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
 	if err := dur("VERDICT_REQUEST_TIMEOUT", &c.HTTP.RequestTimeout); err != nil {
 		return err
 	}
@@ -54,6 +70,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	if err := dur("VERDICT_SHUTDOWN_DELAY", &c.HTTP.ShutdownDelay); err != nil {
 		return err
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_TRUST_FORWARDED_PROTO")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("VERDICT_TRUST_FORWARDED_PROTO: %q is not true or false", v)
+		}
+		c.HTTP.TrustForwardedProto = b
 	}
 	if v := strings.TrimSpace(getenv("VERDICT_RELOAD_WATCH")); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -115,8 +138,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 var EnvVars = []string{
 	"VERDICT_LISTEN_ADDR", "VERDICT_RULES_DIR", "VERDICT_API_KEYS",
 	"VERDICT_LOG_FORMAT", "VERDICT_LOG_LEVEL",
-	"VERDICT_BODY_LIMIT", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT", "VERDICT_SHUTDOWN_DELAY",
-	"VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
+	"VERDICT_BODY_LIMIT", "VERDICT_CONTEXT_MAX_DEPTH", "VERDICT_CONTEXT_MAX_KEYS", "VERDICT_CONTEXT_MAX_STRING", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT", "VERDICT_SHUTDOWN_DELAY",
+	"VERDICT_TRUST_FORWARDED_PROTO", "VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
 	"VERDICT_DATABASE_URL", "VERDICT_RETENTION_DAYS", "VERDICT_MONITOR_ONLY",
 	"VERDICT_CHECKPOINT_KEY", "VERDICT_CHECKPOINT_EVERY", "VERDICT_MASK_FIELDS", "VERDICT_MASK_KEY",
 	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",

@@ -79,6 +79,15 @@ func (c *Config) Validate() error {
 	if c.HTTP.BodyLimit < 1024 || c.HTTP.BodyLimit > 16<<20 {
 		bad("http.body_limit", "%d is outside 1024..16777216 bytes", c.HTTP.BodyLimit)
 	}
+	if c.HTTP.ContextMaxDepth < 1 || c.HTTP.ContextMaxDepth > 1000 { // the decision log must decode what it stores
+		bad("http.context_max_depth", "%d is outside 1..1000 levels", c.HTTP.ContextMaxDepth)
+	}
+	if c.HTTP.ContextMaxKeys < 1 || c.HTTP.ContextMaxKeys > 1_000_000 {
+		bad("http.context_max_keys", "%d is outside 1..1000000 keys", c.HTTP.ContextMaxKeys)
+	}
+	if c.HTTP.ContextMaxString < 1 || c.HTTP.ContextMaxString > 16<<20 {
+		bad("http.context_max_string", "%d is outside 1..16777216 bytes", c.HTTP.ContextMaxString)
+	}
 	for _, d := range []struct {
 		field string
 		v     int64

@@ -39,3 +39,25 @@ func TestAllocsDoNotGrowWithRules(t *testing.T) {
 		})
 	}
 }
+
+// TestMembershipDoesNotAllocate: asking a strings or a cidr list, through
+// the function a rule calls, allocates nothing.
+func TestMembershipDoesNotAllocate(t *testing.T) {
+	mem, _, _ := memoryBenchPolicies(t)
+	lists, _ := memoryBenchFacts(t, mem)
+	ev := newEvaluator(&mem.layout, DefaultLimits.Cost)
+	ev.lists = lists
+	for _, tc := range []struct {
+		list  string
+		value any
+		want  bool
+	}{{"blocked_users", "u-500", true}, {"blocked_users", "u-none", false}, {"bad_networks", "10.7.1.2", true}, {"bad_networks", "2001:db8::1", false}, {"blocked_cards", nil, false}} {
+		f := ev.env["lists."+tc.list].(listFunc)
+		if got := f(tc.value); got != tc.want {
+			t.Fatalf("%s %v: %v, want %v", tc.list, tc.value, got, tc.want)
+		}
+		if n := testing.AllocsPerRun(100, func() { ev.listReads = ev.listReads[:0]; f(tc.value) }); n != 0 {
+			t.Errorf("%s %v: %v allocations per membership", tc.list, tc.value, n)
+		}
+	}
+}

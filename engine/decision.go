@@ -45,6 +45,7 @@ type FiredRule struct {
 	Action      Outcome `json:"action"`
 	Description string  `json:"description,omitempty"`
 	Inputs      Inputs  `json:"inputs"`
+	Score       *int    `json:"score,omitempty"` // its score, under strategy score
 }
 
 // RuleError is a rule that failed at run time; the decision's reason is then
@@ -62,4 +63,10 @@ type Decision struct {
 	Reason     string      `json:"reason"`
 	FiredRules []FiredRule `json:"fired_rules"`
 	RuleErrors []RuleError `json:"rule_errors,omitempty"`
+	// Score is the total of the fired rules' scores under strategy score;
+	// nil under the other strategies.
+	Score *int `json:"score,omitempty"`
+	// Memory is every list membership and counter value the decision read
+	// (not only those of fired rules); nil when it read none.
+	Memory *Memory `json:"memory,omitempty"`
 }

@@ -21,6 +21,13 @@ type Facts struct {
 	// for "now": Evaluate then reads the clock once, time.Now().UTC(), for the
 	// whole decision. The pipeline always sets it.
 	Now time.Time
+	// Lists answers the memberships rules ask (x in lists.name); nil when
+	// the policy reads no list (a rule that asks one then fails).
+	Lists Lists
+	// Counters are the values of the counters the policy reads, by name
+	// (CounterDecl.Name); a counter the policy reads that is absent fails
+	// the decision to on_error.
+	Counters map[string]CounterValue
 }
 
 // Evaluate decides over a report and the caller's context. Rules run against
@@ -32,7 +39,11 @@ type Facts struct {
 // fired actions and on_error; with first_match evaluation stops at the failing
 // rule (the first match is unknowable) and the outcome is on_error. A context
 // that does not match the declared fields, or no report, gives on_error with no
-// rules run. Evaluate never panics and is safe for concurrent use.
+// rules run. So does an input larger than the policy's static cost assumes
+// (an InputError: a text over Limits.InputString, a list or map over
+// InputItems); and a rule whose loops run past the decision's budget (the
+// guard, see guard.go) fails like any rule error. Evaluate never panics and is
+// safe for concurrent use.
 func (p *Policy) Evaluate(in Facts) (d Decision) {
 	r, ctx := in.Report, in.Context
 	d = Decision{Policy: p.Ref(), FiredRules: []FiredRule{}}
@@ -50,18 +61,25 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	ev := p.pool.Get().(*evaluator)
 	ev.guard.n = 0
 	now := in.Now
-	if now.IsZero() {
+	if now.IsZero() && p.layout.now { // the clock is read only for a policy that calls now()
 		now = time.Now().UTC()
 	}
-	if err := p.layout.fill(ev.env, r, ctx, now); err != nil {
+	ev.startMemory(&p.layout, in.Lists)
+	err := p.layout.fill(ev.env, r, ctx, now)
+	if err == nil && len(p.layout.counters) > 0 {
+		err = p.layout.fillCounters(ev.env, in.Counters, ev.counterReads)
+	}
+	if err != nil {
+		ev.lists = nil
 		p.pool.Put(ev)
 		d.Outcome, d.Reason = p.onError, ReasonOnError
 		d.RuleErrors = []RuleError{{Message: err.Error()}}
 		return d
 	}
 
-	worst := Outcome("")
+	worst, total := Outcome(""), 0
 	for _, ru := range p.rules {
+		ev.ruleStart = len(ev.listReads)
 		out, err := ev.vm.Run(ru.prog, ev.env)
 		if err != nil {
 			d.RuleErrors = append(d.RuleErrors, RuleError{RuleID: ru.id, Message: runtimeMessage(err), Position: ru.pos})
@@ -82,6 +100,9 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			continue
 		}
 		d.FiredRules = ru.explain(d.FiredRules, ev)
+		if ru.score != nil {
+			total += *ru.score
+		}
 		if ru.action.Severity() > worst.Severity() {
 			worst = ru.action
 		}
@@ -89,10 +110,16 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 			break
 		}
 	}
+	d.Memory = ev.memory(&p.layout)
 	p.pool.Put(ev) // not deferred: an evaluator a panic left behind is dropped
+	if p.strategy == StrategyScore {
+		d.Score = &total
+	}
 	switch {
 	case len(d.RuleErrors) > 0:
 		d.Outcome, d.Reason = p.onErrorOutcome(d.FiredRules), ReasonOnError
+	case p.strategy == StrategyScore && worst == "":
+		d.Outcome, d.Reason = p.bands.outcome(total, p.def)
 	case len(d.FiredRules) > 0:
 		d.Outcome, d.Reason = worst, ReasonRules
 	default:

@@ -12,7 +12,7 @@ import (
 // evaluator's slabs (see evaluator.entry and evaluator.inputs), so most
 // decisions allocate nothing of their own.
 func (ru *rule) explain(fired []FiredRule, ev *evaluator) []FiredRule {
-	f := FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(ev.inputs(len(ru.paths)), ev)}
+	f := FiredRule{ID: ru.id, Action: ru.action, Description: ru.description, Inputs: ru.read(ev.inputs(len(ru.paths)), ev), Score: ru.score}
 	if len(fired) == 0 {
 		e := ev.entry()
 		e[0] = f
@@ -25,6 +25,10 @@ func (ru *rule) explain(fired []FiredRule, ev *evaluator) []FiredRule {
 // env held them: values no later decision changes (see evaluator).
 func (ru *rule) read(in Inputs, ev *evaluator) Inputs {
 	for i, path := range ru.paths {
+		if name, isList := strings.CutPrefix(path, nameLists+"."); isList {
+			in[i] = Input{Path: path, Value: ev.listInput(name)}
+			continue
+		}
 		in[i] = Input{Path: path, Value: read(ev.env, path)}
 	}
 	return in

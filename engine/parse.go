@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -15,6 +16,7 @@ import (
 const (
 	StrategyMostSevere = "most_severe" // every rule runs; the most severe action wins
 	StrategyFirstMatch = "first_match" // rules run in order; the first that fires decides
+	StrategyScore      = "score"       // every rule runs; fired rules' scores add up and bands decide, unless a fired rule has an action
 )
 
 // Modes of a policy.
@@ -43,6 +45,11 @@ type ruleSpec struct {
 	when            src
 	action          Outcome
 	line, col       int
+	score           int // under strategy score
+	hasScore        bool
+	hasAction       bool
+	scoreLine       int
+	scoreCol        int
 }
 
 type varSpec struct {
@@ -70,6 +77,14 @@ type spec struct {
 	variables         []varSpec
 	rules             []ruleSpec
 	nameLine          int
+	lists             []listSpec
+	counters          []counterSpec
+	bands             bands
+	hasBands          bool
+	bandsLine         int
+	bandsCol          int
+	strategyLine      int
+	strategyCol       int
 }
 
 var (
@@ -77,7 +92,7 @@ var (
 	ruleIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 )
 
-var topKeys = []string{"name", "description", "mode", "match", "default", "on_error", "strategy", "context", "variables", "rules"}
+var topKeys = []string{"name", "description", "mode", "match", "default", "on_error", "strategy", "bands", "context", "lists", "counters", "variables", "rules"}
 
 // parseSpec decodes the YAML of one policy strictly, collecting every problem.
 func parseSpec(data []byte, el *errList) *spec {
@@ -140,7 +155,15 @@ func parseSpec(data []byte, el *errList) *spec {
 		case "on_error":
 			s.onError = Outcome(choice(el, k.Value, v, string(Allow), string(Review), string(Deny)))
 		case "strategy":
-			s.strategy = choice(el, k.Value, v, StrategyMostSevere, StrategyFirstMatch)
+			s.strategy = choice(el, k.Value, v, StrategyMostSevere, StrategyFirstMatch, StrategyScore)
+			s.strategyLine, s.strategyCol = v.Line, v.Column
+		case "bands":
+			s.hasBands = true
+			s.bands, s.bandsLine, s.bandsCol = parseBands(el, v)
+		case "lists":
+			s.lists = parseLists(el, v)
+		case "counters":
+			s.counters = parseCounters(el, v)
 		case "context":
 			s.context = parseContext(el, v)
 		case "variables":
@@ -159,6 +182,10 @@ func parseSpec(data []byte, el *errList) *spec {
 			el.add(root.Line, root.Column, CodeMissing, "missing key %q", req)
 		}
 	}
+	if s.strategyLine == 0 {
+		s.strategyLine, s.strategyCol = root.Line, root.Column
+	}
+	checkScoring(el, s)
 	return s
 }
 
@@ -266,7 +293,7 @@ func parseVariables(el *errList, v *yaml.Node) []varSpec {
 	return out
 }
 
-var ruleKeys = []string{"id", "description", "when", "action"}
+var ruleKeys = []string{"id", "description", "when", "action", "score"}
 
 func parseRules(el *errList, v *yaml.Node) []ruleSpec {
 	if v.Kind != yaml.SequenceNode {
@@ -300,11 +327,20 @@ func parseRules(el *errList, v *yaml.Node) []ruleSpec {
 				r.when = src{text: scalar(el, "when", val), line: val.Line, col: val.Column, style: val.Style}
 			case "action":
 				r.action = Outcome(choice(el, "action", val, string(Allow), string(Review), string(Deny)))
+				r.hasAction = true
+			case "score":
+				r.hasScore, r.scoreLine, r.scoreCol = true, val.Line, val.Column
+				n, err := strconv.Atoi(val.Value)
+				if val.Kind != yaml.ScalarNode || val.Tag != "!!int" || err != nil || n < -maxScore || n > maxScore {
+					el.add(val.Line, val.Column, CodeInvalid, "score: want a whole number from %d to %d, got %q", -maxScore, maxScore, val.Value)
+					continue
+				}
+				r.score = n
 			default:
 				el.add(k.Line, k.Column, CodeUnknownKey, "rules[%d]: unknown key %q (known: %s)", i, k.Value, strings.Join(ruleKeys, ", "))
 			}
 		}
-		for _, req := range []string{"id", "when", "action"} {
+		for _, req := range []string{"id", "when"} { // action: see checkScoring
 			if !seen[req] {
 				el.add(rn.Line, rn.Column, CodeMissing, "rules[%d]%s: missing key %q", i, ruleLabel(r.id), req)
 			}

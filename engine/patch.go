@@ -28,8 +28,10 @@ type patcher struct {
 	inlined   int // nodes inlined from variables so far
 	visited   int // nodes of the expression itself
 
-	noInline    bool // leave variables as names (a variable checked on its own)
-	byReference bool // inline variables' own trees, not copies (a variable's tree for inlining)
+	noInline    bool             // leave variables as names (a variable checked on its own)
+	noMemory    bool             // lists and counters are not names (a counter's own expressions)
+	lists       map[ast.Node]int // lists.NAME members not yet read by an in, at their offsets (see listIn)
+	byReference bool             // inline variables' own trees, not copies (a variable's tree for inlining)
 }
 
 // reads are the paths an expression reads and the roots its program loads.
@@ -88,6 +90,10 @@ func (p *patcher) Visit(n *ast.Node) {
 			p.reads.inputs[x.Value]++
 			p.reads.roots[x.Value]++
 		}
+	case *ast.BinaryNode:
+		if !p.noMemory && p.listIn(n, x) {
+			return
+		}
 	case *ast.BuiltinNode:
 		if x.Name == "now" {
 			p.pinNow(n, x.Arguments)
@@ -105,6 +111,10 @@ func (p *patcher) Visit(n *ast.Node) {
 			return
 		}
 		switch id.Value {
+		case nameLists, nameCounters:
+			if !p.noMemory {
+				p.memberRead(n, id, prop)
+			}
 		case nameDevice, nameBiometric:
 			path := id.Value + "." + prop.Value
 			p.reads.inputs[id.Value]--

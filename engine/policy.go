@@ -20,8 +20,11 @@ type Policy struct {
 	def, onError      Outcome
 	context           []ctxField
 	rules             []*rule
-	layout            layout // env keys filled per decision
-	nameLine          int    // for set-level errors
+	lists             []ListDecl    // declared, in name order
+	counters          []CounterDecl // declared, in name order
+	bands             bands         // strategy score
+	layout            layout        // env keys filled per decision
+	nameLine          int           // for set-level errors
 	matchLine         int
 	pool              sync.Pool // of *evaluator
 }
@@ -35,6 +38,7 @@ type rule struct {
 	pos             string   // file:line:col of its when
 	lines           [2]int   // first and last line of its entry in the file
 	cost            ruleCost // its static worst case (see cost.go)
+	score           *int     // under strategy score: its score (shared by every decision: read only), or nil
 }
 
 // ParsePolicy loads one policy from the bytes of a policy file; file names it
@@ -57,7 +61,15 @@ func (lim Limits) ParsePolicy(file string, data []byte) (*Policy, error) {
 }
 
 // buildPolicy parses and compiles a policy, recording problems in el.
-func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
+func buildPolicy(file string, data []byte, el *errList, lim Limits) (p *Policy) {
+	defer func() {
+		// A bug in the engine or in expr must refuse the file, not take down
+		// the process that lints, validates or reloads it.
+		if v := recover(); v != nil {
+			el.add(1, 1, CodeInternal, "the policy could not be loaded (internal error: %v); please report it with the file", v)
+			p = nil
+		}
+	}()
 	if len(data) > lim.FileBytes {
 		el.add(1, 1, CodeLimit, "the policy file has %d bytes; the limit is %d", len(data), lim.FileBytes)
 		return nil
@@ -71,12 +83,17 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		el.add(v.line, v.col, CodeLimit, "variable %q is the %dth of %d; a policy may have at most %d variables", v.name, lim.Variables+1, n, lim.Variables)
 		return nil
 	}
+	if n := len(s.context); n > lim.ContextFields {
+		f := s.context[lim.ContextFields]
+		el.add(f.line, f.col, CodeLimit, "context field %q is the %dth of %d; a policy may declare at most %d", f.name, lim.ContextFields+1, n, lim.ContextFields)
+		return nil
+	}
 	if n := len(s.rules); n > lim.Rules {
 		r := s.rules[lim.Rules]
 		el.add(r.line, r.col, CodeLimit, "rule %q is the %dth of %d; a policy may have at most %d rules", r.id, lim.Rules+1, n, lim.Rules)
 		return nil
 	}
-	c := &compiler{lim: lim, badText: map[[2]int]bool{}, el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}}
+	c := &compiler{lim: lim, badText: map[[2]int]bool{}, el: el, lines: strings.Split(string(data), "\n"), vars: map[string]*variable{}, ctxTypes: map[string]string{}, ctxDecl: s.context}
 	for _, f := range s.context {
 		c.ctxTypes[f.name] = f.typ
 	}
@@ -91,12 +108,24 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			texts = append(texts, r.when.text)
 		}
 	}
-	c.sample = sampleEnv(extraChecks(texts), s.context)
+	for _, cs := range s.counters {
+		for _, e := range []src{cs.key, cs.where, cs.value} {
+			if e.text != "" && c.checkText(e, fmt.Sprintf("counter %q", cs.name)) {
+				texts = append(texts, e.text)
+			}
+		}
+	}
+	c.sample, c.keys = sampleEnv(), sampleKeys(extraChecks(texts), s.context)
+	c.declareMemory(s)
+	c.noMemory = true // a counter's expressions read the decision, not lists or counters
+	counters := c.compileCounters(s.counters, file, s.name)
+	c.noMemory = false
 	c.compileVariables(s.variables)
-	p := &Policy{
+	p = &Policy{
 		name: s.name, description: s.description, file: file, version: sha256hex(data), source: data,
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
+		lists: listDecls(s.lists, file), counters: counters, bands: s.bands,
 	}
 	seen := map[string]int{}
 	all := newReads()
@@ -112,7 +141,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		if rs.when.text == "" {
 			continue
 		}
-		out := c.compile(rs.when, fmt.Sprintf("rule %q", rs.id), true)
+		what := fmt.Sprintf("rule %q", rs.id)
+		if !c.checkText(rs.when, what) || !c.spend(c.inlinedSize(rs.when), rs.when, what) {
+			continue
+		}
+		out := c.compile(rs.when, what, true)
 		if out == nil {
 			continue
 		}
@@ -121,13 +154,19 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			continue
 		}
 		all.merge(out.reads)
-		p.rules = append(p.rules, &rule{
+		ru := &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
 			lines: [2]int{rs.line, ruleEnd(c.lines, rs.line, rs.col)},
-		})
+		}
+		if s.strategy == StrategyScore {
+			score := rs.score
+			ru.score = &score
+		}
+		p.rules = append(p.rules, ru)
 	}
 	p.layout = newLayout(all, s.context, lim)
+	p.layout.addMemory(all, c)
 	// Each guarded iteration costs at least 7 units in the static bound (the
 	// tick 3, the loop 3, its predicate 1), so a decision within the bound
 	// never ticks more than lim.Cost/7 times: the guard trips only past it.

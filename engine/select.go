@@ -16,6 +16,8 @@ type Set struct {
 	live, shadow  map[string]*Policy // by tag
 	liveDefault   *Policy
 	shadowDefault *Policy
+	lists         []ListDecl    // union over the policies, in name order
+	counters      []CounterDecl // union over the policies, in name order
 }
 
 // index builds the tag maps and returns the set-level errors.
@@ -54,6 +56,7 @@ func (s *Set) index(dir string) LoadErrors {
 			tags[t] = p
 		}
 	}
+	errs = append(errs, s.unionMemory()...)
 	if s.liveDefault == nil && len(s.policies) > 0 {
 		errs = append(errs, &LoadError{File: dir, Code: CodeDefault,
 			Message: "no live default policy: exactly one live policy must omit match, to decide sessions no other policy matches"})

@@ -34,7 +34,15 @@ type suiteCase struct {
 	Report  yaml.Node      `yaml:"report"`
 	Context map[string]any `yaml:"context"`
 	Now     time.Time      `yaml:"now"` // the decision's time now() reads (RFC 3339); absent: the clock's
-	Expect  Expectation    `yaml:"expect"`
+	// Lists are the contents of the policy's lists for the case, by name;
+	// a list not given is empty, except a file-backed one, which holds its
+	// file's values (read beside the policy).
+	Lists map[string][]string `yaml:"lists"`
+	// Counters are the values of the policy's counters for the case, by
+	// name; a counter not given reads 0, and so does one whose key the case
+	// lacks (as in serve).
+	Counters map[string]float64 `yaml:"counters"`
+	Expect   Expectation        `yaml:"expect"`
 }
 
 // Expectation is what a suite case expects of a decision.
@@ -42,6 +50,7 @@ type Expectation struct {
 	Outcome  Outcome  `yaml:"outcome" json:"outcome"`
 	Fired    []string `yaml:"fired" json:"fired,omitempty"`         // exactly these rules fire (any order); nil: not checked
 	NotFired []string `yaml:"not_fired" json:"not_fired,omitempty"` // none of these fire
+	Score    *int     `yaml:"score" json:"score,omitempty"`         // the total under strategy score; nil: not checked
 }
 
 // CaseResult is one case of a suite run.
@@ -108,7 +117,11 @@ func (s *Set) RunSuite(file string) (*SuiteResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("suite %s: case %q (line %d): %w", file, name, c.Report.Line, err)
 		}
-		d := p.Evaluate(Facts{Report: r, Context: c.Context, Now: c.Now})
+		facts, err := p.suiteFacts(r, c)
+		if err != nil {
+			return nil, fmt.Errorf("suite %s: case %q: %w", file, name, err)
+		}
+		d := p.Evaluate(facts)
 		cr := CaseResult{Name: name, Expected: c.Expect, Decision: d}
 		cr.Problems = compare(c.Expect, d)
 		cr.Passed = len(cr.Problems) == 0
@@ -204,6 +217,13 @@ func compare(want Expectation, d Decision) []string {
 		if !slices.Equal(w, g) {
 			probs = append(probs, fmt.Sprintf("fired: expected [%s], got [%s]", strings.Join(w, ", "), strings.Join(g, ", ")))
 		}
+	}
+	switch {
+	case want.Score == nil:
+	case d.Score == nil:
+		probs = append(probs, fmt.Sprintf("score: expected %d, got none (the policy's strategy is not score)", *want.Score))
+	case *want.Score != *d.Score:
+		probs = append(probs, fmt.Sprintf("score: expected %d, got %d", *want.Score, *d.Score))
 	}
 	for _, id := range want.NotFired {
 		if slices.Contains(got, id) {

@@ -70,12 +70,14 @@ type Config struct {
 	// session once) for the breaker to open (default 0.5; 1 opens it only when
 	// nothing succeeded in the window; 0 takes the default).
 	BreakerRatio float64
-	// BreakerWindow is how far back failures and successes count (default 30s).
+	// BreakerWindow is how far back failures and successes count (default
+	// 30s); it slides by a tenth of itself.
 	BreakerWindow time.Duration
 	// BreakerCooldown is how long the open breaker fails fast before letting
 	// probes through (default 10s).
 	BreakerCooldown time.Duration
-	// BreakerProbes is how many requests the half-open breaker lets through
+	// BreakerProbes is how many attempts the half-open breaker lets through
+	// at once; that many successes close it, one failure opens it again
 	// (default 1).
 	BreakerProbes uint32
 	// CacheTTL is how long a report is reused (default 3s: scores move while a

@@ -27,6 +27,7 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("Query", func(t *testing.T) { testQuery(t, newURL) })
 	t.Run("Pagination", func(t *testing.T) { testPagination(t, newURL) })
 	t.Run("Export", func(t *testing.T) { testExport(t, newURL) })
+	t.Run("Unreadable", func(t *testing.T) { testUnreadable(t, newURL) })
 	t.Run("ReplayRows", func(t *testing.T) { testReplayRows(t, newURL) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, newURL) })
 	t.Run("CloseDrains", func(t *testing.T) { testCloseDrains(t, newURL) })

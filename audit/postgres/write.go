@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/verdicthq/verdict/audit"
 )
@@ -139,7 +140,7 @@ func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, 
 		}
 	}
 	var refused map[int]bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, freshBegin{s}, func(tx pgx.Tx) error {
 		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
 			names, versions, keys, idems, statuses, polOutcomes, tags, contexts, fired,
 			bodies, reports, ruleTraces, ruleIDs, head.name, seqs, prevs, hashes)
@@ -150,8 +151,12 @@ func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, 
 		if err != nil {
 			return err
 		}
-		if len(got) == n {
-			return nil
+		if len(got) == n { // every row stored: their reviews commit with them (loop.go)
+			batch := make([]*audit.Row, n)
+			for j, i := range live {
+				batch[j] = rows[i]
+			}
+			return openReviews(ctx, tx, batch, func(int) bool { return true })
 		}
 		stored := make(map[string]bool, len(got))
 		for _, v := range got {
@@ -176,6 +181,43 @@ func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, 
 		return nil, 0, nil, fmt.Errorf("insert %d traces: %w", n, err)
 	}
 	return nil, seq, prev, nil
+}
+
+// freshBegin begins a batch's transaction on a live connection (Store.begin).
+type freshBegin struct{ s *Store }
+
+func (b freshBegin) Begin(ctx context.Context) (pgx.Tx, error) { return b.s.begin(ctx) }
+
+// begin starts a transaction, on another connection when the one the pool
+// handed out is dead — the server restarted, failed over or cut it (the pool
+// pings only connections idle for a second, so the busy ones find out on
+// their next statement): nothing of the batch was sent yet, so beginning
+// again is safe, and the batch is not failed for a connection that was
+// already gone. It tries at most once per pooled connection, and one more.
+func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
+	var err error
+	for range s.pool.Config().MaxConns + 1 {
+		var tx pgx.Tx
+		if tx, err = s.pool.Begin(ctx); err == nil {
+			return tx, nil
+		}
+		if !deadConn(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
+}
+
+// deadConn reports whether err says the connection, not the request, failed
+// before the transaction began: the server ended the session (SQLSTATE
+// class 57: administrator or crash shutdown) or the connection broke before
+// anything was sent.
+func deadConn(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	return pgconn.SafeToRetry(err)
 }
 
 // Prune deletes the traces decided before a time: of each chain, the

@@ -38,13 +38,19 @@ type Store struct {
 	hasher   *audit.ChainHasher // the writer's (commits run one at a time)
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
 	mask     *audit.Mask        // masks searches by masked fields
+
+	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
+	*audit.LoopSQL
 }
 
 var (
-	_ audit.Store         = (*Store)(nil)
-	_ audit.RowSource     = (*Store)(nil)
-	_ audit.PolicyLog     = (*Store)(nil)
-	_ audit.CheckpointLog = (*Store)(nil)
+	_ audit.Store             = (*Store)(nil)
+	_ audit.RowSource         = (*Store)(nil)
+	_ audit.PolicyLog         = (*Store)(nil)
+	_ audit.CheckpointLog     = (*Store)(nil)
+	_ audit.Reviews           = (*Store)(nil)
+	_ audit.Labels            = (*Store)(nil)
+	_ audit.PerformanceReader = (*Store)(nil)
 )
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
@@ -130,6 +136,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 		s.closeDBs()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
+	s.LoopSQL = s.newLoop()
 	if opts.ReadOnly {
 		if err := checkVersion(ctx, s.r); err != nil {
 			s.closeDBs()

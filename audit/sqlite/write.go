@@ -82,6 +82,9 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 			}
 		}
 	}
+	if err := openReviews(ctx, tx, rows, errs); err != nil { // loop.go: reviews commit with their traces
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

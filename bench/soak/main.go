@@ -85,15 +85,16 @@ func main() {
 		defer f.Close()
 		csv = f
 	}
+	metricsURL := strings.TrimRight(*base, "/") + "/metrics"
 	l := &load{url: strings.TrimRight(*base, "/") + "/v1/decisions", key: *key, ids: *ids,
 		known: strings.Split(*known, ","), knownEvery: *knownEvery, idemEvery: *idemEvery,
 		slots: make(chan struct{}, *inflight),
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 			MaxIdleConnsPerHost: *inflight, MaxConnsPerHost: *inflight}}}
 
-	header := "elapsed_s,sent,ok,non200,errors,skipped"
+	header := "elapsed_s,sent,ok,non200,errors,skipped,verdict_heap_inuse_kib"
 	for _, p := range ps {
-		header += "," + p.name + "_rss_kib"
+		header += "," + p.name + "_rss_kib," + p.name + "_rss_anon_kib," + p.name + "_rss_file_kib"
 	}
 	fmt.Fprintln(csv, header)
 	fmt.Println(header)
@@ -108,11 +109,12 @@ func main() {
 	var first, last []int64 // RSS after minute 1, and at the end
 	sample := func() {
 		rss := make([]int64, len(ps))
-		line := fmt.Sprintf("%.0f,%d,%d,%d,%d,%d", time.Since(start).Seconds(),
-			l.sent.Load(), l.ok.Load(), l.non200.Load(), l.errs.Load(), l.skipped.Load())
+		line := fmt.Sprintf("%.0f,%d,%d,%d,%d,%d,%d", time.Since(start).Seconds(),
+			l.sent.Load(), l.ok.Load(), l.non200.Load(), l.errs.Load(), l.skipped.Load(), heapInuseKiB(metricsURL))
 		for i, p := range ps {
-			rss[i] = rssKiB(p.pid)
-			line += "," + strconv.FormatInt(rss[i], 10)
+			st := procStatus(p.pid)
+			rss[i] = st["VmRSS"]
+			line += fmt.Sprintf(",%d,%d,%d", st["VmRSS"], st["RssAnon"], st["RssFile"]+st["RssShmem"])
 		}
 		fmt.Fprintln(csv, line)
 		fmt.Println(line)
@@ -223,22 +225,46 @@ func (l *load) decide(n int) {
 	}
 }
 
-// rssKiB is the process's resident set (VmRSS) in KiB, or -1 when it cannot
-// be read (the process has gone).
-func rssKiB(pid int) int64 {
+// procStatus reads the memory lines of /proc/PID/status (VmRSS, RssAnon,
+// RssFile, RssShmem) in KiB; a line it cannot read is -1, and all are -1 once
+// the process has gone.
+func procStatus(pid int) map[string]int64 {
+	out := map[string]int64{"VmRSS": -1, "RssAnon": -1, "RssFile": -1, "RssShmem": -1}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return -1
+		return out
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		name, v, ok := strings.Cut(sc.Text(), ":")
+		if _, want := out[name]; !ok || !want {
+			continue
+		}
+		if n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil {
+			out[name] = n
+		}
+	}
+	return out
+}
+
+// heapInuseKiB reads go_memstats_heap_inuse_bytes from verdict's /metrics, in
+// KiB; -1 when it cannot.
+func heapInuseKiB(url string) int64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
 				return -1
 			}
-			return n
+			return int64(f) / 1024
 		}
 	}
 	return -1

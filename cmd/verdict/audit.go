@@ -106,10 +106,14 @@ func runAuditExport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer s.Close()
-	n, err := audit.ExportJSONL(ctx, s, from, to, stdout)
+	n, unreadable, err := audit.ExportJSONL(ctx, s, from, to, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "verdict audit export: after %d traces: %v\n", n, err)
 		return 1
+	}
+	if unreadable > 0 {
+		fmt.Fprintf(stderr, "verdict audit export: %d traces, %d of them unreadable (exported as their id, decided_at, report and why)\n", n, unreadable)
+		return 0
 	}
 	fmt.Fprintf(stderr, "verdict audit export: %d traces\n", n)
 	return 0

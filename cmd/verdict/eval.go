@@ -11,6 +11,7 @@ import (
 
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/report"
 )
 
@@ -98,7 +99,7 @@ func loadSet(path string) (*engine.Set, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		return engine.LoadDir(path)
+		return reload.LoadDir(path)
 	}
 	return engine.LoadFiles(filepath.Dir(path), []string{path})
 }

@@ -19,7 +19,7 @@ func init() {
 func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("healthcheck", "[--url URL] [--timeout DURATION]",
 		"Probes a running verdict's /healthz: exit 0 on 200, 1 otherwise. For container\nhealth checks in images without curl.")
-	url := fs.String("url", "", "the `URL` to probe; empty: /healthz on VERDICT_LISTEN_ADDR, or 127.0.0.1:8080")
+	url := fs.String("url", "", "probe `URL`; empty: /healthz on VERDICT_LISTEN_ADDR, or 127.0.0.1:8080")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code

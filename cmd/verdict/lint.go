@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/reload"
 )
 
 func init() {
@@ -49,7 +50,7 @@ func loadPath(path string) ([]*engine.Policy, error) {
 		return nil, err
 	}
 	if st.IsDir() {
-		s, err := engine.LoadDir(path)
+		s, err := reload.LoadDir(path)
 		if err != nil {
 			return nil, err
 		}

@@ -16,7 +16,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
-	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/reload"
 )
 
 func init() {
@@ -27,12 +27,12 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "--rules DIR [--since TIME] [--until TIME] [--database URL] [--format text|json] [--samples N]",
 		"Decides stored decisions again with candidate policies and shows what would change.\n"+
 			"It only reads the decision log.")
-	rules := fs.String("rules", "", "the folder of candidate policies, `DIR` (required)")
-	since := fs.String("since", "7d", "the first decision, `TIME`: RFC 3339, a date, or back from now (24h, 7d); empty: the oldest")
-	until := fs.String("until", "", "the end of the window, exclusive, `TIME` in the same forms; empty: now")
+	rules := fs.String("rules", "", "the candidate policies: a `DIR` (required)")
+	since := fs.String("since", "7d", "the first decision `TIME`: RFC 3339, a date, or back from now (24h, 7d); empty: the oldest")
+	until := fs.String("until", "", "the end of the window, exclusive: a `TIME` in the same forms; empty: now")
 	db := fs.String("database", "", "the decision log `URL`; empty: $VERDICT_DATABASE_URL, else "+config.DefaultDatabaseURL)
-	format := fs.String("format", "text", "the output, `text|json`")
-	samples := fs.Int("samples", 5, "sample changed decisions per outcome transition, `N`")
+	format := fs.String("format", "text", "the output: `text|json`")
+	samples := fs.Int("samples", 5, "show `N` sample changed decisions per outcome transition")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
@@ -59,7 +59,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	set, err := engine.LoadDir(*rules)
+	set, err := reload.LoadDir(*rules)
 	if err != nil {
 		return fail(2, "load candidate policies from %s:\n%v", *rules, err)
 	}

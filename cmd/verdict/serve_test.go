@@ -213,6 +213,19 @@ func TestServeSignals(t *testing.T) {
 	if resp.StatusCode != 401 {
 		t.Fatalf("no key: got %d", resp.StatusCode)
 	}
+	// The demo serves the console too, and says where.
+	if got := listening["console"]; got != "http://"+addr+"/console/" {
+		t.Errorf("listen line console %v, want http://%s/console/", got, addr)
+	}
+	resp, err = http.Get("http://" + addr + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<h1>Sign in</h1>`) {
+		t.Errorf("GET /console/login in the demo: %d", resp.StatusCode)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/reload"
 )
 
 func init() {
@@ -37,7 +38,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	sort.Strings(dirs)
 	passed, failed := 0, 0
 	for _, dir := range dirs {
-		set, err := engine.LoadDir(dir)
+		set, err := reload.LoadDir(dir)
 		if err != nil {
 			printLoadError(stdout, err)
 			failed++

@@ -21,6 +21,7 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 
@@ -34,6 +35,7 @@ type app struct {
 	reloader *reload.Reloader
 	server   *api.Server
 	store    audit.Store // the decision log
+	memory   *memory.Memory
 }
 
 // newLogger builds the service logger: JSON lines, or a console writer for a
@@ -88,10 +90,24 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 
 	live := &engine.Live{}
 	record := policyRecorder(store, log)
+	mem, err := openMemory(store, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.memory = mem
+	var previous *engine.Set // the set before the live one: its counters stay while decisions finish on it
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
+		Prepare: func(ctx context.Context, set *engine.Set) error {
+			return prepareMemory(ctx, mem, store, cfg.RulesDir, set, log)
+		},
 		OnReload: func(ev reload.Event) {
 			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
+			if ev.Set != nil {
+				mem.Counters.Retain(ev.Set, previous)
+				previous = ev.Set
+			}
 			record(ev)
 		},
 		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
@@ -105,7 +121,10 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
 		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
+		Memory: mem, Lists: listService(store, mem, live),
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
+		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
@@ -125,6 +144,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.ListenAddr, err)
 	}
+	ln = api.JSONErrors(ln) // net/http's own 400s (a bad escape in the URL) as JSON errors too
 	addr := ln.Addr().String()
 	hs := &http.Server{
 		Handler:           a.server.Handler(),
@@ -182,6 +202,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 			defer background.Done()
 			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
 		}()
+		a.runMemory(watchCtx, &background)
 	}
 
 	serveErr := make(chan error, 1)
@@ -223,7 +244,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 
 // announce logs where verdict listens and, in the demo, how to call it.
 func (a *app) announce(addr string) {
-	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Str("console", "http://"+addr+"/console/").Msg("verdict serve listening")
 	if a.cfg.DemoKeyInUse() {
 		a.log.Warn().Str("api_key", "demo-key").
 			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).

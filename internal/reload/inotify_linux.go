@@ -34,7 +34,7 @@ type inotifyBackend struct {
 	wg     sync.WaitGroup
 }
 
-func newBackend() (backend, error) {
+func newInotifyBackend() (backend, error) {
 	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
 	if err != nil {
 		return nil, fmt.Errorf("inotify_init1: %w", err)
@@ -172,3 +172,6 @@ func trimNUL(b []byte) []byte {
 	}
 	return b
 }
+
+// newBackend is inotify on Linux, for its close-after-write events.
+func newBackend() (backend, error) { return newInotifyBackend() }

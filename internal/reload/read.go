@@ -12,10 +12,10 @@ import (
 	"github.com/verdicthq/verdict/engine"
 )
 
-// MaxPolicyFileBytes is the largest policy file the reloader reads (1 MiB,
-// the engine's limit on a policy file). A larger file is a load error; it is
+// MaxPolicyFileBytes is the largest policy file the reloader reads: the
+// engine's limit on a policy file. A larger file is a load error; it is
 // never read whole.
-const MaxPolicyFileBytes = 1 << 20
+var MaxPolicyFileBytes = int64(engine.DefaultLimits.FileBytes)
 
 // LoadDir loads the policy files of dir as one set, reading them safely:
 // only regular files (directly or through a symlink) are read; a named pipe,
@@ -23,7 +23,7 @@ const MaxPolicyFileBytes = 1 << 20
 // anything reads from it, and never blocks; every read stops at
 // MaxPolicyFileBytes. Any unreadable file rejects the whole set, so a set
 // never goes live without one of its policies. It is the Reloader's default
-// loader.
+// loader, and what every CLI command that reads a rules folder uses.
 func LoadDir(dir string) (*engine.Set, error) {
 	srcs, err := readPolicyFiles(dir)
 	if err != nil {
@@ -106,7 +106,7 @@ func readPolicyFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
-	if len(data) > MaxPolicyFileBytes {
+	if int64(len(data)) > MaxPolicyFileBytes {
 		return nil, fmt.Errorf("the policy file is larger than %d bytes (1 MiB), the limit; split it into several policies", MaxPolicyFileBytes)
 	}
 	return data, nil

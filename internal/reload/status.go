@@ -27,30 +27,37 @@ func (r *Reloader) WatchStatus() WatchStatus {
 	return r.watch.status
 }
 
-// setWatch records a new status and reports a change to OnWatch; it
-// reports whether the status changed.
+// setWatch records a new status and reports whether it changed.
 func (r *Reloader) setWatch(s WatchStatus) bool {
 	r.watch.mu.Lock()
+	defer r.watch.mu.Unlock()
 	changed := r.watch.status != s
 	r.watch.status = s
-	r.watch.mu.Unlock()
-	if changed && r.onWatch != nil {
-		r.onWatch(s)
-	}
 	return changed
 }
 
-// setWatchLogged is setWatch, and a log line when the status changes: an
-// error while watching is impossible (reloads still work by SIGHUP and the
-// API), info when watching (again).
+// setWatchQuiet records a new status and tells OnWatch, without a log line
+// (Watch stopping on shutdown).
+func (r *Reloader) setWatchQuiet(s WatchStatus) {
+	if r.setWatch(s) && r.onWatch != nil {
+		r.onWatch(s)
+	}
+}
+
+// setWatchLogged records a new status and, when it changed, logs it (an
+// error while watching is impossible, since changes go unseen; reloads still
+// work by SIGHUP and the API) and then tells OnWatch.
 func (r *Reloader) setWatchLogged(s WatchStatus) {
 	if !r.setWatch(s) {
 		return
 	}
 	if s.Watching {
 		r.log.Info().Str("rules_dir", r.dir).Str("detail", s.Detail).Msg("watching the rules folder for changes")
-		return
+	} else {
+		r.log.Error().Str("rules_dir", r.dir).Str("detail", s.Detail).
+			Msg("policy file watching is off: changes in the rules folder are not picked up; SIGHUP and POST /v1/policies/reload still reload")
 	}
-	r.log.Error().Str("rules_dir", r.dir).Str("detail", s.Detail).
-		Msg("policy file watching is off: changes in the rules folder are not picked up; SIGHUP and POST /v1/policies/reload still reload")
+	if r.onWatch != nil {
+		r.onWatch(s)
+	}
 }

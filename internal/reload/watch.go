@@ -113,7 +113,7 @@ func (w *watcher) stop() {
 	if w.be != nil {
 		_ = w.be.close()
 	}
-	w.r.setWatch(WatchStatus{Detail: "stopped"})
+	w.r.setWatchQuiet(WatchStatus{Detail: "stopped"})
 }
 
 // establish sets up what is missing: the backend, the parent's watch, the
@@ -154,7 +154,11 @@ func (w *watcher) retarget() bool {
 	if err != nil {
 		t = ""
 	}
-	if t == w.target && t != "" {
+	missing := WatchStatus{Watching: true, Detail: fmt.Sprintf("the rules folder %s is missing; watching %s for it to come back", w.r.dir, w.parent)}
+	if t == w.target {
+		if t == "" {
+			w.r.setWatchLogged(missing) // still missing: no change, nothing to load
+		}
 		return false
 	}
 	if w.target != "" {
@@ -162,7 +166,7 @@ func (w *watcher) retarget() bool {
 	}
 	w.target, w.writing = "", map[string]bool{}
 	if t == "" {
-		w.r.setWatchLogged(WatchStatus{Watching: true, Detail: fmt.Sprintf("the rules folder %s is missing; watching %s for it to come back", w.r.dir, w.parent)})
+		w.r.setWatchLogged(missing)
 		return true
 	}
 	if err := w.be.add(t); err != nil {
@@ -194,13 +198,15 @@ func (w *watcher) handle(ev event) {
 		w.writing = map[string]bool{}
 		w.changed(true)
 	case ev.op == opGone && ev.path == w.parent:
+		_ = w.be.remove(w.parent) // a moved folder keeps its watch: drop it
 		w.parentOK = false
 		w.r.setWatchLogged(WatchStatus{Detail: fmt.Sprintf("%s, the folder holding the rules folder, is gone", w.parent)})
 		if w.retarget() {
 			w.changed(true)
 		}
 	case ev.op == opGone && ev.path == w.target:
-		w.target = "" // its watch is gone with it
+		_ = w.be.remove(w.target) // moved away (mv rules old), it would keep reporting under the old name
+		w.target = ""
 		w.retarget()
 		w.changed(true)
 	case filepath.Dir(ev.path) == w.parent && filepath.Base(ev.path) == filepath.Base(w.path):

@@ -18,7 +18,7 @@ import (
 // closes the file, then loads the whole file once.
 func TestWatchHoldsAFileOpenForWriting(t *testing.T) {
 	dir := newFolder(t, map[string]string{"checkout.yaml": policyV("80")})
-	w := startWatch(t, dir)
+	w := startWatch(t, dir, false) // inotify: close-after-write is known
 	before := w.live.Load()
 
 	full := policyV("70") + "  - id: second-rule\n    when: risk_score >= 95\n    action: deny\n"

@@ -1,29 +1,31 @@
-//go:build !linux
-
 package reload
 
 import (
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/fsnotify/fsnotify"
 )
 
-// fsnotifyBackend is the backend outside Linux. fsnotify does not report a
-// close after writing, so written files count as complete once stable.
+// fsnotifyBackend is the backend outside Linux (and, in tests, on Linux
+// too). fsnotify does not report a close after writing, so written files
+// count as complete once stable.
 type fsnotifyBackend struct {
 	w    *fsnotify.Watcher
 	evs  chan event
-	done chan struct{}
-	dirs map[string]bool
+	quit chan struct{} // closed by close: translate stops sending
+	done chan struct{} // closed when translate has returned
+	mu   sync.Mutex
+	dirs map[string]bool // the watched folders, to tell their own removal apart
 }
 
-func newBackend() (backend, error) {
+func newFSNotifyBackend() (backend, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("fsnotify: %w", err)
 	}
-	b := &fsnotifyBackend{w: w, evs: make(chan event, 64), done: make(chan struct{}), dirs: map[string]bool{}}
+	b := &fsnotifyBackend{w: w, evs: make(chan event, 64), quit: make(chan struct{}), done: make(chan struct{}), dirs: map[string]bool{}}
 	go b.translate()
 	return b, nil
 }
@@ -32,12 +34,16 @@ func (b *fsnotifyBackend) add(dir string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("watch %s: not a folder", dir)
 	}
+	b.mu.Lock()
 	b.dirs[dir] = true
+	b.mu.Unlock()
 	return b.w.Add(dir)
 }
 
 func (b *fsnotifyBackend) remove(dir string) error {
+	b.mu.Lock()
 	delete(b.dirs, dir)
+	b.mu.Unlock()
 	_ = b.w.Remove(dir)
 	return nil
 }
@@ -47,6 +53,7 @@ func (b *fsnotifyBackend) errors() <-chan error { return b.w.Errors }
 func (b *fsnotifyBackend) closeWrite() bool     { return false }
 
 func (b *fsnotifyBackend) close() error {
+	close(b.quit) // translate may be blocked handing over an event nobody reads now
 	err := b.w.Close()
 	<-b.done
 	return err
@@ -61,7 +68,10 @@ func (b *fsnotifyBackend) translate() {
 		switch {
 		case ev.Op.Has(fsnotify.Remove) || ev.Op.Has(fsnotify.Rename):
 			e = event{path: ev.Name, op: opRemove}
-			if b.dirs[ev.Name] {
+			b.mu.Lock()
+			watched := b.dirs[ev.Name]
+			b.mu.Unlock()
+			if watched {
 				e.op, e.dir = opGone, true
 			}
 		case ev.Op.Has(fsnotify.Create):
@@ -72,6 +82,12 @@ func (b *fsnotifyBackend) translate() {
 		default:
 			continue
 		}
-		b.evs <- e
+		select {
+		case b.evs <- e:
+		case <-b.quit:
+			for range b.w.Events { // let fsnotify's reader finish so Close returns
+			}
+			return
+		}
 	}
 }

@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/verdicthq/verdict/report"
+)
+
+// counterProgs are a counter's compiled expressions and the pooled VMs and
+// envs that run them.
+type counterProgs struct {
+	agg               string
+	key, where, value *vm.Program // where and value nil when absent
+	layout            layout      // what the three read
+	pool              sync.Pool   // of *counterEval
+}
+
+// counterEval is a VM and env for a counter's expressions.
+type counterEval struct {
+	vm    vm.VM
+	env   map[string]any
+	guard guard
+	past  *PastDecision // the decision a where is asked about
+}
+
+func (cp *counterProgs) init(lim Limits) {
+	cp.pool.New = func() any {
+		ev := &counterEval{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, cp.layout.size()+2)}
+		ev.guard.limit = lim.Cost / 6
+		ev.env[guardKey] = &ev.guard
+		ev.env[nameFired] = firedFunc(func(id string) bool {
+			if ev.past == nil {
+				return false
+			}
+			for _, f := range ev.past.FiredRules {
+				if f == id {
+					return true
+				}
+			}
+			return false
+		})
+		return ev
+	}
+}
+
+// Key returns the counter's key for the decision over f: its key expression
+// over the report and context, as text. ok is false when the key is missing
+// (no report, the expression gives nil or "", fails, or gives a value that is
+// not a text, a number or a bool): the counter then reads 0 and the trace
+// says so.
+func (c *CounterDecl) Key(f Facts) (key string, ok bool) {
+	if c.prog == nil || f.Report == nil {
+		return "", false
+	}
+	ev := c.prog.get(f.Report, f.Context, f.Now)
+	if ev == nil {
+		return "", false
+	}
+	defer c.prog.pool.Put(ev)
+	return c.prog.keyOf(ev)
+}
+
+// Contribution is what a recorded decision adds to the counter: its key, and
+// the value that counts (for count, the int 1; for distinct, the value as
+// text; for sum and max, a float64). ok is false when the decision does not
+// count: it had no report, its where is false or fails, it has no key, or
+// its value is missing or of the wrong type.
+func (c *CounterDecl) Contribution(past PastDecision) (key string, value any, ok bool) {
+	if c.prog == nil || past.Report == nil {
+		return "", nil, false
+	}
+	cp := c.prog
+	ev := cp.get(past.Report, past.Context, past.DecidedAt)
+	if ev == nil {
+		return "", nil, false
+	}
+	defer cp.pool.Put(ev)
+	if cp.where != nil {
+		ev.past = &past
+		ev.env[nameOutcome] = string(past.Outcome)
+		out, err := ev.vm.Run(cp.where, ev.env)
+		ev.past = nil
+		if b, isBool := out.(bool); err != nil || !isBool || !b {
+			return "", nil, false
+		}
+	}
+	key, ok = cp.keyOf(ev)
+	if !ok {
+		return "", nil, false
+	}
+	switch cp.agg {
+	case AggCount:
+		return key, 1, true
+	case AggDistinct:
+		v, err := ev.vm.Run(cp.value, ev.env)
+		s, ok := keyText(v)
+		if err != nil || !ok {
+			return "", nil, false
+		}
+		return key, s, true
+	}
+	v, err := ev.vm.Run(cp.value, ev.env)
+	f, ok := number(v)
+	if err != nil || !ok {
+		return "", nil, false
+	}
+	return key, f, true
+}
+
+// get fills a pooled env with a decision's report, context and time; nil
+// when the context does not fit the declared fields or the input limits.
+func (cp *counterProgs) get(r *report.Report, ctx map[string]any, now time.Time) *counterEval {
+	ev := cp.pool.Get().(*counterEval)
+	ev.guard.n = 0
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	if err := cp.layout.fill(ev.env, r, ctx, now); err != nil {
+		cp.pool.Put(ev)
+		return nil
+	}
+	return ev
+}
+
+func (cp *counterProgs) keyOf(ev *counterEval) (string, bool) {
+	v, err := ev.vm.Run(cp.key, ev.env)
+	if err != nil {
+		return "", false
+	}
+	return keyText(v)
+}
+
+// keyText is a key or distinct value as text: a non-empty text as it is, a
+// number in its shortest decimal form, a bool as true or false.
+func keyText(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, x != ""
+	case bool:
+		return strconv.FormatBool(x), true
+	case int:
+		return strconv.Itoa(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return "", false
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+// number is a sum or max value as a float64.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	}
+	return 0, false
+}
+
+// String is the counter as a policy declares it, for messages.
+func (c *CounterDecl) String() string {
+	return fmt.Sprintf("%s (%s)", c.Name, c.Definition)
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package reload
+
+// newBackend is fsnotify outside Linux.
+func newBackend() (backend, error) { return newFSNotifyBackend() }
