@@ -15,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // serveForTest runs newApp's server until the test ends and returns its address.
@@ -275,4 +277,27 @@ func TestCheckpointsOffline(t *testing.T) {
 		t.Fatalf("verify of a cut log against the checkpoint: %s", out) // ...but the checkpoint shows it
 	}
 	run(2, "audit", "verify", "--database", db, "--checkpoints", file)
+}
+
+// TestServeWritesSignedCheckpoints: with a checkpoint key and a short
+// checkpoint_every, serve signs the chain's head periodically, and logs the
+// public key at start.
+func TestServeWritesSignedCheckpoints(t *testing.T) {
+	addr, db := serveForTest(t, func(env map[string]string) {
+		env["VERDICT_CHECKPOINT_KEY"] = strings.Repeat("07", 32)
+		env["VERDICT_CHECKPOINT_EVERY"] = "20ms"
+	})
+	if code, _, b := call(t, "POST", "http://"+addr+"/v1/decisions", `{"session_id":"t-deny"}`); code != 200 {
+		t.Fatalf("decide: %d %s", code, b)
+	}
+	pub, _ := audit.ParsePublicKey("ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c")
+	s, err := audit.Open(context.Background(), db, audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	testwait.Until(t, "a periodic signed checkpoint", func() bool {
+		cps, err := s.(audit.CheckpointLog).Checkpoints(context.Background())
+		return err == nil && len(cps) > 0 && cps[0].Reason == "periodic" && cps[0].VerifySignature(pub) == nil
+	})
 }
