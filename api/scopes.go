@@ -13,10 +13,11 @@ const (
 	ScopeEvaluate = "evaluate" // POST /v1/evaluate
 	ScopeAudit    = "audit"    // reading the decision log
 	ScopeAdmin    = "admin"    // listing, validating and reloading policies
+	ScopeReview   = "review"   // working the review queue, writing labels, changing block and allow lists
 )
 
 // Scopes lists every scope, in a stable order.
-var Scopes = []string{ScopeDecide, ScopeEvaluate, ScopeAudit, ScopeAdmin}
+var Scopes = []string{ScopeDecide, ScopeEvaluate, ScopeAudit, ScopeAdmin, ScopeReview}
 
 // CheckKeys checks that every key lists only known scopes. An error names the
 // key by position and id, and the scope by its position in the entry, never

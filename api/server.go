@@ -13,6 +13,7 @@ import (
 	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/lists"
 )
 
 // ReportFetcher gets a session's report; *fetcher.Client is the real one.
@@ -34,9 +35,22 @@ type Options struct {
 	// Recorder is set too), GET /v1/decisions reads it, and /readyz pings it.
 	// Without it, the read routes answer 503 decision_log_unavailable.
 	Log audit.Store
+	// Lists is the list service behind /v1/lists; nil answers those routes
+	// with 503 decision_log_unavailable.
+	Lists *lists.Service
+	// Memory is what decisions read beyond the report (lists, counters),
+	// and is told of each decision once recorded; nil: decisions read none.
+	Memory decision.Memory
 	// MonitorOnly answers allow to every decision, with "monitor_only": true
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
+
+	// Clock is the time of claims, resolutions and review ages (default time.Now).
+	Clock func() time.Time
+
+	// TrustForwardedProto makes the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
+	TrustForwardedProto bool
 
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
@@ -64,8 +78,11 @@ type Server struct {
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
 	auditLog       audit.Store
+	lists          *lists.Service
+	memory         decision.Memory
 	draining       atomic.Bool
 	ids            *requestIDs
+	clock          func() time.Time
 }
 
 // New builds the Echo router with every route and middleware.
@@ -88,6 +105,9 @@ func New(opts Options) (*Server, error) {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
 	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	if opts.Log != nil {
 		al := NewAuditLog(opts.Log)
 		if opts.Recorder == nil {
@@ -98,8 +118,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		e:         echo.New(),
 		live:      opts.Live,
-		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly},
-		dryRun:    &decision.Pipeline{Policies: opts.Live},
+		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly, Memory: opts.Memory},
+		dryRun:    &decision.Pipeline{Policies: opts.Live, Memory: opts.Memory},
 		keys:      newKeyring(opts.Keys),
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
@@ -112,6 +132,9 @@ func New(opts Options) (*Server, error) {
 		contextLimits: opts.ContextLimits.withDefaults(),
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
+		clock:         opts.Clock,
+		lists:         opts.Lists,
+		memory:        opts.Memory,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -133,6 +156,15 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.Route(http.MethodGet, "/v1/lists", ScopeAudit, s.getLists)
+	s.Route(http.MethodGet, "/v1/lists/:name/items", ScopeAudit, s.getListItems)
+	s.Route(http.MethodPost, "/v1/lists/:name/items", ScopeReview, s.putListItem)
+	s.Route(http.MethodDelete, "/v1/lists/:name/items/:value", ScopeReview, s.deleteListItem)
+	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
+	s.loopRoutes() // reviews.go: reviews, labels, rule performance
+	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

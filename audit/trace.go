@@ -45,10 +45,12 @@ type Trace struct {
 	Reason     string             `json:"reason"`
 	FiredRules []engine.FiredRule `json:"fired_rules"`
 	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
-	// Score is the live policy's total under strategy score; nil otherwise.
+	// Score is the total of the fired rules' scores, for a policy with
+	// strategy score; nil otherwise.
 	Score *int `json:"score,omitempty"`
 	// Memory is every list membership and counter value the live policy
-	// read; nil when it read none.
+	// read (not only those of fired rules), so replay of the same policy
+	// is exact.
 	Memory *engine.Memory `json:"memory,omitempty"`
 
 	// Shadow is the shadow policy's result; nil when no shadow policy matched.
@@ -72,8 +74,15 @@ type Trace struct {
 
 	// Answer is the JSON answer the caller got, byte for byte, so an
 	// idempotent retry gets exactly the same answer back. Empty for traces
-	// not made by the API.
+	// not made by the API. With masking on, the masked fields' values in it
+	// are masked too (see Mask).
 	Answer json.RawMessage `json:"answer,omitempty"`
+
+	// Masked lists the fields masked by keyed HMAC-SHA256 before the trace
+	// was stored, and Erased those removed (as OPA's decision logs record
+	// them): only fields this trace held. See Mask.
+	Masked []string `json:"masked,omitempty"`
+	Erased []string `json:"erased,omitempty"`
 
 	// Unreadable is set, instead of every field but ID, DecidedAt and Report,
 	// on a stored trace that cannot be decoded any more: why. Reads (get,

@@ -82,11 +82,19 @@ if [[ $what == versus ]]; then
   for target in "tree http://$V_ADDR" "$ref http://$R_ADDR"; do # warm both up
     set -- $target; wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/decide.lua "$2/v1/decisions" >/dev/null
   done
+  # Beside req/s (which a shared machine moves by tens of percent), each
+  # server's own CPU time per request over the round (utime+stime from
+  # /proc/PID/stat): the cost the JSON change adds or saves, less sensitive
+  # to what else runs.
+  cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+  tick_us=$((1000000 / $(getconf CLK_TCK)))
   for r in $(seq 1 "$ROUNDS"); do
-    for target in "$ref http://$R_ADDR" "tree http://$V_ADDR"; do
+    for target in "$ref http://$R_ADDR ${pids[1]}" "tree http://$V_ADDR ${pids[0]}"; do
       set -- $target
+      t0=$(cpu_ticks "$3")
       line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/decide.lua "$2/v1/decisions" | grep '^RESULT')
-      echo "round $r $1 ${line#RESULT }" | tee -a "$OUT/versus.txt"
+      t1=$(cpu_ticks "$3"); reqs=$(echo "$line" | grep -o 'requests=[0-9]*' | cut -d= -f2)
+      echo "round $r $1 ${line#RESULT } cpu_us_per_req=$(echo "scale=2; ($t1 - $t0) * $tick_us / $reqs" | bc -l)" | tee -a "$OUT/versus.txt"
     done
   done
   cleanup; pids=()

@@ -95,6 +95,11 @@ type HTTPConfig struct {
 	// replica before its listener closes. Env VERDICT_SHUTDOWN_DELAY.
 	// Default 0 (close at once).
 	ShutdownDelay time.Duration `yaml:"shutdown_delay"`
+	// TrustForwardedProto marks the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https". Set it only behind a
+	// proxy that sets (or strips) that header. Env
+	// VERDICT_TRUST_FORWARDED_PROTO (true/false). Default false.
+	TrustForwardedProto bool `yaml:"trust_forwarded_proto"`
 }
 
 // ReloadConfig configures policy hot reload. SIGHUP and
@@ -146,6 +151,23 @@ type DatabaseConfig struct {
 	RetentionDays int `yaml:"retention_days"`
 	// RetentionEvery is how often retention runs. Default 1h.
 	RetentionEvery time.Duration `yaml:"retention_every"`
+	// CheckpointKey is the Ed25519 private key (hex: the 32-byte seed or the
+	// 64-byte key) that signs the hash chain's checkpoints; empty leaves
+	// them unsigned. Env VERDICT_CHECKPOINT_KEY. Its public key, which
+	// auditors verify exported checkpoints with, is logged at start.
+	CheckpointKey Secret `yaml:"checkpoint_key"`
+	// CheckpointEvery is how often the chain heads are checkpointed; 0
+	// turns periodic checkpoints off. Env VERDICT_CHECKPOINT_EVERY. Default 1h.
+	CheckpointEvery time.Duration `yaml:"checkpoint_every"`
+	// MaskFields names the trace fields masked before anything is stored:
+	// "context.email", "user_id", "report.<path>" ..., each optionally
+	// followed by ":remove" (dropped) or ":hmac" (the default: replaced by
+	// keyed HMAC-SHA256, so equal values stay equal). Env VERDICT_MASK_FIELDS
+	// (comma-separated).
+	MaskFields []string `yaml:"mask_fields"`
+	// MaskKey is the HMAC key of masking; required when a field is masked by
+	// HMAC. Env VERDICT_MASK_KEY.
+	MaskKey Secret `yaml:"mask_key"`
 }
 
 // DefaultDatabaseURL is the decision log used with no configuration: an
@@ -175,7 +197,7 @@ func Default() *Config {
 		Reload:     ReloadConfig{Watch: true, Debounce: 250 * time.Millisecond},
 		Roundtable: RoundtableConfig{Timeout: 1500 * time.Millisecond, CacheTTL: 3 * time.Second, CacheSize: 10000},
 		Demo:       DemoConfig{ReportsDir: "testdata/reports"},
-		Database:   DatabaseConfig{URL: DefaultDatabaseURL, RetentionEvery: time.Hour},
+		Database:   DatabaseConfig{URL: DefaultDatabaseURL, RetentionEvery: time.Hour, CheckpointEvery: time.Hour},
 	}
 }
 

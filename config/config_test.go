@@ -22,7 +22,7 @@ func TestLoadDefaultsAreTheDemo(t *testing.T) {
 		t.Fatalf("defaults are not the loopback demo: %+v", c)
 	}
 	keys := c.Keys()
-	if len(keys) != 1 || keys[0].ID != "demo" || strings.Join(keys[0].Scopes, "+") != "decide+evaluate+audit+admin" {
+	if len(keys) != 1 || keys[0].ID != "demo" || strings.Join(keys[0].Scopes, "+") != "decide+evaluate+audit+admin+review" {
 		t.Fatalf("demo key not in use: %+v", keys)
 	}
 }

@@ -71,6 +71,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if err := dur("VERDICT_SHUTDOWN_DELAY", &c.HTTP.ShutdownDelay); err != nil {
 		return err
 	}
+	if v := strings.TrimSpace(getenv("VERDICT_TRUST_FORWARDED_PROTO")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("VERDICT_TRUST_FORWARDED_PROTO: %q is not true or false", v)
+		}
+		c.HTTP.TrustForwardedProto = b
+	}
 	if v := strings.TrimSpace(getenv("VERDICT_RELOAD_WATCH")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -99,6 +106,23 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Database.RetentionDays = n
 	}
+	if v := strings.TrimSpace(getenv("VERDICT_CHECKPOINT_KEY")); v != "" {
+		c.Database.CheckpointKey = Secret(v)
+	}
+	if err := dur("VERDICT_CHECKPOINT_EVERY", &c.Database.CheckpointEvery); err != nil {
+		return err
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_MASK_FIELDS")); v != "" {
+		c.Database.MaskFields = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.Database.MaskFields = append(c.Database.MaskFields, f)
+			}
+		}
+	}
+	if v := strings.TrimSpace(getenv("VERDICT_MASK_KEY")); v != "" {
+		c.Database.MaskKey = Secret(v)
+	}
 	if v := strings.TrimSpace(getenv("VERDICT_MONITOR_ONLY")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -115,7 +139,8 @@ var EnvVars = []string{
 	"VERDICT_LISTEN_ADDR", "VERDICT_RULES_DIR", "VERDICT_API_KEYS",
 	"VERDICT_LOG_FORMAT", "VERDICT_LOG_LEVEL",
 	"VERDICT_BODY_LIMIT", "VERDICT_CONTEXT_MAX_DEPTH", "VERDICT_CONTEXT_MAX_KEYS", "VERDICT_CONTEXT_MAX_STRING", "VERDICT_REQUEST_TIMEOUT", "VERDICT_SHUTDOWN_TIMEOUT", "VERDICT_SHUTDOWN_DELAY",
-	"VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
+	"VERDICT_TRUST_FORWARDED_PROTO", "VERDICT_RELOAD_WATCH", "VERDICT_DEMO_REPORTS_DIR",
 	"VERDICT_DATABASE_URL", "VERDICT_RETENTION_DAYS", "VERDICT_MONITOR_ONLY",
+	"VERDICT_CHECKPOINT_KEY", "VERDICT_CHECKPOINT_EVERY", "VERDICT_MASK_FIELDS", "VERDICT_MASK_KEY",
 	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",
 }

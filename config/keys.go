@@ -8,7 +8,7 @@ import (
 // DemoKey is the fixed key used when no API key is configured. It is printed
 // in the demo's start-up log and in the README, so it is public: Validate
 // refuses it on any address other than loopback.
-const DemoKey = "demo:decide+evaluate+audit+admin:demo-key"
+const DemoKey = "demo:decide+evaluate+audit+admin+review:demo-key"
 
 // MinSecretLen is the shortest secret accepted for a configured key (the demo
 // key is exempt: it is loopback-only).

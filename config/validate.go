@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -148,6 +149,29 @@ func (c *Config) Validate() error {
 	}
 	if c.Database.RetentionEvery <= 0 {
 		bad("database.retention_every", "must be positive")
+	}
+	if k := c.Database.CheckpointKey.Reveal(); k != "" {
+		if b, err := hex.DecodeString(k); err != nil || (len(b) != 32 && len(b) != 64) {
+			bad("database.checkpoint_key", "is not an Ed25519 key in hex (a 32-byte seed or the 64-byte key; VERDICT_CHECKPOINT_KEY)")
+		}
+	}
+	if c.Database.CheckpointEvery < 0 {
+		bad("database.checkpoint_every", "must not be negative (0 turns periodic checkpoints off)")
+	}
+	hmacMasked := false
+	for _, f := range c.Database.MaskFields {
+		field, how, _ := strings.Cut(f, ":")
+		switch {
+		case how != "" && how != "hmac" && how != "remove":
+			bad("database.mask_fields", "%q: the way is %q; use :hmac (the default) or :remove", f, how)
+		case field == "":
+			bad("database.mask_fields", "%q names no field", f)
+		case how != "remove":
+			hmacMasked = true
+		}
+	}
+	if hmacMasked && len(c.Database.MaskKey.Reveal()) < 16 {
+		bad("database.mask_key", "must be set, at least 16 bytes, when a field is masked by HMAC (VERDICT_MASK_KEY)")
 	}
 
 	if len(errs) > 0 {

@@ -21,6 +21,9 @@ type Result struct {
 
 	SessionID string          // the session decided
 	Context   json.RawMessage // the caller's context as sent; nil when absent
+	// ContextValues is the context as rules read it (what counters read of
+	// this decision once it is recorded); nil when absent.
+	ContextValues map[string]any
 
 	Report       *report.Report // the report decided over; nil when it could not be had
 	ReportStatus string         // report.Status of the fetch: ok, not_found, unavailable, ...

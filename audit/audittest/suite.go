@@ -34,6 +34,9 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newURL) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newURL) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, newURL) })
+	t.Run("Chain", func(t *testing.T) { testChain(t, newURL) })
+	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, newURL) })
+	t.Run("PolicyVersions", func(t *testing.T) { testPolicyVersions(t, newURL) })
 }
 
 // MustOpen opens a store or fails the test, and closes it at cleanup.

@@ -21,6 +21,7 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 
@@ -34,6 +35,7 @@ type app struct {
 	reloader *reload.Reloader
 	server   *api.Server
 	store    audit.Store // the decision log
+	memory   *memory.Memory
 }
 
 // newLogger builds the service logger: JSON lines, or a console writer for a
@@ -87,10 +89,28 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	a.store = store
 
 	live := &engine.Live{}
+	record := policyRecorder(store, log)
+	mem, err := openMemory(store, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.memory = mem
+	var previous *engine.Set // the set before the live one: its counters stay while decisions finish on it
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
-		OnReload: func(ev reload.Event) { metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err) },
-		OnWatch:  func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
+		Prepare: func(ctx context.Context, set *engine.Set) error {
+			return prepareMemory(ctx, mem, store, cfg.RulesDir, set, log)
+		},
+		OnReload: func(ev reload.Event) {
+			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
+			if ev.Set != nil {
+				mem.Counters.Retain(ev.Set, previous)
+				previous = ev.Set
+			}
+			record(ev)
+		},
+		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
 	})
 	if _, err := a.reloader.Reload(context.Background(), reload.TriggerStart); err != nil {
 		a.close()
@@ -101,8 +121,10 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
 		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
+		Memory: mem, Lists: listService(store, mem, live),
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
-		ContextLimits: api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
+		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
@@ -173,8 +195,14 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		},
 	}
 	if a.store != nil {
-		background.Add(1)
+		background.Add(2)
 		go func() { defer background.Done(); retention.Run(watchCtx) }()
+		key, _ := checkpointKey(a.cfg.Database.CheckpointKey.Reveal()) // checked by openLog
+		go func() {
+			defer background.Done()
+			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
+		}()
+		a.runMemory(watchCtx, &background)
 	}
 
 	serveErr := make(chan error, 1)
@@ -216,7 +244,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 
 // announce logs where verdict listens and, in the demo, how to call it.
 func (a *app) announce(addr string) {
-	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Str("console", "http://"+addr+"/console/").Msg("verdict serve listening")
 	if a.cfg.DemoKeyInUse() {
 		a.log.Warn().Str("api_key", "demo-key").
 			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -24,6 +25,9 @@ type Event struct {
 	Set     *engine.Set   // the set swapped in; nil on failure
 	Err     error         // why the attempt failed; nil on success
 	Took    time.Duration // how long loading took
+	// KeyID names the API key that asked for the reload (audit.WithKeyID
+	// on Reload's context); empty for other triggers.
+	KeyID string
 }
 
 // Options configures a Reloader. Dir and Live are required.
@@ -47,6 +51,10 @@ type Options struct {
 	Retry time.Duration
 	// Load loads a folder into a set; default LoadDir (safe reads).
 	Load func(dir string) (*engine.Set, error)
+	// Prepare, when set, readies what a loaded set needs before it goes
+	// live: its file-backed lists read, its new counters backfilled from the
+	// decision log. An error rejects the set, as a load error does.
+	Prepare func(ctx context.Context, set *engine.Set) error
 }
 
 // Reloader loads the rules folder into a new policy set and swaps it into
@@ -64,6 +72,7 @@ type Reloader struct {
 	// newBackend makes the file watcher (inotify or fsnotify); tests replace it.
 	newBackend func() (backend, error)
 	load       func(dir string) (*engine.Set, error)
+	prepare    func(ctx context.Context, set *engine.Set) error
 
 	turn  chan struct{} // one token: the reload holding it runs
 	watch watchState
@@ -72,7 +81,8 @@ type Reloader struct {
 // New returns a Reloader for opts.
 func New(opts Options) *Reloader {
 	r := &Reloader{dir: opts.Dir, live: opts.Live, log: opts.Logger, onReload: opts.OnReload, onWatch: opts.OnWatch,
-		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, turn: make(chan struct{}, 1)}
+		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, prepare: opts.Prepare,
+		turn: make(chan struct{}, 1)}
 	if r.retry <= 0 {
 		r.retry = retryEvery
 	}
@@ -103,15 +113,20 @@ func (r *Reloader) Reload(ctx context.Context, trigger string) (*engine.Set, err
 	if err == nil && set == nil {
 		err = errors.New("the loader returned no set")
 	}
+	if err == nil && r.prepare != nil {
+		if perr := r.prepare(ctx, set); perr != nil {
+			err = fmt.Errorf("prepare the new set: %w", perr)
+		}
+	}
 	took := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("load policies from %s: %w", r.dir, err)
-		r.report(Event{Trigger: trigger, Err: err, Took: took})
+		r.report(Event{Trigger: trigger, Err: err, Took: took, KeyID: audit.KeyIDFrom(ctx)})
 		r.logFailure(trigger, err)
 		return nil, err
 	}
 	r.live.Store(set)
-	r.report(Event{Trigger: trigger, Set: set, Took: took})
+	r.report(Event{Trigger: trigger, Set: set, Took: took, KeyID: audit.KeyIDFrom(ctx)})
 	r.logSuccess(trigger, set, took)
 	return set, nil
 }
