@@ -21,6 +21,7 @@ func (s *Server) mountConsole(trustForwardedProto bool) error {
 		Log:                 s.auditLog,
 		ParseFilter:         filterFromQuery,
 		TrustForwardedProto: trustForwardedProto,
+		Now:                 s.clock, // claims and resolutions on the API's clock
 	}
 	if pl, ok := s.auditLog.(audit.PolicyLog); ok {
 		opts.Sources = policyLogSources{pl}

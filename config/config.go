@@ -51,6 +51,10 @@ type Config struct {
 	// Env VERDICT_MONITOR_ONLY (true/false). Default false.
 	MonitorOnly bool `yaml:"monitor_only"`
 
+	// Webhooks receive review and decision events (docs/webhooks.md). File
+	// only. Default none.
+	Webhooks []WebhookConfig `yaml:"webhooks"`
+
 	keys []APIKey // parsed APIKeys, filled by Validate
 }
 

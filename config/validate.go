@@ -174,6 +174,8 @@ func (c *Config) Validate() error {
 		bad("database.mask_key", "must be set, at least 16 bytes, when a field is masked by HMAC (VERDICT_MASK_KEY)")
 	}
 
+	validateWebhooks(c.Webhooks, bad) // webhooks.go
+
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid configuration:\n  %w", joinIndented(errs))
 	}

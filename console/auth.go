@@ -20,9 +20,11 @@ const maxFormBytes = 1 << 20
 type handlerFunc func(w http.ResponseWriter, r *http.Request, s *session)
 
 // page wraps h: without a session, a GET is sent to sign-in (and back
-// after) and anything else is a 403; a key without scope gets a 403 page;
-// a POST must carry the session's CSRF token, else 403 and nothing runs.
-func (c *Console) page(scope string, h handlerFunc) http.HandlerFunc {
+// after) and anything else is a 403; a key holding none of scopes gets a
+// 403 page; a POST must carry the session's CSRF token, else 403 and
+// nothing runs. No scopes (ScopeNone) opens the page to any session.
+func (c *Console) page(scope string, h handlerFunc, orScopes ...string) http.HandlerFunc {
+	scopes := append([]string{scope}, orScopes...)
 	return func(w http.ResponseWriter, r *http.Request) {
 		s := c.currentSession(r)
 		if s == nil {
@@ -44,8 +46,8 @@ func (c *Console) page(scope string, h handlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		if scope != ScopeNone && !s.Has(scope) {
-			c.errorPage(w, r, s, http.StatusForbidden, "Not allowed", "Your API key ("+s.KeyID+") lacks the "+scope+" scope this page needs.")
+		if scope != ScopeNone && !s.HasAny(scopes...) {
+			c.errorPage(w, r, s, http.StatusForbidden, "Not allowed", "Your API key ("+s.KeyID+") lacks the "+strings.Join(scopes, " or ")+" scope this page needs.")
 			return
 		}
 		h(w, r, s)

@@ -313,3 +313,73 @@ func TestBrowserAccessibilityCheckFindsProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserResolveReviewByKeyboard(t *testing.T) {
+	h := newHarness(t)
+	c := newChrome(t)
+	first := h.decide("t-review", "")
+	second := h.decide("t-vpn", `{"amount": 900}`)
+	c.signIn(h.url, "/console/reviews", keyAnalyst)
+	if got := c.text("h1"); got != "Review queue" {
+		t.Fatalf("h1 %q", got)
+	}
+	rows := eval[int](c, "count rows", `document.querySelectorAll("table.list tbody tr").length`)
+	if rows != 2 {
+		t.Errorf("%d open reviews listed, want 2", rows)
+	}
+	c.checkAccessible("reviews")
+	c.screenshot("reviews")
+
+	c.run("open the oldest", chromedp.Click(chromedp.CSS(`table.list tbody tr a`)), chromedp.WaitVisible(chromedp.ID("h-review")))
+	if loc := value(c, "location", chromedp.Location()); !strings.HasSuffix(loc, "/console/reviews/"+first) {
+		t.Fatalf("opened %s, want the oldest review %s", loc, first)
+	}
+	c.checkAccessible("review")
+	c.screenshot("review")
+
+	// c claims, from the keyboard.
+	c.run("claim with c", chromedp.KeyEvent("c"), chromedp.WaitVisible(chromedp.Search(`//p[contains(., "You hold this review")]`)))
+	if got := c.text("section.summary dl"); !strings.Contains(got, "analyst") {
+		t.Errorf("claimed review reads %q", got)
+	}
+	// Typing a note: its letters are the note's, not shortcuts.
+	c.run("type a note", chromedp.SendKeys(chromedp.ID("note"), "customer called; card is theirs"))
+	if loc := value(c, "location", chromedp.Location()); !strings.Contains(loc, first) {
+		t.Fatalf("typing in the note triggered a shortcut: now at %s", loc)
+	}
+	c.screenshot("review-claimed")
+	// Leave the field, then a allows: on to the next open review.
+	c.run("allow with a", chromedp.Blur(chromedp.ID("note")), chromedp.KeyEvent("a"),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "The previous review is resolved.")]`)))
+	if loc := value(c, "location", chromedp.Location()); !strings.Contains(loc, "/console/reviews/"+second) {
+		t.Errorf("after resolving: at %s, want the next review %s", loc, second)
+	}
+	c.screenshot("next-review")
+	// The first is resolved allow with the note, in its history.
+	c.run("open the first again", chromedp.Navigate(h.url+"/console/reviews/"+first), chromedp.WaitVisible(chromedp.ID("h-review")))
+	if got := c.text("#h-review"); got != "Resolved: allow" {
+		t.Errorf("first review: %q", got)
+	}
+	if got := c.text("ol.events"); !strings.Contains(got, "customer called; card is theirs") {
+		t.Errorf("history %q lacks the note", got)
+	}
+	// n goes to the next open review.
+	c.run("next with n", chromedp.KeyEvent("n"), chromedp.WaitVisible(chromedp.Search(`//h2[contains(., "Open, waiting")]`)))
+	if loc := value(c, "location", chromedp.Location()); !strings.HasSuffix(loc, "/console/reviews/"+second) {
+		t.Errorf("n went to %s, want %s", loc, second)
+	}
+
+	// The resolution is a label: rule performance counts it, and draws the fires.
+	c.run("performance", chromedp.Click(chromedp.Search(`//nav//a[text()="Rule performance"]`)), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
+	if got := c.text("table.perf"); !strings.Contains(got, "medium-risk-score") {
+		t.Errorf("performance table %q", got)
+	}
+	if n := eval[int](c, "series", `document.querySelectorAll("svg.chart polyline.series").length`); n < 2 {
+		t.Errorf("%d series drawn, want one per rule that fired (2)", n)
+	}
+	if w := eval[float64](c, "chart width", `document.querySelector("svg.chart").getBoundingClientRect().width`); w < 300 {
+		t.Errorf("the chart is %v px wide", w)
+	}
+	c.checkAccessible("performance")
+	c.screenshot("performance")
+}

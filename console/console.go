@@ -92,6 +92,11 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /console/decisions", c.page(ScopeAudit, c.decisions))
 	m.HandleFunc("GET /console/decisions/{id}", c.page(ScopeAudit, c.decision))
 	m.HandleFunc("GET /console/decisions/{id}/trace.json", c.page(ScopeAudit, c.traceJSON))
+	m.HandleFunc("GET /console/reviews", c.page(ScopeAudit, c.reviews, ScopeReview))
+	m.HandleFunc("GET /console/reviews/{id}", c.page(ScopeAudit, c.review, ScopeReview))
+	m.HandleFunc("POST /console/reviews/{id}/claim", c.page(ScopeReview, c.claimReview))
+	m.HandleFunc("POST /console/reviews/{id}/resolve", c.page(ScopeReview, c.resolveReview))
+	m.HandleFunc("GET /console/performance", c.page(ScopeAudit, c.performance))
 	m.HandleFunc("GET /console/policies", c.page(ScopeAudit, c.policies))
 	m.HandleFunc("GET /console/policies/{name}", c.page(ScopeAudit, c.policy))
 	m.HandleFunc("GET /console/drafts", c.page(ScopeAdmin, c.draftForm))
@@ -108,6 +113,10 @@ const ScopeNone = ""
 func (c *Console) home(w http.ResponseWriter, r *http.Request, s *session) {
 	if s.Has(ScopeAudit) {
 		http.Redirect(w, r, "/console/decisions", http.StatusSeeOther)
+		return
+	}
+	if s.Has(ScopeReview) {
+		http.Redirect(w, r, "/console/reviews", http.StatusSeeOther)
 		return
 	}
 	c.render(w, r, s, http.StatusOK, "home", "Console", nil)

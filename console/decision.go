@@ -26,7 +26,9 @@ type decisionView struct {
 	Context      string // the caller's context, indented
 	Rules        []ruleView
 	Shadow       *shadowView
-	SourceFrom   string // where the policy's source came from, "" when unknown
+	Review       *reviewRow    // the review the decision opened, nil when none
+	Labels       []audit.Label // the labels that apply, oldest first: the last is in force
+	SourceFrom   string        // where the policy's source came from, "" when unknown
 	SourceError  string
 }
 
@@ -98,6 +100,17 @@ func (c *Console) decision(w http.ResponseWriter, r *http.Request, s *session) {
 			sspans = c.sources.spans(t.Shadow.Policy.Version)
 		}
 		v.Shadow = &shadowView{Shadow: t.Shadow, Rules: ruleViews(t.Shadow.FiredRules, ssrc, sspans)}
+	}
+	if rv := c.reviewQueue(); rv != nil {
+		if rev, err := rv.Review(r.Context(), t.ID); err == nil {
+			row := c.reviewRow(rev, c.now())
+			v.Review = &row
+		}
+	}
+	if lb, ok := c.opts.Log.(audit.Labels); ok {
+		if ls, err := lb.LabelsOf(r.Context(), t); err == nil {
+			v.Labels = ls
+		}
 	}
 	c.render(w, r, s, http.StatusOK, "decision", "Decision "+t.ID, v)
 }

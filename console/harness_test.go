@@ -27,13 +27,16 @@ import (
 
 // Test keys: secrets long enough for config.Validate.
 const (
-	keyAdmin   = "admin-secret-0123456789"   // audit + admin + decide
+	keyAdmin   = "admin-secret-0123456789"   // decide + audit + admin + review
 	keyAuditor = "auditor-secret-0123456789" // audit only
 	keyDecide  = "decide-secret-0123456789"  // decide only: no console scope
+	keyAnalyst = "analyst-secret-0123456789" // audit + review
+	keyOther   = "other-secret-0123456789"   // review only: another analyst
 	simKey     = "sk-test-roundtable-key-0042"
 )
 
-var testKeys = "admin:decide+audit+admin:" + keyAdmin + ",auditor:audit:" + keyAuditor + ",checkout:decide:" + keyDecide
+var testKeys = "admin:decide+audit+admin+review:" + keyAdmin + ",auditor:audit:" + keyAuditor + ",checkout:decide:" + keyDecide +
+	",analyst:audit+review:" + keyAnalyst + ",other:review:" + keyOther
 
 // harness is the real verdict server (api.New, as `verdict serve` builds it)
 // over a real SQLite decision log, the shipped test policies and the real

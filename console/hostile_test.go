@@ -17,6 +17,7 @@ type hostileCase struct {
 	Report    string   `yaml:"report"`
 	Context   string   `yaml:"context"`
 	Draft     string   `yaml:"draft"`
+	NoteText  string   `yaml:"note_text"` // resolve the decision's review with this note
 	Pages     []string `yaml:"pages"`
 	Absent    []string `yaml:"absent"`
 	Present   []string `yaml:"present"`
@@ -42,7 +43,15 @@ func TestHostilePages(t *testing.T) {
 			var id string
 			if tc.Report != "" {
 				h.sim.SetReport(tc.SessionID, []byte(tc.Report))
+			}
+			if tc.SessionID != "" {
 				id = h.decide(tc.SessionID, tc.Context)
+			}
+			if tc.NoteText != "" {
+				tok := b.get("/console/reviews/" + id).csrf(t)
+				if r := b.post("/console/reviews/"+id+"/resolve", url.Values{"csrf": {tok}, "outcome": {"deny"}, "note": {tc.NoteText}}); r.status != http.StatusSeeOther {
+					t.Fatalf("resolve with the note: %d", r.status)
+				}
 			}
 			for _, pg := range tc.Pages {
 				var p page
@@ -53,6 +62,8 @@ func TestHostilePages(t *testing.T) {
 					p = b.get("/console/decisions")
 				case "decisions_by_user":
 					p = b.get("/console/decisions?user_id=" + url.QueryEscape("javascript:alert(1)"))
+				case "review":
+					p = b.get("/console/reviews/" + id)
 				case "draft":
 					tok := b.get("/console/drafts").csrf(t)
 					p = b.post("/console/drafts/validate", url.Values{"csrf": {tok}, "draft": {tc.Draft}})
@@ -70,7 +81,12 @@ func TestHostilePages(t *testing.T) {
 						t.Errorf("%s: the page holds %q unescaped", pg, a)
 					}
 				}
-				if pg == "decision" || pg == "draft" {
+				for _, secret := range []string{keyAdmin, keyAuditor, keyAnalyst, keyOther, keyDecide, simKey} {
+					if strings.Contains(p.body, secret) {
+						t.Errorf("%s: the page holds a secret", pg)
+					}
+				}
+				if pg == "decision" || pg == "draft" || pg == "review" {
 					for _, w := range tc.Present {
 						if !strings.Contains(p.body, w) {
 							t.Errorf("%s: the page lacks the escaped %q", pg, w)

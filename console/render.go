@@ -37,6 +37,12 @@ var funcs = template.FuncMap{
 	},
 	"pct":   func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"lower": strings.ToLower,
+	"ratio": func(f *float64) string {
+		if f == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f%%", *f*100)
+	},
 }
 
 func loadPages() (*pages, error) {

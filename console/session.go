@@ -27,6 +27,16 @@ type Identity struct {
 // Has reports whether the identity holds scope.
 func (id Identity) Has(scope string) bool { return slices.Contains(id.Scopes, scope) }
 
+// HasAny reports whether the identity holds one of scopes.
+func (id Identity) HasAny(scopes ...string) bool {
+	for _, s := range scopes {
+		if id.Has(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // session is one signed-in browser.
 type session struct {
 	Identity

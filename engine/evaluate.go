@@ -44,11 +44,11 @@ type Facts struct {
 // counters from in.Counters; every membership asked and every counter value
 // read goes into Decision.Memory. A context that does not match the declared
 // fields, a counter the rules read that in.Counters lacks, or no report,
-// gives on_error with no rules run. So does an input larger than the policy's
-// static cost assumes (an InputError: a text over Limits.InputString, a list
-// or map over InputItems); and a rule whose loops run past the decision's
-// budget (the guard, see guard.go) fails like any rule error. Evaluate never
-// panics and is safe for concurrent use.
+// gives on_error with no rules run. So does an input larger than the
+// policy's static cost assumes (an InputError: a text over
+// Limits.InputString, a list or map over InputItems); and a rule whose loops
+// run past the decision's budget (the guard, see guard.go) fails like any
+// rule error. Evaluate never panics and is safe for concurrent use.
 func (p *Policy) Evaluate(in Facts) (d Decision) {
 	r, ctx := in.Report, in.Context
 	d = Decision{Policy: p.Ref(), FiredRules: []FiredRule{}}

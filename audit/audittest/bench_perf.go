@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -168,14 +167,4 @@ func BenchPerformance(b *testing.B, url string) {
 			tally.Result()
 		}
 	})
-}
-
-// cpuTime is the process's user and system CPU time: on a shared machine
-// it says what one pass costs when wall time says how busy the others are.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -94,5 +94,12 @@ func RunCrash(t *testing.T, url string, n int) {
 		}
 		AssertSame(t, tr, SampleTraceWithID(a.i, a.id))
 	}
-	t.Logf("all %d acknowledged appends survived SIGKILL", len(acked))
+	// The chain survives the crash too, and appends after the restart
+	// chain on (SQLite) or start a chain of their own (PostgreSQL).
+	MustAppend(t, s, SampleTrace(n+1))
+	res, err := audit.Verify(context.Background(), s.(audit.CheckpointLog), audit.VerifyOptions{})
+	if err != nil || res.Break != nil || res.Verified < int64(len(acked))+1 {
+		t.Fatalf("verify after SIGKILL and restart: %+v (break %v), %v; want at least %d verified", res, res.Break, err, len(acked)+1)
+	}
+	t.Logf("all %d acknowledged appends survived SIGKILL; the chain verifies (%d traces)", len(acked), res.Verified)
 }

@@ -30,3 +30,8 @@ func BenchmarkAppend(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerify: verdict audit verify's speed over a 20,000-trace log.
+func BenchmarkVerify(b *testing.B) {
+	audittest.BenchVerify(b, newSchema(b), 20000)
+}

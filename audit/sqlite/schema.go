@@ -80,6 +80,7 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
 	}},
+	outboxMigration, // webhook outbox: loop.go
 }
 
 // traceColumns are the columns schema versions 1 and 2 share.

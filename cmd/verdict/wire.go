@@ -204,6 +204,10 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		}()
 		a.runMemory(watchCtx, &background)
 	}
+	if d := a.webhooks(); d != nil { // webhooks.go: the outbox's deliveries, off the decisions' path
+		background.Add(1)
+		go func() { defer background.Done(); d.Run(watchCtx) }()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
