@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // TestTwoReplicasRaceToResolve: two verdict servers on one decision log

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // TestTwoReplicasOneIdempotencyKey: two verdict replicas, each with its own

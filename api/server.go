@@ -10,9 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/lists"
 )
 

@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 func readHostile(t *testing.T, name string, v any) {

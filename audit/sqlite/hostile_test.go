@@ -12,7 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // TestHostileTamper runs testdata/hostile/log/tamper.yaml: each edit made

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // TestAuditExportUnreadable: a stored trace that cannot be decoded (a context

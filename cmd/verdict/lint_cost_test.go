@@ -16,7 +16,7 @@ func TestLintCost(t *testing.T) {
 		stdout []string
 	}{
 		{"shipped rules", []string{"lint", "--cost", "../../rules"}, 0, []string{
-			"ok (1 policies)",
+			"ok (2 policies)",
 			`rules/checkout.yaml:41:11: rule "high-risk-score": cost 3 units, 24 bytes`,
 			`policy "checkout": cost 167 of 2000000 units`,
 		}},

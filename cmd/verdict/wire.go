@@ -17,10 +17,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )

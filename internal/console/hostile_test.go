@@ -24,7 +24,7 @@ type hostileCase struct {
 }
 
 func TestHostilePages(t *testing.T) {
-	raw, err := os.ReadFile("../testdata/hostile/console/cases.yaml")
+	raw, err := os.ReadFile("../../testdata/hostile/console/cases.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,9 +20,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/report"
 )
 

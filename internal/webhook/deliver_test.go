@@ -17,11 +17,11 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/testwait"
-	"github.com/verdicthq/verdict/webhook"
+	"github.com/verdicthq/verdict/internal/webhook"
 )
 
 const secret = "whsec-test-0123456789"

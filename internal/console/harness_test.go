@@ -18,10 +18,10 @@ import (
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 

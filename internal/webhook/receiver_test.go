@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
-	"github.com/verdicthq/verdict/webhook"
+	"github.com/verdicthq/verdict/internal/audittest"
+	"github.com/verdicthq/verdict/internal/webhook"
 )
 
 // TestDocsReceiver runs the receiver of docs/webhooks.md against the real
