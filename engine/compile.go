@@ -81,6 +81,9 @@ func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]a
 	if len(p.lists) > 0 {
 		p.listErrors()
 	}
+	if err == nil && len(p.errs) == 0 && p.listCalls > 0 {
+		p.listArgTypes(prog)
+	}
 	if p.brokenVar != "" {
 		c.el.add(s.line, s.col, CodeExpr, "%s: uses variable %q, which has errors", what, p.brokenVar)
 		return nil

@@ -45,9 +45,21 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 			return
 		}
+		decls := append([]ListDecl(nil), p.Lists()...)
+		for i := range decls {
+			decls[i].File = "" // no rules folder here: file-backed lists are empty
+		}
 		for _, r := range []*reportpkg.Report{report, big} {
+			ctx := map[string]any{"amount": 1.0, "flag": true}
+			lists, counters, err := StaticMemory(decls, p.Counters(), "", nil, nil, Facts{Report: r, Context: ctx})
+			if err != nil {
+				t.Fatalf("memory: %v", err)
+			}
+			for _, c := range p.Counters() { // what a recorded decision adds never panics
+				c.Contribution(PastDecision{Outcome: Deny, FiredRules: []string{"r"}, Report: r, Context: ctx})
+			}
 			cpu := cpuTime(t)
-			d := p.Evaluate(Facts{Report: r, Context: map[string]any{"amount": 1.0, "flag": true}})
+			d := p.Evaluate(Facts{Report: r, Context: ctx, Lists: lists, Counters: counters})
 			if took := cpuTime(t) - cpu; took > decideBound*raceSlowdown {
 				t.Fatalf("a decision took %v of CPU; a policy that loads must decide within %v", took, decideBound)
 			}

@@ -148,6 +148,9 @@ func reservedNames() map[string]bool {
 	for _, n := range rootNames {
 		r[n] = true
 	}
+	for _, n := range []string{nameLists, nameCounters, nameOutcome, nameFired} {
+		r[n] = true
+	}
 	for _, f := range builtin.Builtins {
 		r[f.Name] = true
 	}

@@ -21,13 +21,16 @@ func init() {
 
 // runEval decides one report file with the policies and prints the decision.
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now TIME]",
-		"Decides one Roundtable report with the policies, offline, and prints the decision.")
+	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now TIME] [--list LIST]... [--counter COUNTER]...",
+		"Decides one Roundtable report with the policies, offline, and prints the decision. Lists hold what --list gives\n(file-backed lists their files), counters read what --counter gives, else 0.")
 	reportFile := fs.String("report", "", "the report JSON `FILE` (required)")
 	ctxJSON := fs.String("context", "", "caller context as a `JSON` object, e.g. '{\"amount\": 120}'")
 	rules := fs.String("rules", "rules", "the policy `PATH`: a folder (a set) or one policy file")
 	format := fs.String("format", "json", "the output, `json|text`")
 	nowFlag := fs.String("now", "", "the decision's `TIME`, RFC 3339 (what now() returns in rules); default: now")
+	listVals, counterVals := listFlag{}, counterFlag{}
+	fs.Var(listVals, "list", "a `LIST`'s contents, as NAME=V1,V2 (repeatable); other lists are empty, file-backed ones hold their files")
+	fs.Var(counterVals, "counter", "a `COUNTER`'s value, as NAME=N (repeatable); other counters read 0")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
@@ -68,10 +71,15 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return 1
 	}
-	p := decision.Pipeline{Policies: decision.Static(set)}
+	mem := &evalMemory{dir: rulesDir(*rules), lists: listVals, counters: counterVals}
+	p := decision.Pipeline{Policies: decision.Static(set), Memory: mem}
 	res, err := p.Decide(context.Background(), decision.Request{SessionID: rep.SessionID, Report: rep, Context: ctx, Now: now})
 	if err != nil {
 		fmt.Fprintln(stderr, "verdict eval:", err)
+		return 2
+	}
+	if mem.err != nil {
+		fmt.Fprintln(stderr, "verdict eval:", mem.err)
 		return 2
 	}
 	if *format == "json" {
