@@ -135,5 +135,11 @@ func decideError(err error) error {
 func (s *Server) record(ctx context.Context, start time.Time, rec DecisionRecord) error {
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), start.Add(s.requestTimeout))
 	defer cancel()
-	return s.recorder.Record(ctx, &rec)
+	if err := s.recorder.Record(ctx, &rec); err != nil {
+		return err
+	}
+	if s.memory != nil {
+		s.memory.Recorded(&rec.Result) // counters: O(counters), after the trace is durable
+	}
+	return nil
 }

@@ -57,6 +57,10 @@ const (
 	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
 	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises
 	CodeInvalidQuery        = "invalid_query"            // 400: a bad filter, limit or cursor of GET /v1/decisions
+	CodeListNotFound        = "list_not_found"           // 404: no policy of the live set declares the list
+	CodeItemNotFound        = "item_not_found"           // 404: DELETE of a value the list does not hold
+	CodeListReadOnly        = "list_read_only"           // 409: the list is file-backed
+	CodeInvalidItem         = "invalid_item"             // 400: a list value, comment, ttl or expires_at the list cannot take
 )
 
 // Sentinel errors of the api package itself, mapped in toError.

@@ -20,10 +20,11 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
+	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/internal/syncbuf"
 )
@@ -35,11 +36,12 @@ const (
 	keyRisk     = "risk-secret-0123456789"     // evaluate
 	keyOps      = "ops-secret-0123456789"      // admin
 	keyAuditor  = "audit-secret-0123456789"    // audit
+	keyAnalyst  = "analyst-secret-0123456789"  // audit and review
 	simKey      = "sk-test-roundtable-key-0042"
 )
 
 var testKeys = "all:decide+evaluate+audit+admin:" + keyAll + ",checkout:decide:" + keyCheckout +
-	",risk:evaluate:" + keyRisk + ",ops:admin:" + keyOps + ",auditor:audit:" + keyAuditor
+	",risk:evaluate:" + keyRisk + ",ops:admin:" + keyOps + ",auditor:audit:" + keyAuditor + ",analyst:audit+review:" + keyAnalyst
 
 // harnessOpts says what a test server runs with.
 type harnessOpts struct {
@@ -55,6 +57,7 @@ type harnessOpts struct {
 	quiet      bool             // logs to io.Discard (benchmarks)
 	bodyLimit  int64            // the API's body limit (default 8 KiB)
 	clock      func() time.Time // Options.Clock; nil is time.Now
+	lists      *lists.Service   // the list service (Options.Lists)
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -120,7 +123,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
-		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
+		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, Lists: o.lists, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
 		Clock: o.clock,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface

@@ -55,7 +55,7 @@ func TestRulePerformanceAPI(t *testing.T) {
 			if r := h.audit("/v1/rules/performance?window=7d"); r.status != 400 || r.errorCode(t) != "invalid_query" {
 				t.Fatalf("unknown parameter: %d %s", r.status, r.body)
 			}
-			if r := h.do(req{method: "GET", path: "/v1/rules/performance", key: keyAnalyst}); r.status != 403 {
+			if r := h.do(req{method: "GET", path: "/v1/rules/performance", key: keyAnalyst2}); r.status != 403 {
 				t.Fatalf("review key read performance: %d", r.status)
 			}
 		})

@@ -10,14 +10,11 @@ import (
 	"time"
 )
 
-// Keys of analysts (scope review).
-const (
-	keyAnalyst  = "analyst-secret-0123456789"
-	keyAnalyst2 = "analyst2-secret-0123456789"
-)
+// keyAnalyst2 is a second analyst (scope review only); keyAnalyst is in harness_test.go.
+const keyAnalyst2 = "analyst2-secret-0123456789"
 
 func init() {
-	testKeys += ",analyst:review:" + keyAnalyst + ",analyst2:review:" + keyAnalyst2
+	testKeys += ",analyst2:review:" + keyAnalyst2
 }
 
 // fakeClock is an injectable clock that tests move by hand.

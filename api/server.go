@@ -10,9 +10,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/config"
+	"github.com/verdicthq/verdict/internal/lists"
 )
 
 // ReportFetcher gets a session's report; *fetcher.Client is the real one.
@@ -34,6 +35,12 @@ type Options struct {
 	// Recorder is set too), GET /v1/decisions reads it, and /readyz pings it.
 	// Without it, the read routes answer 503 decision_log_unavailable.
 	Log audit.Store
+	// Lists is the list service behind /v1/lists; nil answers those routes
+	// with 503 decision_log_unavailable.
+	Lists *lists.Service
+	// Memory is what decisions read beyond the report (lists, counters),
+	// and is told of each decision once recorded; nil: decisions read none.
+	Memory decision.Memory
 	// MonitorOnly answers allow to every decision, with "monitor_only": true
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
@@ -71,6 +78,8 @@ type Server struct {
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
 	auditLog       audit.Store
+	lists          *lists.Service
+	memory         decision.Memory
 	draining       atomic.Bool
 	ids            *requestIDs
 	clock          func() time.Time
@@ -109,8 +118,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		e:         echo.New(),
 		live:      opts.Live,
-		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly},
-		dryRun:    &decision.Pipeline{Policies: opts.Live},
+		pipeline:  &decision.Pipeline{Policies: opts.Live, Fetcher: opts.Fetcher, MonitorOnly: opts.MonitorOnly, Memory: opts.Memory},
+		dryRun:    &decision.Pipeline{Policies: opts.Live, Memory: opts.Memory},
 		keys:      newKeyring(opts.Keys),
 		log:       opts.Logger,
 		metrics:   opts.Metrics,
@@ -124,6 +133,8 @@ func New(opts Options) (*Server, error) {
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
 		clock:         opts.Clock,
+		lists:         opts.Lists,
+		memory:        opts.Memory,
 
 		requestTimeout: opts.RequestTimeout,
 	}
@@ -145,6 +156,10 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodPost, "/v1/policies/reload", ScopeAdmin, s.reloadPolicies)
 	s.Route(http.MethodGet, "/v1/decisions", ScopeAudit, s.listDecisions)
 	s.Route(http.MethodGet, "/v1/decisions/:id", ScopeAudit, s.getDecision)
+	s.Route(http.MethodGet, "/v1/lists", ScopeAudit, s.getLists)
+	s.Route(http.MethodGet, "/v1/lists/:name/items", ScopeAudit, s.getListItems)
+	s.Route(http.MethodPost, "/v1/lists/:name/items", ScopeReview, s.putListItem)
+	s.Route(http.MethodDelete, "/v1/lists/:name/items/:value", ScopeReview, s.deleteListItem)
 	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
 	s.loopRoutes() // reviews.go: reviews, labels, rule performance
 	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {

@@ -45,6 +45,13 @@ type Trace struct {
 	Reason     string             `json:"reason"`
 	FiredRules []engine.FiredRule `json:"fired_rules"`
 	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+	// Score is the total of the fired rules' scores, for a policy with
+	// strategy score; nil otherwise.
+	Score *int `json:"score,omitempty"`
+	// Memory is every list membership and counter value the live policy
+	// read (not only those of fired rules), so replay of the same policy
+	// is exact.
+	Memory *engine.Memory `json:"memory,omitempty"`
 
 	// Shadow is the shadow policy's result; nil when no shadow policy matched.
 	Shadow *Shadow `json:"shadow,omitempty"`
@@ -91,6 +98,8 @@ type Shadow struct {
 	Reason     string             `json:"reason,omitempty"`
 	FiredRules []engine.FiredRule `json:"fired_rules"`
 	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+	Score      *int               `json:"score,omitempty"`  // under strategy score
+	Memory     *engine.Memory     `json:"memory,omitempty"` // what the shadow policy read
 }
 
 // Timings are the durations of a decision's steps: the one timings type of

@@ -89,7 +89,7 @@ func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyRes
 	states := map[string]*chainState{}
 	h := NewChainHasher()
 	stop := errors.New("stop")
-	err = l.ChainRows(ctx, opts.Since, opts.Until, func(r *ChainRow) error {
+	check := func(r *ChainRow) error {
 		st := states[r.Chain]
 		if st == nil {
 			st = &chainState{}
@@ -138,7 +138,8 @@ func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyRes
 		st.hash = append(st.hash[:0], r.Hash...)
 		res.Verified++
 		return nil
-	})
+	}
+	err = pipeRows(ctx, l, opts.Since, opts.Until, check)
 	if err != nil && !errors.Is(err, stop) {
 		return res, fmt.Errorf("verify: %w", err)
 	}
@@ -162,6 +163,96 @@ func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyRes
 		}
 	}
 	return res, nil
+}
+
+// verifyBatch is how many rows the reader hands the checker at once.
+const verifyBatch = 256
+
+// pipeRows reads the chain rows on one goroutine and checks them with
+// check on another, so reading (the database) and hashing use two cores;
+// row buffers go round between the two and are reused.
+func pipeRows(ctx context.Context, l CheckpointLog, since, until time.Time, check func(*ChainRow) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full := make(chan []ChainRow, 4)
+	free := make(chan []ChainRow, 5)
+	for range 5 {
+		free <- make([]ChainRow, 0, verifyBatch)
+	}
+	checked := make(chan error, 1)
+	go func() {
+		var err error
+		for batch := range full {
+			for i := 0; i < len(batch) && err == nil; i++ {
+				err = check(&batch[i])
+			}
+			if err != nil {
+				cancel() // stops the reader
+			}
+			free <- batch[:0]
+		}
+		checked <- err
+	}()
+	batch := <-free
+	readErr := l.ChainRows(ctx, since, until, func(r *ChainRow) error {
+		if len(batch) < cap(batch) {
+			batch = batch[:len(batch)+1] // reuses the slot's buffers
+		} else {
+			batch = append(batch, ChainRow{})
+		}
+		copyRow(&batch[len(batch)-1], r)
+		if len(batch) < verifyBatch {
+			return nil
+		}
+		select {
+		case full <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case batch = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+	if readErr == nil && len(batch) > 0 {
+		full <- batch
+	}
+	close(full)
+	if err := <-checked; err != nil {
+		return err
+	}
+	return readErr
+}
+
+// copyRow copies src into dst, reusing dst's slices: the source's slices
+// are valid only until ChainRows's fn returns.
+func copyRow(dst, src *ChainRow) {
+	tags, ctxb, fired, body, report, prev, hash := dst.Tags, dst.Context, dst.Fired, dst.Body, dst.Report, dst.Prev, dst.Hash
+	idem := dst.IdempotencyKey
+	*dst = *src
+	dst.Tags = append(tags[:0], src.Tags...)
+	dst.Fired = append(fired[:0], src.Fired...)
+	dst.Body = append(body[:0], src.Body...)
+	dst.Report = append(report[:0], src.Report...)
+	dst.Context, dst.Prev, dst.Hash = nil, nil, nil
+	if src.Context != nil {
+		dst.Context = append(ctxb[:0], src.Context...)
+	}
+	if src.Prev != nil {
+		dst.Prev = append(prev[:0], src.Prev...)
+	}
+	if src.Hash != nil {
+		dst.Hash = append(hash[:0], src.Hash...)
+	}
+	if src.IdempotencyKey != nil {
+		if idem == nil {
+			idem = new(string)
+		}
+		*idem = *src.IdempotencyKey
+		dst.IdempotencyKey = idem
+	}
 }
 
 // diagnose says, for a trace whose hash does not match, which searchable

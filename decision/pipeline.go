@@ -52,6 +52,7 @@ type Pipeline struct {
 	Policies    Policies // the policy set, loaded once per decision
 	Fetcher     Fetcher  // Roundtable; nil when every request carries its report
 	MonitorOnly bool     // results answer MonitorOutcome (see Result.MonitorOnly)
+	Memory      Memory   // lists and counters; nil when decisions read none
 }
 
 // Decide makes one decision: fetch (or take the request's report), select
@@ -123,10 +124,21 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 		}
 	}
 
-	// 4. memory: list memberships and counter values the selected policies
-	// read, as of res.DecidedAt, are looked up here (issue "Rules with
-	// memory"), added to the facts below and kept in res for the trace.
+	// 4. memory: the lists and the counter values the selected policies
+	// read, as of res.DecidedAt. The engine records every membership and
+	// value a decision read in its Decision.Memory, which the trace keeps.
 	facts := engine.Facts{Report: res.Report, Context: req.Context, Now: at}
+	res.ContextValues = req.Context
+	mem := p.Memory
+	if req.Memory != nil {
+		mem = req.Memory
+	}
+	if mem == nil {
+		mem = NoMemory
+	}
+	if res.Report != nil {
+		mem.Read(&facts, live, shadow)
+	}
 
 	// 5. evaluate, or fall back
 	res.Live = evaluate(live, facts)

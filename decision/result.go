@@ -21,6 +21,9 @@ type Result struct {
 
 	SessionID string          // the session decided
 	Context   json.RawMessage // the caller's context as sent; nil when absent
+	// ContextValues is the context as rules read it (what counters read of
+	// this decision once it is recorded); nil when absent.
+	ContextValues map[string]any
 
 	Report       *report.Report // the report decided over; nil when it could not be had
 	ReportStatus string         // report.Status of the fetch: ok, not_found, unavailable, ...
@@ -69,6 +72,8 @@ func (r *Result) Trace() *audit.Trace {
 		Reason:       r.Live.Reason,
 		FiredRules:   r.Live.FiredRules,
 		RuleErrors:   r.Live.RuleErrors,
+		Score:        r.Live.Score,
+		Memory:       r.Live.Memory,
 		MonitorOnly:  r.MonitorOnly,
 		Timings:      r.Timings,
 		ShadowError:  r.ShadowError,
@@ -85,7 +90,7 @@ func (r *Result) Trace() *audit.Trace {
 	}
 	if s := r.Shadow; s != nil {
 		t.Shadow = &audit.Shadow{Policy: s.Policy, Outcome: s.Outcome, Reason: s.Reason,
-			FiredRules: s.FiredRules, RuleErrors: s.RuleErrors}
+			FiredRules: s.FiredRules, RuleErrors: s.RuleErrors, Score: s.Score, Memory: s.Memory}
 	}
 	return t
 }

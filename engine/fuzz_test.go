@@ -6,14 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verdicthq/verdict/report"
+	reportpkg "github.com/verdicthq/verdict/report"
 )
 
 // FuzzParsePolicy loads arbitrary bytes as a policy: it must never panic nor
-// take over 1 s of CPU to load (see checkLoadTime), and
-// a policy that loads must evaluate any report without panicking. The seed
-// corpus is every policy under testdata/policies and rules/, so it runs as an
-// ordinary test too.
+// take over 1 s of CPU to load (see checkLoadTime), and a policy that loads
+// must decide a small report and one at the input bounds (worstReport)
+// without panicking and within 50 ms of CPU each, the bound its static cost
+// promises. The seed corpus is every policy under testdata/hostile/policies,
+// testdata/policies and rules/, so it runs as an ordinary test too.
 func FuzzParsePolicy(f *testing.F) {
 	for _, glob := range []string{"../testdata/hostile/policies/*.yaml", "../testdata/policies/*/*.yaml", "../testdata/policies/sets/*/*.yaml", "../rules/*.yaml"} {
 		files, _ := filepath.Glob(glob)
@@ -25,10 +26,11 @@ func FuzzParsePolicy(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	report, err := report.Decode([]byte(`{"session_id":"fuzz","risk_score":75,"tags":["checkout-flow"],"device_checks":{"vpn":"Detected"},"biometric_checks":{"x":"Unknown"}}`))
+	report, err := reportpkg.Decode([]byte(`{"session_id":"fuzz","risk_score":75,"tags":["checkout-flow"],"device_checks":{"vpn":"Detected"},"biometric_checks":{"x":"Unknown"}}`))
 	if err != nil {
 		f.Fatal(err)
 	}
+	big := worstReport(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		start, cpu := time.Now(), cpuTime(t)
 		p, err := ParsePolicy("fuzz.yaml", data)
@@ -43,9 +45,15 @@ func FuzzParsePolicy(f *testing.F) {
 			}
 			return
 		}
-		d := p.Evaluate(Facts{Report: report, Context: map[string]any{"amount": 1.0, "flag": true}})
-		if d.Outcome.Severity() < 0 {
-			t.Fatalf("outcome %q", d.Outcome)
+		for _, r := range []*reportpkg.Report{report, big} {
+			cpu := cpuTime(t)
+			d := p.Evaluate(Facts{Report: r, Context: map[string]any{"amount": 1.0, "flag": true}})
+			if took := cpuTime(t) - cpu; took > decideBound*raceSlowdown {
+				t.Fatalf("a decision took %v of CPU; a policy that loads must decide within %v", took, decideBound)
+			}
+			if d.Outcome.Severity() < 0 {
+				t.Fatalf("outcome %q", d.Outcome)
+			}
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -144,9 +145,13 @@ func (c *compiler) compileCounters(specs []counterSpec, file, policy string) []C
 		cp := &counterProgs{agg: cs.agg}
 		all := newReads()
 		ok := true
-		compileOne := func(s src, part string, env map[string]any, wantBool bool) *vm.Program {
+		compileOne := func(s src, part string, base map[string]any, wantBool bool) *vm.Program {
 			if s.text == "" && part != "key" {
 				return nil
+			}
+			env := maps.Clone(base) // with the policy's own keys it names (declared context fields, undocumented checks)
+			if tree, err := parser.Parse(s.text); err == nil {
+				c.addKeys(env, tree.Node)
 			}
 			out := c.compileAs(s, what+" "+part, wantBool, env, false)
 			if out == nil || !c.exprCost(s, what+" "+part, out) {

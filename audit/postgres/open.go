@@ -40,6 +40,7 @@ var (
 	_ audit.Reviews           = (*Store)(nil)
 	_ audit.Labels            = (*Store)(nil)
 	_ audit.PerformanceReader = (*Store)(nil)
+	_ audit.Outbox            = (*Store)(nil)
 )
 
 // Open connects to the PostgreSQL log that url names and, unless read-only,

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // TestPingTellsWhetherTheLogCanWrite (issue 10): Ping, which /readyz runs,

@@ -55,6 +55,34 @@ var migrations = []audit.Migration{
 	}},
 	{Version: 2, Stmts: migration2},
 	loopMigration, // reviews and labels: loop.go
+	// Lists (issue "Rules with memory"): list_items holds what each list has
+	// now, list_changes every change ever made; list writes hold an advisory
+	// lock (listLock), so seq order is commit order. expires_at NULL never
+	// expires.
+	{Version: 4, Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS list_items (
+			list       text COLLATE "C" NOT NULL,
+			value      text COLLATE "C" NOT NULL,
+			comment    text NOT NULL,
+			expires_at timestamptz,
+			added_at   timestamptz NOT NULL,
+			updated_at timestamptz NOT NULL,
+			key_id     text NOT NULL,
+			PRIMARY KEY (list, value)
+		)`,
+		`CREATE TABLE IF NOT EXISTS list_changes (
+			seq        bigserial PRIMARY KEY,
+			list       text COLLATE "C" NOT NULL,
+			value      text COLLATE "C" NOT NULL,
+			action     text NOT NULL,
+			comment    text NOT NULL,
+			expires_at timestamptz,
+			key_id     text NOT NULL,
+			at         timestamptz NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
+	}},
+	outboxMigration, // webhook outbox: loop.go
 }
 
 // migration2 is the decision log v2: each trace gets its place in a hash

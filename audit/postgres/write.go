@@ -256,6 +256,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("prune: %w", err)
 	}
 	var total int64
+	rulesBefore := before
 	for _, c := range cuts {
 		var removed int64
 		var hash []byte
@@ -274,10 +275,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if err := s.AddCheckpoint(ctx, cp); err != nil {
 			return total, fmt.Errorf("prune: %w", err)
 		}
-		if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE ctid IN
-			(SELECT r.ctid FROM traces t JOIN trace_rules r ON r.trace_id = t.id AND r.decided_at = t.decided_at
-			 WHERE t.chain = $1 AND t.seq < $2 LIMIT $3)`, c.chain, c.keep); err != nil {
-			return total, fmt.Errorf("prune fired rules: %w", err)
+		// Its fired-rule rows go by time below: those decided before the
+		// oldest trace the chain keeps (found among the next traces of the
+		// chain, by the (chain, seq) index).
+		var oldest *time.Time
+		if err := s.pool.QueryRow(ctx, `SELECT MIN(decided_at) FROM traces WHERE chain = $1 AND seq BETWEEN $2 AND $2 + 10000`,
+			c.chain, c.keep).Scan(&oldest); err != nil {
+			return total, fmt.Errorf("prune chain %s: %w", c.chain, err)
+		}
+		if oldest != nil && oldest.Before(rulesBefore) {
+			rulesBefore = *oldest
 		}
 		n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE ctid IN
 			(SELECT ctid FROM traces WHERE chain = $1 AND seq < $2 LIMIT $3)`, c.chain, c.keep)
@@ -286,12 +293,14 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 			return total, fmt.Errorf("prune traces: %w", err)
 		}
 	}
-	// traces from before the chain (schema 1), by time
+	// The fired-rule rows of what was removed, by time (trace_rules_time); a
+	// removed trace decided after the oldest kept leaves rule rows matching
+	// no trace (the rule filter joins traces) until a later prune.
 	if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE ctid IN
-		(SELECT r.ctid FROM traces t JOIN trace_rules r ON r.trace_id = t.id AND r.decided_at = t.decided_at
-		 WHERE t.chain IS NULL AND t.decided_at < $1 LIMIT $2)`, before); err != nil {
+		(SELECT ctid FROM trace_rules WHERE decided_at < $1 LIMIT $2)`, rulesBefore); err != nil {
 		return total, fmt.Errorf("prune fired rules: %w", err)
 	}
+	// traces from before the chain (schema 1), by time
 	n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE ctid IN
 		(SELECT ctid FROM traces WHERE chain IS NULL AND decided_at < $1 LIMIT $2)`, before)
 	total += n

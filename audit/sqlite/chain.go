@@ -32,13 +32,15 @@ func (s *Store) ChainRows(ctx context.Context, since, until time.Time, fn func(*
 	defer rows.Close()
 	var r audit.ChainRow
 	var idem sql.NullString
+	// RawBytes: the columns are read in place, not copied (fn must not keep them).
+	var tags, cx, fired, body, report, prev, hash sql.RawBytes
 	for rows.Next() {
-		r.Context, r.Prev, r.Hash = nil, nil, nil
 		if err := rows.Scan(&r.Seq, &r.ID, &r.DecidedAt, &r.SessionID, &r.UserID, &r.Outcome, &r.PolicyName,
-			&r.PolicyVersion, &r.KeyID, &idem, &r.ReportStatus, &r.PolicyOutcome, &r.Tags, &r.Context, &r.Fired,
-			&r.Body, &r.Report, &r.Prev, &r.Hash); err != nil {
+			&r.PolicyVersion, &r.KeyID, &idem, &r.ReportStatus, &r.PolicyOutcome, &tags, &cx, &fired,
+			&body, &report, &prev, &hash); err != nil {
 			return fmt.Errorf("read trace: %w", err)
 		}
+		r.Tags, r.Context, r.Fired, r.Body, r.Report, r.Prev, r.Hash = tags, cx, fired, body, report, prev, hash
 		r.IdempotencyKey = nil
 		if idem.Valid {
 			k := idem.String

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // BenchmarkRulePerformance: the one pass of GET /v1/rules/performance over

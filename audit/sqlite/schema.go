@@ -54,6 +54,33 @@ var migrations = []audit.Migration{
 	}},
 	{Version: 2, Stmts: migration2},
 	loopMigration, // reviews and labels: loop.go
+	// Lists (issue "Rules with memory"): list_items holds what each list has
+	// now, list_changes every change ever made, in commit order (seq). Times
+	// are unix microseconds; expires_at NULL never expires.
+	{Version: 4, Stmts: []string{
+		`CREATE TABLE IF NOT EXISTS list_items (
+			list       TEXT NOT NULL,
+			value      TEXT NOT NULL,
+			comment    TEXT NOT NULL,
+			expires_at INTEGER,
+			added_at   INTEGER NOT NULL,
+			updated_at INTEGER NOT NULL,
+			key_id     TEXT NOT NULL,
+			PRIMARY KEY (list, value)
+		) WITHOUT ROWID`,
+		`CREATE TABLE IF NOT EXISTS list_changes (
+			seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+			list       TEXT NOT NULL,
+			value      TEXT NOT NULL,
+			action     TEXT NOT NULL,
+			comment    TEXT NOT NULL,
+			expires_at INTEGER,
+			key_id     TEXT NOT NULL,
+			at         INTEGER NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
+	}},
+	outboxMigration, // webhook outbox: loop.go
 }
 
 // traceColumns are the columns schema versions 1 and 2 share.

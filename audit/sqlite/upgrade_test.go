@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/audit/sqlite"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // copyFixture copies a committed log into a temporary folder, so a test may

@@ -107,11 +107,20 @@ func loadSet(path string) (*engine.Set, error) {
 func printDecision(w io.Writer, session string, d engine.Decision) {
 	fmt.Fprintf(w, "session %s: %s (reason: %s)\n", session, d.Outcome, d.Reason)
 	fmt.Fprintf(w, "policy:  %s %s\n", d.Policy.Name, d.Policy.Version)
+	if d.Score != nil {
+		fmt.Fprintf(w, "score:   %d\n", *d.Score)
+	}
 	if len(d.FiredRules) == 0 {
 		fmt.Fprintln(w, "no rule fired")
 	}
 	for _, f := range d.FiredRules {
-		fmt.Fprintf(w, "fired:   %s -> %s", f.ID, f.Action)
+		fmt.Fprintf(w, "fired:   %s ->", f.ID)
+		if f.Action != "" {
+			fmt.Fprintf(w, " %s", f.Action)
+		}
+		if f.Score != nil {
+			fmt.Fprintf(w, " %+d", *f.Score)
+		}
 		if f.Description != "" {
 			fmt.Fprintf(w, "  (%s)", f.Description)
 		}
@@ -123,5 +132,17 @@ func printDecision(w io.Writer, session string, d engine.Decision) {
 	}
 	for _, e := range d.RuleErrors {
 		fmt.Fprintf(w, "error:   rule %q at %s: %s\n", e.RuleID, e.Position, e.Message)
+	}
+	if m := d.Memory; m != nil {
+		for _, l := range m.Lists {
+			fmt.Fprintf(w, "read:    lists.%s %q: member %v\n", l.List, l.Value, l.Member)
+		}
+		for _, c := range m.Counters {
+			if c.KeyMissing {
+				fmt.Fprintf(w, "read:    counters.%s = 0 (no key)\n", c.Counter)
+				continue
+			}
+			fmt.Fprintf(w, "read:    counters.%s[%s] = %v\n", c.Counter, c.Key, c.Value)
+		}
 	}
 }

@@ -21,9 +21,11 @@ var cliCases = map[string]struct {
 	"eval":              {badValue: []string{"--report", "r.json", "--format", "xml"}, wantBad: `--format "xml": want json or text`},
 	"healthcheck":       {badValue: []string{"--timeout", "soon"}, wantBad: `invalid value "soon" for flag --timeout`},
 	"labels import":     {paths: true},
-	"rules performance": {badValue: []string{"--format", "xml"}, wantBad: `--format "xml": want text or json`},
 	"lint":              {paths: true},
+	"lists export":      {paths: true},
+	"lists import":      {badValue: []string{"--ttl", "soon"}, wantBad: `invalid value "soon" for flag --ttl`, paths: true},
 	"replay":            {badValue: []string{"--samples", "many"}, wantBad: `invalid value "many" for flag --samples`},
+	"rules performance": {badValue: []string{"--format", "xml"}, wantBad: `--format "xml": want text or json`},
 	"serve":             {badValue: []string{"--config", "testdata/no-such-config.yaml"}, wantBad: "no-such-config.yaml"},
 	"sim":               {badValue: []string{"--latency", "-1s"}, wantBad: "--latency must not be negative"},
 	"test":              {badValue: []string{"-v=maybe"}, wantBad: `invalid boolean value "maybe" for flag -v`, paths: true},
@@ -45,6 +47,10 @@ func commandNames(t *testing.T) []string {
 		}
 		if n == "rules" {
 			names = append(names, "rules performance")
+			continue
+		}
+		if n == "lists" {
+			names = append(names, "lists export", "lists import")
 			continue
 		}
 		names = append(names, n)

@@ -17,10 +17,11 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
+	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 
@@ -34,6 +35,7 @@ type app struct {
 	reloader *reload.Reloader
 	server   *api.Server
 	store    audit.Store // the decision log
+	memory   *memory.Memory
 }
 
 // newLogger builds the service logger: JSON lines, or a console writer for a
@@ -88,10 +90,24 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 
 	live := &engine.Live{}
 	record := policyRecorder(store, log)
+	mem, err := openMemory(store, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.memory = mem
+	var previous *engine.Set // the set before the live one: its counters stay while decisions finish on it
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
+		Prepare: func(ctx context.Context, set *engine.Set) error {
+			return prepareMemory(ctx, mem, store, cfg.RulesDir, set, log)
+		},
 		OnReload: func(ev reload.Event) {
 			metrics.ObserveReload(ev.Trigger, ev.Set, ev.Err)
+			if ev.Set != nil {
+				mem.Counters.Retain(ev.Set, previous)
+				previous = ev.Set
+			}
 			record(ev)
 		},
 		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
@@ -105,6 +121,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Live: live, Fetcher: client, Keys: cfg.Keys(), Logger: log, Metrics: metrics, Reloader: a.reloader,
 		Notes: []api.ReadinessNote{{Name: "policy_watch", Status: a.watchStatus}},
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
+		Memory: mem, Lists: listService(store, mem, live),
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
 		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
 		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
@@ -185,6 +202,11 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 			defer background.Done()
 			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
 		}()
+		a.runMemory(watchCtx, &background)
+	}
+	if d := a.webhooks(); d != nil { // webhooks.go: the outbox's deliveries, off the decisions' path
+		background.Add(1)
+		go func() { defer background.Done(); d.Run(watchCtx) }()
 	}
 
 	serveErr := make(chan error, 1)

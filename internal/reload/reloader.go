@@ -51,6 +51,10 @@ type Options struct {
 	Retry time.Duration
 	// Load loads a folder into a set; default LoadDir (safe reads).
 	Load func(dir string) (*engine.Set, error)
+	// Prepare, when set, readies what a loaded set needs before it goes
+	// live: its file-backed lists read, its new counters backfilled from the
+	// decision log. An error rejects the set, as a load error does.
+	Prepare func(ctx context.Context, set *engine.Set) error
 }
 
 // Reloader loads the rules folder into a new policy set and swaps it into
@@ -68,6 +72,7 @@ type Reloader struct {
 	// newBackend makes the file watcher (inotify or fsnotify); tests replace it.
 	newBackend func() (backend, error)
 	load       func(dir string) (*engine.Set, error)
+	prepare    func(ctx context.Context, set *engine.Set) error
 
 	turn  chan struct{} // one token: the reload holding it runs
 	watch watchState
@@ -76,7 +81,8 @@ type Reloader struct {
 // New returns a Reloader for opts.
 func New(opts Options) *Reloader {
 	r := &Reloader{dir: opts.Dir, live: opts.Live, log: opts.Logger, onReload: opts.OnReload, onWatch: opts.OnWatch,
-		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, turn: make(chan struct{}, 1)}
+		onHold: opts.OnHold, settle: opts.Settle, retry: opts.Retry, newBackend: newBackend, load: opts.Load, prepare: opts.Prepare,
+		turn: make(chan struct{}, 1)}
 	if r.retry <= 0 {
 		r.retry = retryEvery
 	}
@@ -106,6 +112,11 @@ func (r *Reloader) Reload(ctx context.Context, trigger string) (*engine.Set, err
 	set, err := r.load(r.dir)
 	if err == nil && set == nil {
 		err = errors.New("the loader returned no set")
+	}
+	if err == nil && r.prepare != nil {
+		if perr := r.prepare(ctx, set); perr != nil {
+			err = fmt.Errorf("prepare the new set: %w", perr)
+		}
 	}
 	took := time.Since(start)
 	if err != nil {

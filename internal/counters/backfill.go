@@ -1,0 +1,226 @@
+package counters
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/report"
+)
+
+// Progress is told how a backfill goes: rows read of about total (-1 when
+// unknown), and the counters being built.
+type Progress func(done, total int64, counters []string)
+
+// Install makes sure every counter of set has a state, building each new
+// one from the log: the decisions recorded in [now − window, now) and
+// after. A new state observes recorded decisions from the moment it is
+// created, so none recorded during the backfill is missed, and each is
+// counted once. It returns an error, and keeps no new state, when the log
+// cannot be read or the new counters would take the counters over their
+// budget: the set must then not go live.
+func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSource, now time.Time, progress Progress) error {
+	var fresh []*state
+	var names []string
+	var window time.Duration
+	c.mu.Lock()
+	for _, d := range set.Counters() {
+		if c.states[d.Definition] != nil {
+			continue
+		}
+		st := c.newState(d)
+		c.states[d.Definition] = st
+		fresh = append(fresh, st)
+		names = append(names, d.Name)
+		window = max(window, d.Window)
+	}
+	c.mu.Unlock()
+	if len(fresh) == 0 {
+		return nil
+	}
+	drop := func() {
+		c.mu.Lock()
+		for _, st := range fresh {
+			delete(c.states, st.decl.Definition)
+			c.bytes.Add(-st.bytes())
+		}
+		c.mu.Unlock()
+	}
+	if src == nil {
+		return nil // no log: the counters start empty
+	}
+	since := now.Add(-window)
+	total := int64(-1)
+	if progress != nil {
+		if n, err := src.Count(ctx, since, time.Time{}); err == nil {
+			total = n
+		}
+	}
+	err := feed(ctx, src, since, time.Time{}, func(id string, p engine.PastDecision) {
+		for _, st := range fresh {
+			st.observe(id, p)
+		}
+	}, func(done int64) error {
+		if progress != nil {
+			progress(done, total, names)
+		}
+		if c.bytes.Load() > c.cfg.Budget {
+			return errBudget
+		}
+		return nil
+	})
+	if errors.Is(err, errBudget) {
+		need := int64(0)
+		for _, st := range fresh {
+			need += st.bytes()
+		}
+		drop()
+		return c.errOverBudget(names, need)
+	}
+	if err != nil {
+		drop()
+		return fmt.Errorf("backfill counters %v from the decision log: %w", names, err)
+	}
+	if c.bytes.Load() > c.cfg.Budget {
+		need := int64(0)
+		for _, st := range fresh {
+			need += st.bytes()
+		}
+		drop()
+		return c.errOverBudget(names, need)
+	}
+	return nil
+}
+
+var errBudget = errors.New("counters over budget")
+
+// Rebuild is Install at start: every counter of set, from the log.
+func (c *Counters) Rebuild(ctx context.Context, set *engine.Set, src audit.RowSource, now time.Time, progress Progress) error {
+	return c.Install(ctx, set, src, now, progress)
+}
+
+// feed reads the log's rows decided in [since, until) (a zero until: to the
+// end), decodes them on
+// every core, and hands each recorded decision to fn; tick is called every
+// few thousand rows with how many were done; an error from it stops the
+// feed and is returned.
+func feed(ctx context.Context, src audit.RowSource, since, until time.Time, fn func(id string, p engine.PastDecision), tick func(done int64) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := runtime.GOMAXPROCS(0)
+	const chunk = 256
+	rows := make(chan []*audit.ReplayRow, workers*2)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	var stop atomic.Pointer[error]
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range rows {
+				if stop.Load() != nil {
+					continue // drain, so the reader ends
+				}
+				for _, r := range batch {
+					if p, ok := PastOf(r); ok {
+						fn(r.ID, p)
+					}
+				}
+				if n := done.Add(int64(len(batch))); n/8192 != (n-int64(len(batch)))/8192 {
+					if err := tick(n); err != nil {
+						stop.CompareAndSwap(nil, &err)
+						cancel()
+					}
+				}
+			}
+		}()
+	}
+	batch := make([]*audit.ReplayRow, 0, chunk)
+	readErr := src.ReplayRows(ctx, since, until, func(r *audit.ReplayRow) error {
+		batch = append(batch, r)
+		if len(batch) < chunk {
+			return nil
+		}
+		select {
+		case rows <- batch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		batch = make([]*audit.ReplayRow, 0, chunk)
+		return nil
+	})
+	if readErr == nil && len(batch) > 0 {
+		select {
+		case rows <- batch:
+		case <-ctx.Done():
+		}
+	}
+	close(rows)
+	wg.Wait()
+	if e := stop.Load(); e != nil {
+		return *e
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return tick(done.Load())
+}
+
+// PastOf decodes a stored row into what counters read; ok is false for a
+// row without a report (it counts for nothing) or one that cannot be
+// decoded.
+func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) {
+	if r.ReportStatus != report.StatusOK || len(r.Report) == 0 {
+		return engine.PastDecision{}, false
+	}
+	rep, err := report.Decode(r.Report)
+	if err != nil {
+		return engine.PastDecision{}, false
+	}
+	p := engine.PastDecision{Outcome: r.Outcome, Report: rep, DecidedAt: r.DecidedAt}
+	if len(r.FiredRules) > 0 && json.Unmarshal(r.FiredRules, &p.FiredRules) != nil {
+		return engine.PastDecision{}, false
+	}
+	if len(r.Context) > 0 && string(r.Context) != "null" && json.Unmarshal(r.Context, &p.Context) != nil {
+		return engine.PastDecision{}, false
+	}
+	return p, true
+}
+
+// History builds, from the log, every counter of set as of any time in
+// [since, until): the decisions of [since − window, until) are all kept.
+// It is what replay reads for a candidate's counter the stored decisions
+// did not read.
+func History(ctx context.Context, set *engine.Set, src audit.RowSource, since, until time.Time) (*Counters, error) {
+	c := New(Config{KeepAll: true})
+	var window time.Duration
+	var fresh []*state
+	for _, d := range set.Counters() {
+		if c.states[d.Definition] != nil {
+			continue
+		}
+		st := c.newState(d)
+		c.states[d.Definition] = st
+		fresh = append(fresh, st)
+		window = max(window, d.Window)
+	}
+	if len(fresh) == 0 {
+		return c, nil
+	}
+	err := feed(ctx, src, since.Add(-window), until, func(_ string, p engine.PastDecision) {
+		for _, st := range fresh {
+			st.observe("", p)
+		}
+	}, func(int64) error { return nil })
+	if err != nil {
+		return nil, fmt.Errorf("build counters %s from the decision log: %w", since.Format(time.RFC3339), err)
+	}
+	return c, nil
+}

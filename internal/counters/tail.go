@@ -1,0 +1,38 @@
+package counters
+
+import (
+	"context"
+	"time"
+
+	"github.com/verdicthq/verdict/audit"
+)
+
+// Tail keeps the counters in step with the decisions other replicas record
+// in a shared log: every interval it reads the rows decided since its last
+// poll began, less Lookback (a decision is committed after it is decided,
+// within the request timeout), and observes each; ids seen lately are
+// counted once,
+// so this replica's own decisions (observed when recorded) and rows read
+// twice count once. report, when not nil, gets each failure; the next poll
+// retries from the same place. It returns when ctx ends.
+func (c *Counters) Tail(ctx context.Context, src audit.RowSource, every time.Duration, report func(error)) {
+	last := time.Now()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		start := time.Now()
+		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, c.Observe, func(int64) error { return nil })
+		if err != nil {
+			if ctx.Err() == nil && report != nil {
+				report(err)
+			}
+			continue
+		}
+		last = start
+	}
+}
