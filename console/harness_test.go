@@ -22,6 +22,8 @@ import (
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/lists"
+	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 
@@ -79,7 +81,14 @@ func newHarnessRules(t testing.TB, rules string) *harness {
 	if err != nil {
 		t.Fatalf("keys: %v", err)
 	}
-	srv, err := api.New(api.Options{Live: live, Fetcher: client, Keys: keys, Logger: zerolog.Nop(), Log: store, Reloader: rl})
+	ls := store.(audit.ListStore)
+	mem := &memory.Memory{Lists: lists.NewMemory()}
+	if err := mem.Lists.Load(context.Background(), ls); err != nil {
+		t.Fatalf("load lists: %v", err)
+	}
+	svc := &lists.Service{Store: ls, Memory: mem.Lists, Declared: func() map[string]lists.Decl { return lists.DeclsOf(live.Load()) }}
+	srv, err := api.New(api.Options{Live: live, Fetcher: client, Keys: keys, Logger: zerolog.Nop(), Log: store, Reloader: rl,
+		Lists: svc, Memory: mem})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}
