@@ -57,6 +57,12 @@ func newHarness(t testing.TB) *harness { return newHarnessRules(t, "testdata/rul
 // newHarnessRules is newHarness over another rules folder.
 func newHarnessRules(t testing.TB, rules string) *harness {
 	t.Helper()
+	return newHarnessOn(t, rules, filepath.Join(t.TempDir(), "verdict.db"))
+}
+
+// newHarnessOn is newHarness over a rules folder and a decision log URL.
+func newHarnessOn(t testing.TB, rules, dbURL string) *harness {
+	t.Helper()
 	sim, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "testdata/reports", APIKey: simKey})
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
@@ -67,7 +73,7 @@ func newHarnessRules(t testing.TB, rules string) *harness {
 		t.Fatalf("fetcher: %v", err)
 	}
 	t.Cleanup(client.Close)
-	store, err := audit.Open(context.Background(), filepath.Join(t.TempDir(), "verdict.db"), audit.Options{})
+	store, err := audit.Open(context.Background(), dbURL, audit.Options{})
 	if err != nil {
 		t.Fatalf("open log: %v", err)
 	}
