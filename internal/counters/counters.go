@@ -262,7 +262,7 @@ func (st *state) add(id, key string, e event) {
 		cut = len(s.ev) - st.maxEv + 1
 	}
 	if cut > 0 {
-		s.ev = slices.Delete(s.ev, 0, cut)
+		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
 		st.parent.bytes.Add(-int64(cut * eventBytes))
 	}
 	if e.at < horizon {
@@ -312,7 +312,7 @@ func (st *state) sweep(now int64) {
 			freed += int64(keyBytes + len(k) + len(s.ev)*eventBytes)
 			continue
 		}
-		s.ev = slices.Delete(s.ev, 0, cut)
+		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
 		freed += int64(cut * eventBytes)
 	}
 	look := st.parent.cfg.Lookback.Microseconds()
