@@ -375,6 +375,6 @@ func (c *Counters) newState(d engine.CounterDecl) *state {
 
 // errOverBudget builds the refusal of a set whose counters do not fit.
 func (c *Counters) errOverBudget(names []string, need int64) error {
-	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB (counters.budget_mb): shorten their windows, narrow their where, or raise the budget",
+	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB: shorten their windows or narrow their where",
 		names, need>>20, c.cfg.Budget>>20)
 }
