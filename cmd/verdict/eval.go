@@ -11,6 +11,8 @@ import (
 
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/lists"
+	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/report"
 )
@@ -68,7 +70,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return 1
 	}
-	p := decision.Pipeline{Policies: decision.Static(set)}
+	mem, err := evalMemory(*rules, set)
+	if err != nil {
+		fmt.Fprintln(stderr, "verdict eval:", err)
+		return 1
+	}
+	p := decision.Pipeline{Policies: decision.Static(set), Memory: mem}
 	res, err := p.Decide(context.Background(), decision.Request{SessionID: rep.SessionID, Report: rep, Context: ctx, Now: now})
 	if err != nil {
 		fmt.Fprintln(stderr, "verdict eval:", err)
@@ -90,6 +97,21 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "shadow: not evaluated: %s\n", res.ShadowError)
 	}
 	return 0
+}
+
+// evalMemory is what eval's decision reads beyond the report: the
+// file-backed lists, read from the rules folder; lists in the decision log
+// are empty and counters 0 (eval reads no log).
+func evalMemory(rules string, set *engine.Set) (*memory.Memory, error) {
+	dir := rules
+	if st, err := os.Stat(rules); err == nil && !st.IsDir() {
+		dir = filepath.Dir(rules)
+	}
+	mem := &memory.Memory{Lists: lists.NewMemory()}
+	if err := mem.Lists.LoadFiles(dir, set); err != nil {
+		return nil, err
+	}
+	return mem, nil
 }
 
 // loadSet loads a folder as a set, or a single file as a set of one.
