@@ -32,7 +32,7 @@ func (s *Server) getDecision(c echo.Context) error {
 		s.metrics.unreadable.Inc()
 		s.log.Error().Str("request_id", requestID(c)).Str("decision_id", t.ID).Str("cause", t.Unreadable).Msg("stored trace unreadable")
 	}
-	return c.JSON(http.StatusOK, t)
+	return s.answerDecision(c, t) // decision_loop.go: with its review and labels
 }
 
 // listDecisions answers GET /v1/decisions: one page of traces matching the

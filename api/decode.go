@@ -162,12 +162,14 @@ func (c *contextField) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
 	start, depth := dec.InputOffset(), dec.StackDepth() // just after the member name: then ':' and the value
-	if err := json.UnmarshalDecode(dec, &c.m); err != nil {
+	var v any                                           // json v2 decodes into an any without reflection: faster than into the map type
+	if err := json.UnmarshalDecode(dec, &v); err != nil {
 		if dec.StackDepth()-depth > c.limits.MaxDepth { // e.g. over the decoder's own depth limit
 			return c.limits.tooDeep()
 		}
 		return err
 	}
+	c.m, _ = v.(map[string]any) // an object: PeekKind said so
 	if err := c.limits.check(c.m); err != nil {
 		return err
 	}
@@ -200,13 +202,14 @@ func (s *Server) decodeContext(raw json1.RawMessage) (map[string]any, json1.RawM
 	if t[0] != '{' {
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context must be a JSON object")
 	}
-	var m map[string]any
-	if err := json.Unmarshal(t, &m); err != nil {
+	var v any // faster than into the map type (see contextField)
+	if err := json.Unmarshal(t, &v); err != nil {
 		if !utf8.Valid(t) {
 			return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context is not valid UTF-8")
 		}
 		return nil, nil, apiError(http.StatusBadRequest, CodeInvalidContext, "context: %v", err)
 	}
+	m, _ := v.(map[string]any) // an object: t starts with '{' and decoded
 	if err := s.contextLimits.check(m); err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	json1 "encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -76,3 +77,44 @@ func TestDecodeFieldNames(t *testing.T) {
 
 // testServer decodes with the default limits.
 var testServer = &Server{contextLimits: ContextLimits{}.withDefaults()}
+
+// FuzzDecodeDecideRequest: any body either decodes (then it is valid JSON,
+// the session id is valid and the context within the limits, and the context
+// bytes kept read back as the context decoded) or is refused with an error
+// the error table maps to a 4xx; never a panic or a 5xx.
+//
+//	go test -run '^$' -fuzz FuzzDecodeDecideRequest -fuzztime 60s ./api/
+func FuzzDecodeDecideRequest(f *testing.F) {
+	for _, s := range []string{
+		`{"session_id":"abc","context":{"amount":12.5,"country":"FR"}}`, ` {"context": {"a":[1,{"b":"}"}]}, "session_id" : "x-1_2"} `,
+		`{"session_id":"abc"}`, `{}`, `{"context":null}`, `{"session_id":"a","context":[]}`, `{"session_id":"a","session_id":"b"}`,
+		`{"Session_ID":"a"}`, `{"session_id":"a\u0041"}`, `{"session_id":"a"} {}`, `{"session_id":"a","context":{"x":"\"}"}}`,
+		`{"session_id":"a","context":{"a":1,"a":2}}`, "{\"session_id\":\"a\",\"context\":{\"n\":\"\xff\"}}", `{"session_id":"a","context":{"d":[[[[[{}]]]]]}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		id, ctx, raw, err := testServer.decodeDecideRequest(body)
+		if err != nil {
+			if e := toError(err); e.Status < 400 || e.Status > 499 || e.Code == "" {
+				t.Fatalf("%q: error %T %v is not a 4xx", body, err, err)
+			}
+			return
+		}
+		if !json1Valid(body) || id == "" {
+			t.Fatalf("accepted %q (id %q)", body, id)
+		}
+		if ctx != nil {
+			if err := testServer.contextLimits.check(ctx); err != nil {
+				t.Fatalf("accepted a context over the limits: %v", err)
+			}
+			var back map[string]any
+			if err := json1Unmarshal(raw, &back); err != nil || !reflect.DeepEqual(back, ctx) {
+				t.Fatalf("%q: kept context bytes %q read back as %v, decoded %v", body, raw, back, ctx)
+			}
+		}
+	})
+}
+
+func json1Valid(b []byte) bool             { return json1.Valid(b) }
+func json1Unmarshal(b []byte, v any) error { return json1.Unmarshal(b, v) }

@@ -51,6 +51,8 @@ const (
 	CodeNotReady            = "not_ready"                // 503: no policy set loaded, or a readiness check fails
 	CodeDecisionLogFailed   = "decision_log_unavailable" // 503: the decision could not be recorded
 	CodeIdempotencyConflict = "idempotency_conflict"     // 409: an Idempotency-Key reused with another body
+	CodeReviewResolved      = "review_resolved"          // 409: the review was resolved already
+	CodeReviewClaimed       = "review_claimed"           // 409: another analyst's claim on the review holds
 	CodeTimeout             = "timeout"                  // 503: the request ran out of time
 	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
 	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/counters"
 	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/memory"

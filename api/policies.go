@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -91,7 +92,7 @@ func (s *Server) reloadPolicies(c echo.Context) error {
 	if s.reloader == nil {
 		return errNoReloader
 	}
-	set, err := s.reloader.Reload(c.Request().Context(), ReloadTrigger)
+	set, err := s.reloader.Reload(audit.WithKeyID(c.Request().Context(), keyID(c)), ReloadTrigger)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return err // still waiting for another reload's turn: a timeout, not a bad policy
 	}

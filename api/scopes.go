@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 // The scopes an API key can hold. Each authenticated route needs one.
@@ -13,7 +13,7 @@ const (
 	ScopeEvaluate = "evaluate" // POST /v1/evaluate
 	ScopeAudit    = "audit"    // reading the decision log
 	ScopeAdmin    = "admin"    // listing, validating and reloading policies
-	ScopeReview   = "review"   // changing block and allow lists (and, with the review queue, working it)
+	ScopeReview   = "review"   // working the review queue, writing labels, changing block and allow lists
 )
 
 // Scopes lists every scope, in a stable order.

@@ -10,9 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/lists"
 )
 
@@ -45,6 +45,13 @@ type Options struct {
 	// and "would_be_outcome" in the answer; the log records both.
 	MonitorOnly bool
 
+	// Clock is the time of claims, resolutions and review ages (default time.Now).
+	Clock func() time.Time
+
+	// TrustForwardedProto makes the console's session cookie Secure when a
+	// proxy in front says "X-Forwarded-Proto: https" (TLS always does).
+	TrustForwardedProto bool
+
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
@@ -75,6 +82,7 @@ type Server struct {
 	memory         decision.Memory
 	draining       atomic.Bool
 	ids            *requestIDs
+	clock          func() time.Time
 }
 
 // New builds the Echo router with every route and middleware.
@@ -96,6 +104,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 5 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
 	}
 	if opts.Log != nil {
 		al := NewAuditLog(opts.Log)
@@ -121,6 +132,7 @@ func New(opts Options) (*Server, error) {
 		contextLimits: opts.ContextLimits.withDefaults(),
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
+		clock:         opts.Clock,
 		lists:         opts.Lists,
 		memory:        opts.Memory,
 
@@ -148,6 +160,11 @@ func New(opts Options) (*Server, error) {
 	s.Route(http.MethodGet, "/v1/lists/:name/items", ScopeAudit, s.getListItems)
 	s.Route(http.MethodPost, "/v1/lists/:name/items", ScopeReview, s.putListItem)
 	s.Route(http.MethodDelete, "/v1/lists/:name/items/:value", ScopeReview, s.deleteListItem)
+	s.Route(http.MethodGet, "/v1/policies/versions/:version", ScopeAudit, s.getPolicyVersion)
+	s.loopRoutes() // reviews.go: reviews, labels, rule performance
+	if err := s.mountConsole(opts.TrustForwardedProto); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

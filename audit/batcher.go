@@ -18,6 +18,10 @@ type CommitFunc func(ctx context.Context, rows []*Row, errs []error) error
 // commit it in one transaction, so concurrent appends share one durable
 // commit (one fsync) instead of paying one each.
 type Batcher struct {
+	// Mask masks each trace Append encodes (nil: none). Set it before the
+	// first Append.
+	Mask *Mask
+
 	commit   CommitFunc
 	maxBatch int
 	timeout  time.Duration

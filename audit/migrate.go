@@ -29,8 +29,12 @@ func Pending(ms []Migration, current int) ([]Migration, error) {
 // CheckVersion refuses, for a read-only open (which never migrates), a schema
 // at any version but the last of ms.
 func CheckVersion(ms []Migration, current int) error {
-	if latest := ms[len(ms)-1].Version; current != latest {
-		return fmt.Errorf("schema version %d, this verdict reads version %d", current, latest)
+	latest := ms[len(ms)-1].Version
+	switch {
+	case current > latest:
+		return fmt.Errorf("schema version %d is newer than this verdict knows (%d): upgrade verdict", current, latest)
+	case current < latest:
+		return fmt.Errorf("schema version %d is older than this verdict reads (%d): upgrade the log in place by opening it once for writing (verdict serve, or any verdict command that writes), then read it", current, latest)
 	}
 	return nil
 }

@@ -88,6 +88,14 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 		total = n
 	}
 
+	var labels map[string]string
+	if ls, ok := s.(LabelSource); ok {
+		var err error
+		if labels, err = ls.LabelsInForce(ctx, opts.Since, opts.Until); err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+	}
+
 	start := time.Now()
 	const chunk = 64
 	rows := make(chan []*ReplayRow, workers*4)
@@ -96,6 +104,9 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 	var wg sync.WaitGroup
 	for w := range workers {
 		tallies[w] = newTally(samples)
+		if len(labels) > 0 { // no labelled decision in the window: no label section
+			tallies[w].labels = newLabelTally(labels)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -46,6 +46,9 @@ type ReplayReport struct {
 	// the stored decision had not: computed as of each decision's time from
 	// the log and the list history instead of read from its trace.
 	ComputedMemory map[string]int64 `json:"computed_memory,omitempty"`
+	// Labels is the label-aware part (replay_labels.go); nil when the log
+	// keeps no labels.
+	Labels *LabelBacktest `json:"labels,omitempty"`
 
 	ElapsedSeconds float64       `json:"elapsed_seconds"`
 	PerSecond      float64       `json:"per_second"`
@@ -102,6 +105,7 @@ type tally struct {
 	stored, candidate                                           map[string]int64
 	policies                                                    map[policyKey]int64
 	samples                                                     map[transKey][]ChangedDecision
+	labels                                                      *labelTally // nil without labels
 }
 
 func newTally(maxSamples int) *tally {
@@ -163,6 +167,9 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	}
 	if len(d.RuleErrors) > 0 {
 		t.ruleErrs++
+	}
+	if t.labels != nil {
+		t.labels.add(r.ID, from, d, candIDs)
 	}
 	t.policies[policyKey{r.Policy, d.Policy}]++
 	switch {
@@ -235,6 +242,9 @@ func (t *tally) merge(o *tally) {
 			t.sample(k, c)
 		}
 	}
+	if t.labels != nil && o.labels != nil {
+		t.labels.merge(o.labels)
+	}
 }
 
 func share(n, of int64) float64 {
@@ -281,6 +291,9 @@ func (t *tally) report() *ReplayReport {
 		for _, to := range outcomes {
 			rep.Samples = append(rep.Samples, t.samples[transKey{from, to}]...)
 		}
+	}
+	if t.labels != nil {
+		rep.Labels = t.labels.report()
 	}
 	sort.Strings(rep.UnreadableIDs)
 	if len(rep.UnreadableIDs) > 10 {

@@ -83,6 +83,9 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 				p.Candidate.Name, short(p.Candidate.Version), p.Count)
 		}
 	}
+	if r.Labels != nil {
+		r.Labels.writeText(&b) // replay_labels.go
+	}
 	if len(r.Samples) > 0 {
 		b.WriteString("\nSample changed decisions (verdict audit: GET /v1/decisions/{id})\n")
 		for _, s := range r.Samples {

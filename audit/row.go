@@ -25,9 +25,16 @@ type Row struct {
 // EncodeRow prepares a trace for storage: it fills and checks the trace as
 // Append documents (now is the time for a zero DecidedAt) and encodes it.
 func EncodeRow(t *Trace, now time.Time) (*Row, error) {
+	return EncodeMaskedRow(t, now, nil)
+}
+
+// EncodeMaskedRow is EncodeRow with m's fields masked (Mask.Apply) in what
+// is encoded: t gets its id and time filled, never its fields masked.
+func EncodeMaskedRow(t *Trace, now time.Time, m *Mask) (*Row, error) {
 	if err := prepare(t, now); err != nil {
 		return nil, err
 	}
+	t = m.Apply(t)
 	body := *t
 	body.Report = nil
 	b, err := json.Marshal(traceJSON{traceFields: traceFields(body)}) // MarshalJSON without the report, minus encoding/json re-checking its output

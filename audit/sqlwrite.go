@@ -9,7 +9,7 @@ import (
 // Append encodes a trace (EncodeRow, now being the current time) and submits
 // it: the whole of a SQL backend's Append once it allows writes.
 func (b *Batcher) Append(ctx context.Context, t *Trace) error {
-	row, err := EncodeRow(t, time.Now())
+	row, err := EncodeMaskedRow(t, time.Now(), b.Mask)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"time"
 
@@ -67,6 +68,12 @@ type Options struct {
 	// Writers is how many batches may commit at once (default 1 for SQLite,
 	// which has one writer anyway, 2 for PostgreSQL).
 	Writers int
+	// CheckpointKey signs the checkpoints the store writes itself (those of
+	// retention); nil leaves them unsigned.
+	CheckpointKey ed25519.PrivateKey
+	// Mask masks trace fields before anything is stored, and the values of
+	// searches by them (nil: none).
+	Mask *Mask
 }
 
 // MaxBatchOrDefault is o.MaxBatch, or the default when unset.

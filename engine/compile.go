@@ -4,17 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
-	"github.com/verdicthq/verdict/report"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,28 +27,21 @@ const (
 
 // compiler compiles the expressions of one policy file.
 type compiler struct {
-	lim      Limits
-	el       *errList
-	lines    []string // the file's lines, for block scalar indentation
-	vars     map[string]*variable
-	ctxTypes map[string]string
-	sample   map[string]any          // the typed env the checker sees
-	badText  map[[2]int]bool         // expressions over a text limit, by position (see checkText)
-	lists    map[string]*listSpec    // declared lists, for lists.NAME
-	counters map[string]*counterSpec // declared counters, for counters.NAME
-	ctxDecl  []ctxField              // declared context fields
-	noMemory bool                    // compiling a counter's expressions: lists and counters are not names there
-}
-
-// variable is a named expression; rules use it by name and get it inlined.
-type variable struct {
-	spec  varSpec
-	state int // 0 not compiled, 1 compiling, 2 done
-	ok    bool
-	size  int      // nodes once its own variables are inlined, at most lim.Nodes+1
-	tree  ast.Node // patched, its variables inlined by reference: only ever cloned, never compiled itself
-	reads reads    // what it reads, through its variables too
-	value any      // a value of its type, for checking the variables that use it
+	lim       Limits
+	el        *errList
+	lines     []string // the file's lines, for block scalar indentation
+	vars      map[string]*variable
+	ctxTypes  map[string]string
+	sample    map[string]any          // the typed env the checker sees, without the policy's own keys
+	keys      map[string]any          // the policy's own typed keys (see sampleKeys), given to the expressions naming them
+	badText   map[[2]int]bool         // expressions over a text limit, by position (see checkText)
+	nodes     int                     // expression nodes compiled so far, variables written out (see spend)
+	suggested int                     // suggestions looked for so far (see suggest)
+	full      bool                    // nodes went over lim.TotalNodes: nothing more is compiled
+	lists     map[string]*listSpec    // declared lists, for lists.NAME
+	counters  map[string]*counterSpec // declared counters, for counters.NAME
+	ctxDecl   []ctxField              // declared context fields
+	noMemory  bool                    // compiling a counter's expressions: lists and counters are not names there
 }
 
 // compiled is one compiled expression and what it reads.
@@ -63,7 +53,11 @@ type compiled struct {
 // compile compiles one expression; what names it in errors ("rule \"x\"").
 // It returns nil after recording errors.
 func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
-	return c.compileAs(s, what, wantBool, c.sample, true)
+	env := maps.Clone(c.sample)
+	if tree, err := parser.Parse(s.text); err == nil {
+		c.addKeys(env, tree.Node)
+	}
+	return c.compileAs(s, what, wantBool, env, true)
 }
 
 // compileAs is compile against env. With inline false, the variables an
@@ -86,6 +80,9 @@ func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]a
 	prog, err := expr.Compile(s.text, opts...)
 	if len(p.lists) > 0 {
 		p.listErrors()
+	}
+	if err == nil && len(p.errs) == 0 && p.listCalls > 0 {
+		p.listArgTypes(prog)
 	}
 	if p.brokenVar != "" {
 		c.el.add(s.line, s.col, CodeExpr, "%s: uses variable %q, which has errors", what, p.brokenVar)
@@ -113,6 +110,10 @@ func (c *compiler) patchErrors(p *patcher, s src, what string) {
 
 // exprError records an expr compile error at its position inside the YAML file.
 func (c *compiler) exprError(s src, what string, err error) {
+	if strings.Contains(err.Error(), "exceeds maximum allowed nodes") { // expr's own MaxNodes, on the text itself
+		c.el.add(s.line, s.col, CodeLimit, "%s: too large (over %d nodes); split it into smaller rules", what, c.lim.Nodes)
+		return
+	}
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		if strings.HasPrefix(err.Error(), "expected bool") {
@@ -185,52 +186,6 @@ func offsetToLineCol(src []rune, off int) (line, col int) {
 	return line, col
 }
 
-// suggest returns the known name closest to a misspelt one, if any is close.
-func (c *compiler) suggest(name string) string {
-	cands := append([]string(nil), rootNames...)
-	for v := range c.vars {
-		cands = append(cands, v)
-	}
-	best, bestD := "", 3
-	for _, k := range cands {
-		if d := editDistance(strings.ToLower(name), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
-// variableTree returns a fresh copy of a variable's patched tree for
-// inlining at loc, with the paths it reads; ok is false when the variable
-// does not compile.
-func (c *compiler) variableTree(name string, loc file.Location) (ast.Node, reads, bool) {
-	v := c.vars[name]
-	if !v.ok || v.tree == nil {
-		return nil, reads{}, false
-	}
-	return cloneNode(v.tree, loc), v.reads, true
-}
-
 // extraChecks finds the checks expressions read by index that are not
 // documented (device_checks["headless_gpu"]), so the sample env can type them.
 func extraChecks(texts []string) map[string]bool {
@@ -258,117 +213,4 @@ func extraChecks(texts []string) map[string]bool {
 		}))
 	}
 	return out
-}
-
-// compileVariables compiles every variable (in dependency order, catching
-// cycles) so that rules can inline them.
-func (c *compiler) compileVariables(specs []varSpec) {
-	reserved := reservedNames()
-	for _, vs := range specs {
-		switch {
-		case !identRE.MatchString(vs.name):
-			c.el.add(vs.line, vs.col, CodeInvalid, "variable %q: use letters, digits and '_', starting with a letter", vs.name)
-			continue
-		case reserved[vs.name]:
-			c.el.add(vs.line, vs.col, CodeInvalid, "variable %q: the name is taken by a report field or an expr function; choose another", vs.name)
-			continue
-		case c.vars[vs.name] != nil:
-			c.el.add(vs.line, vs.col, CodeDuplicate, "variable %q is defined twice", vs.name)
-			continue
-		}
-		c.vars[vs.name] = &variable{spec: vs}
-	}
-	for _, vs := range specs {
-		if v := c.vars[vs.name]; v != nil && v.spec.line == vs.line {
-			c.compileVariable(v, nil)
-		}
-	}
-}
-
-func (c *compiler) compileVariable(v *variable, chain []string) {
-	switch v.state {
-	case 2:
-		return
-	case 1:
-		cycle := append(slices.Clone(chain), v.spec.name)
-		c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself: %s", v.spec.name, strings.Join(cycle, " -> "))
-		v.state, v.ok = 2, false
-		return
-	}
-	v.state = 1
-	what := fmt.Sprintf("variable %q", v.spec.name)
-	if !c.checkText(v.spec.expr, what) {
-		v.state, v.ok = 2, false
-		return
-	}
-	// Compile the variables it names first, so that it can be checked
-	// against their types and inlined from their trees.
-	tree, err := parser.Parse(v.spec.expr.text)
-	env := maps.Clone(c.sample)
-	if err == nil {
-		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
-			if id, ok := (*n).(*ast.IdentifierNode); ok {
-				if dep := c.vars[id.Value]; dep != nil && dep != v {
-					c.compileVariable(dep, append(chain, v.spec.name))
-					env[id.Value] = dep.value
-				} else if dep == v {
-					c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself", v.spec.name)
-					v.state = 2
-				}
-			}
-		}))
-	}
-	if v.state == 2 {
-		return
-	}
-	out := c.compileAs(v.spec.expr, what, false, env, false)
-	v.state, v.ok = 2, out != nil
-	if !v.ok {
-		return
-	}
-	v.value = sampleOf(out.prog.Node().Type())
-	// The tree rules inline: its own, patched, with its variables' trees
-	// put in by reference (they are cloned whole when a rule inlines it).
-	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads(), byReference: true}
-	ast.Walk(&tree.Node, p)
-	if p.brokenVar != "" || len(p.errs) > 0 {
-		c.patchErrors(p, v.spec.expr, what)
-		v.ok = false
-		return
-	}
-	v.tree, v.reads, v.size = tree.Node, p.reads, p.inlined+p.visited
-}
-
-// sampleOf is a value of type t for the sample env, so that an expression
-// naming a variable is checked against the variable's type; nil (any type)
-// when t is unknown.
-func sampleOf(t reflect.Type) any {
-	if t == nil || t.Kind() == reflect.Interface {
-		return nil
-	}
-	return reflect.Zero(t).Interface()
-}
-
-type visitorFunc func(*ast.Node)
-
-func (f visitorFunc) Visit(n *ast.Node) { f(n) }
-
-func reservedNames() map[string]bool {
-	r := map[string]bool{"true": true, "false": true, "nil": true, "not": true, "and": true, "or": true,
-		"in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true, "let": true, "if": true, "else": true}
-	for _, n := range rootNames {
-		r[n] = true
-	}
-	for _, f := range builtin.Builtins {
-		r[f.Name] = true
-	}
-	return r
-}
-
-// knownChecks returns the documented check names of a group.
-func knownChecks(group string) []string {
-	if group == nameDevice {
-		return report.DeviceCheckNames
-	}
-	return report.BiometricCheckNames
 }

@@ -43,8 +43,56 @@ func (g *generator) policy() []byte {
 	switch g.Kind {
 	case "parens":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%srisk_score > 1%s'\n    action: deny\n", strings.Repeat("(", g.N), strings.Repeat(")", g.N))
+	case "ternary":
+		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%sfalse'\n    action: deny\n", strings.Repeat("risk_score > 1 ? true : ", g.N))
 	case "unary":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%s(risk_score > 1)'\n    action: deny\n", strings.Repeat("!", g.N))
+	case "wide-rules": // N rules naming one variable of nearly Limits.Nodes nodes
+		terms := make([]string, 490)
+		for i := range terms {
+			terms[i] = fmt.Sprintf("risk_score > %d", i)
+		}
+		fmt.Fprintf(&b, "variables:\n  big: '%s'\nrules:\n", strings.Join(terms, " || "))
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: big, action: deny}\n", i)
+		}
+	case "big-variables": // N variables of 47 nodes each
+		terms := make([]string, 12)
+		for i := range terms {
+			terms[i] = fmt.Sprintf("risk_score > %d", i)
+		}
+		b.WriteString("variables:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  v%d: '%s'\n", i, strings.Join(terms, " || "))
+		}
+		b.WriteString("rules:\n  - {id: r, when: v1, action: deny}\n")
+	case "misspelt": // N variables with long names, and N rules each naming a misspelt one
+		b.WriteString("variables:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  v%040d: risk_score > 1\n", i)
+		}
+		b.WriteString("rules:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'w%040d > 1', action: deny}\n", i, i)
+		}
+	case "context-fields", "wide-context": // N declared context fields and 200 rules, or 1,000 fields and N rules
+		fields, rules := g.N, 200
+		if g.Kind == "wide-context" {
+			fields, rules = 1000, g.N
+		}
+		b.WriteString("context:\n")
+		for i := range fields {
+			fmt.Fprintf(&b, "  f%d: number\n", i)
+		}
+		b.WriteString("rules:\n")
+		for i := range rules {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'risk_score > %d && (context.f%d ?? 0) >= 0', action: deny}\n", i, i, i%fields)
+		}
+	case "extra-checks": // N rules each reading its own undocumented check
+		b.WriteString("rules:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'device_checks[\"x%d\"] == \"Detected\"', action: deny}\n", i, i)
+		}
 	case "yaml-depth":
 		fmt.Fprintf(&b, "rules: %s%s\n", strings.Repeat("[", g.N), strings.Repeat("]", g.N))
 	case "bigfile":
@@ -142,6 +190,23 @@ func TestHostilePolicies(t *testing.T) {
 	}
 }
 
+// TestEditDistanceWithin: the banded distance suggest uses agrees with the
+// full one wherever the full one is within the band.
+func TestEditDistanceWithin(t *testing.T) {
+	words := []string{"", "a", "risk_score", "riskscore", "risk_scroe", "rsk_score", "device_checks", "devise_checks", "tags", "tag", "xyz"}
+	for _, a := range words {
+		for _, b := range words {
+			full := editDistance(a, b)
+			for k := 0; k <= 3; k++ {
+				want := min(full, k+1)
+				if got := editDistanceWithin(a, b, k); got != want {
+					t.Errorf("editDistanceWithin(%q, %q, %d) = %d, want %d", a, b, k, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestGuardStopsRunawayLoops: should a loop escape the static bound, the
 // guard stops the rule at the decision's budget; the rule is recorded as
 // failed and the decision falls to on_error.
@@ -165,7 +230,7 @@ func TestGuardStopsRunawayLoops(t *testing.T) {
 func TestInputsOverTheBoundFallToOnError(t *testing.T) {
 	lim := DefaultLimits
 	lim.InputItems, lim.InputString = 3, 10
-	policy := func(when string) *Policy {
+	policy := func(t *testing.T, when string) *Policy {
 		p, err := lim.ParsePolicy("inputs.yaml", []byte(hostileHead+"context: {note: string}\nrules:\n  - {id: r, when: '"+when+"', action: deny}\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -185,10 +250,15 @@ func TestInputsOverTheBoundFallToOnError(t *testing.T) {
 		{"an undeclared field nested too long", `len(context.deep) > 0`, within,
 			map[string]any{"deep": []any{map[string]any{"s": "xxxxxxxxxxxxxxxxxxxx"}}}, "context.deep[].s: has 20 bytes"},
 		{"an undeclared field within", `len(context.deep) > 0`, within, map[string]any{"deep": []any{"x"}}, ""},
+		{"a score outside 0..100 (a report built by hand)", `count(1..risk_score, # > 0) > 0`, within, nil, "risk_score: is 1000000000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := policy(tc.when).Evaluate(Facts{Report: mustReport(t, tc.report), Context: tc.ctx})
+			r := mustReport(t, tc.report)
+			if tc.name == "a score outside 0..100 (a report built by hand)" {
+				r.RiskScore = 1_000_000_000
+			}
+			d := policy(t, tc.when).Evaluate(Facts{Report: r, Context: tc.ctx})
 			if tc.want == "" {
 				if d.Reason == ReasonOnError {
 					t.Fatalf("on_error: %v", d.RuleErrors)
@@ -200,4 +270,26 @@ func TestInputsOverTheBoundFallToOnError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// editDistance is the plain Levenshtein distance, the reference for
+// editDistanceWithin.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

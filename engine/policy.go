@@ -14,6 +14,7 @@ import (
 type Policy struct {
 	name, description string
 	file, version     string
+	source            []byte // the file's bytes, whose SHA-256 is version
 	mode, strategy    string
 	matchTags         []string
 	def, onError      Outcome
@@ -35,6 +36,7 @@ type rule struct {
 	prog            *vm.Program
 	paths           []string // report/context paths it reads, through variables too
 	pos             string   // file:line:col of its when
+	lines           [2]int   // first and last line of its entry in the file
 	cost            ruleCost // its static worst case (see cost.go)
 	score           *int     // under strategy score: its score (shared by every decision: read only), or nil
 }
@@ -59,7 +61,15 @@ func (lim Limits) ParsePolicy(file string, data []byte) (*Policy, error) {
 }
 
 // buildPolicy parses and compiles a policy, recording problems in el.
-func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
+func buildPolicy(file string, data []byte, el *errList, lim Limits) (p *Policy) {
+	defer func() {
+		// A bug in the engine or in expr must refuse the file, not take down
+		// the process that lints, validates or reloads it.
+		if v := recover(); v != nil {
+			el.add(1, 1, CodeInternal, "the policy could not be loaded (internal error: %v); please report it with the file", v)
+			p = nil
+		}
+	}()
 	if len(data) > lim.FileBytes {
 		el.add(1, 1, CodeLimit, "the policy file has %d bytes; the limit is %d", len(data), lim.FileBytes)
 		return nil
@@ -71,6 +81,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 	if n := len(s.variables); n > lim.Variables {
 		v := s.variables[lim.Variables]
 		el.add(v.line, v.col, CodeLimit, "variable %q is the %dth of %d; a policy may have at most %d variables", v.name, lim.Variables+1, n, lim.Variables)
+		return nil
+	}
+	if n := len(s.context); n > lim.ContextFields {
+		f := s.context[lim.ContextFields]
+		el.add(f.line, f.col, CodeLimit, "context field %q is the %dth of %d; a policy may declare at most %d", f.name, lim.ContextFields+1, n, lim.ContextFields)
 		return nil
 	}
 	if n := len(s.rules); n > lim.Rules {
@@ -100,14 +115,14 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			}
 		}
 	}
-	c.sample = sampleEnv(extraChecks(texts), s.context)
+	c.sample, c.keys = sampleEnv(), sampleKeys(extraChecks(texts), s.context)
 	c.declareMemory(s)
 	c.noMemory = true // a counter's expressions read the decision, not lists or counters
 	counters := c.compileCounters(s.counters, file, s.name)
 	c.noMemory = false
 	c.compileVariables(s.variables)
-	p := &Policy{
-		name: s.name, description: s.description, file: file, version: sha256hex(data),
+	p = &Policy{
+		name: s.name, description: s.description, file: file, version: sha256hex(data), source: data,
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),
 		lists: listDecls(s.lists, file), counters: counters, bands: s.bands,
@@ -126,7 +141,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		if rs.when.text == "" {
 			continue
 		}
-		out := c.compile(rs.when, fmt.Sprintf("rule %q", rs.id), true)
+		what := fmt.Sprintf("rule %q", rs.id)
+		if !c.checkText(rs.when, what) || !c.spend(c.inlinedSize(rs.when), rs.when, what) {
+			continue
+		}
+		out := c.compile(rs.when, what, true)
 		if out == nil {
 			continue
 		}
@@ -138,6 +157,7 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 		ru := &rule{
 			id: rs.id, description: rs.description, action: rs.action, prog: out.prog, paths: inputList(out.reads.inputs),
 			pos: fmt.Sprintf("%s:%d:%d", file, rs.when.line, rs.when.col), cost: cost,
+			lines: [2]int{rs.line, ruleEnd(c.lines, rs.line, rs.col)},
 		}
 		if s.strategy == StrategyScore {
 			score := rs.score
@@ -162,6 +182,43 @@ func (p *Policy) Mode() string { return p.mode }
 
 // Ref names the policy and its version (hex SHA-256 of the file's bytes).
 func (p *Policy) Ref() PolicyRef { return PolicyRef{Name: p.name, Version: p.version} }
+
+// Source is the policy file's bytes as loaded: their SHA-256 is the
+// version. The slice is the policy's; callers must not change it.
+func (p *Policy) Source() []byte { return p.source }
+
+// RuleLines returns the first and last line (1-based, in Source) of the
+// rule with this id's entry, so a fired rule in a trace can be tied to its
+// text; ok is false for an id the policy does not have.
+func (p *Policy) RuleLines(id string) (first, last int, ok bool) {
+	for _, r := range p.rules {
+		if r.id == id {
+			return r.lines[0], r.lines[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+// ruleEnd is the last line of the rule whose mapping starts at line:col: the
+// lines after it that are blank or indented at least as far as col belong to
+// it; trailing blank and comment-only lines do not.
+func ruleEnd(lines []string, line, col int) int {
+	last := line
+	for i := line; i < len(lines); i++ { // lines[i] is line i+1
+		l := strings.TrimRight(lines[i], " \t\r")
+		trimmed := strings.TrimLeft(l, " ")
+		if trimmed == "" {
+			continue
+		}
+		if len(l)-len(trimmed) < col-1 {
+			break
+		}
+		if !strings.HasPrefix(trimmed, "#") {
+			last = i + 1
+		}
+	}
+	return last
+}
 
 // Info describes the policy for listings.
 func (p *Policy) Info() PolicyInfo {

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,11 +24,23 @@ type Store struct {
 	pool     *pgxpool.Pool
 	batch    *audit.Batcher
 	readOnly bool
+	heads    chan *chainHead    // one chain per writer, taken for a commit
+	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
+	mask     *audit.Mask        // masks searches by masked fields
+
+	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
+	*audit.LoopSQL
 }
 
 var (
-	_ audit.Store     = (*Store)(nil)
-	_ audit.RowSource = (*Store)(nil)
+	_ audit.Store             = (*Store)(nil)
+	_ audit.RowSource         = (*Store)(nil)
+	_ audit.PolicyLog         = (*Store)(nil)
+	_ audit.CheckpointLog     = (*Store)(nil)
+	_ audit.Reviews           = (*Store)(nil)
+	_ audit.Labels            = (*Store)(nil)
+	_ audit.PerformanceReader = (*Store)(nil)
+	_ audit.Outbox            = (*Store)(nil)
 )
 
 // Open connects to the PostgreSQL log that url names and, unless read-only,
@@ -60,7 +74,15 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
 	}
-	s := &Store{pool: pool, readOnly: opts.ReadOnly}
+	s := &Store{pool: pool, readOnly: opts.ReadOnly, key: opts.CheckpointKey, mask: opts.Mask, heads: make(chan *chainHead, writers), LoopSQL: newLoop(pool, opts.ReadOnly)}
+	// Each writer chains its own traces, from a chain named for this open
+	// (host, a random id, the writer's number): no replica, and no writer,
+	// waits on another's chain.
+	host, _ := os.Hostname()
+	run := audit.NewID()
+	for i := range writers {
+		s.heads <- &chainHead{name: fmt.Sprintf("%s/%s/%d", host, run[len(run)-12:], i), hash: audit.ZeroHash, h: audit.NewChainHasher()}
+	}
 	if opts.ReadOnly {
 		err = checkVersion(ctx, pool)
 	} else {
@@ -72,6 +94,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 	}
 	if !opts.ReadOnly {
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
+		s.batch.Mask = opts.Mask
 	}
 	return s, nil
 }
@@ -82,7 +105,13 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 // refusing writes fails it with the reason; it passes again once a write
 // succeeds.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
+	var err error
+	for range s.pool.Config().MaxConns + 1 { // past the connections the server cut (see begin)
+		if err = s.pool.Ping(ctx); err == nil || !deadConn(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
 	if s.batch == nil {

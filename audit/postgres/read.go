@@ -39,6 +39,7 @@ func (s *Store) one(ctx context.Context, q string, args ...any) (*audit.Trace, e
 
 // Query returns one page of traces, newest first.
 func (s *Store) Query(ctx context.Context, f audit.Filter) (audit.Page, error) {
+	f = s.mask.Filter(f) // a search by a masked field looks for the masked value
 	cur, err := f.Normalize()
 	if err != nil {
 		return audit.Page{}, err

@@ -53,11 +53,13 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
+	{Version: 2, Stmts: migration2},
+	loopMigration, // reviews and labels: loop.go
 	// Lists (issue "Rules with memory"): list_items holds what each list has
 	// now, list_changes every change ever made; list writes hold an advisory
 	// lock (listLock), so seq order is commit order. expires_at NULL never
 	// expires.
-	{Version: 2, Stmts: []string{
+	{Version: 4, Stmts: []string{
 		`CREATE TABLE IF NOT EXISTS list_items (
 			list       text COLLATE "C" NOT NULL,
 			value      text COLLATE "C" NOT NULL,
@@ -80,6 +82,45 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
 	}},
+	outboxMigration, // webhook outbox: loop.go
+}
+
+// migration2 is the decision log v2: each trace gets its place in a hash
+// chain (chain, seq, prev_hash, hash; NULL for traces from version 1, never
+// chained). Every writer of every replica keeps a chain of its own, so
+// replicas never wait on one another for the chain. Policy sources, their
+// activations and the chains' checkpoints get tables of their own.
+var migration2 = []string{
+	`ALTER TABLE traces ADD COLUMN IF NOT EXISTS chain text COLLATE "C",
+		ADD COLUMN IF NOT EXISTS seq bigint,
+		ADD COLUMN IF NOT EXISTS prev_hash bytea,
+		ADD COLUMN IF NOT EXISTS hash bytea`,
+	`CREATE UNIQUE INDEX IF NOT EXISTS traces_chain ON traces (chain, seq)`,
+	`CREATE TABLE IF NOT EXISTS policy_versions (
+		version   text PRIMARY KEY,
+		name      text NOT NULL,
+		file      text NOT NULL,
+		source    bytea NOT NULL,
+		stored_at timestamptz NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS policy_activations (
+		version text NOT NULL,
+		at      timestamptz NOT NULL,
+		mode    text NOT NULL,
+		trigger text NOT NULL,
+		key_id  text NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS policy_activations_version ON policy_activations (version, at)`,
+	`CREATE TABLE IF NOT EXISTS chain_checkpoints (
+		chain      text COLLATE "C" NOT NULL,
+		seq        bigint NOT NULL,
+		hash       text NOT NULL,
+		at         timestamptz NOT NULL,
+		reason     text NOT NULL,
+		removed    bigint NOT NULL,
+		public_key text NOT NULL,
+		signature  text NOT NULL
+	)`,
 }
 
 // migrateLock names the advisory lock that serializes migrations, per schema.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -32,13 +33,25 @@ type Store struct {
 	r        *sql.DB // readers
 	batch    *audit.Batcher
 	readOnly bool
-	ins      *sql.Stmt // insert a trace
-	insRule  *sql.Stmt // insert a fired rule id
+	ins      *sql.Stmt          // insert a trace
+	insRule  *sql.Stmt          // insert a fired rule id
+	hasher   *audit.ChainHasher // the writer's (commits run one at a time)
+	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
+	mask     *audit.Mask        // masks searches by masked fields
+
+	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
+	*audit.LoopSQL
 }
 
 var (
-	_ audit.Store     = (*Store)(nil)
-	_ audit.RowSource = (*Store)(nil)
+	_ audit.Store             = (*Store)(nil)
+	_ audit.RowSource         = (*Store)(nil)
+	_ audit.PolicyLog         = (*Store)(nil)
+	_ audit.CheckpointLog     = (*Store)(nil)
+	_ audit.Reviews           = (*Store)(nil)
+	_ audit.Labels            = (*Store)(nil)
+	_ audit.PerformanceReader = (*Store)(nil)
+	_ audit.Outbox            = (*Store)(nil)
 )
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
@@ -76,6 +89,12 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_txlock", "immediate")
 	}
 	q.Add("_pragma", "synchronous(FULL)")
+	if readOnly {
+		// Readers map the file (256 MiB at most) instead of a read(2) per
+		// page: a verify or export pass over traces of a few KB each
+		// crosses overflow pages on every row.
+		q.Add("_pragma", "mmap_size(268435456)")
+	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
@@ -86,7 +105,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, readOnly: opts.ReadOnly}
+	s := &Store{path: path, readOnly: opts.ReadOnly, hasher: audit.NewChainHasher(), key: opts.CheckpointKey, mask: opts.Mask}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open %s read-only: %w", path, err)
@@ -118,6 +137,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 		s.closeDBs()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
 	}
+	s.LoopSQL = s.newLoop()
 	if opts.ReadOnly {
 		if err := checkVersion(ctx, s.r); err != nil {
 			s.closeDBs()
@@ -125,6 +145,7 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 		}
 	} else {
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), 1, 30*time.Second)
+		s.batch.Mask = opts.Mask
 	}
 	return s, nil
 }

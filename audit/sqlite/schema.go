@@ -52,10 +52,12 @@ var migrations = []audit.Migration{
 		) WITHOUT ROWID`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
+	{Version: 2, Stmts: migration2},
+	loopMigration, // reviews and labels: loop.go
 	// Lists (issue "Rules with memory"): list_items holds what each list has
 	// now, list_changes every change ever made, in commit order (seq). Times
 	// are unix microseconds; expires_at NULL never expires.
-	{Version: 2, Stmts: []string{
+	{Version: 4, Stmts: []string{
 		`CREATE TABLE IF NOT EXISTS list_items (
 			list       TEXT NOT NULL,
 			value      TEXT NOT NULL,
@@ -78,6 +80,79 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
 	}},
+	outboxMigration, // webhook outbox: loop.go
+}
+
+// traceColumns are the columns schema versions 1 and 2 share.
+const traceColumns = `id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
+	key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body, report`
+
+// migration2 is the decision log v2: traces get an integer key in write
+// order (seq, the rowid: the hash chain's order, which VACUUM keeps) and a
+// hash chain (prev_hash, hash; NULL for the traces copied from version 1,
+// which were never chained); policy sources, their activations and the
+// chain's checkpoints get tables of their own.
+var migration2 = []string{
+	`CREATE TABLE traces_v2 (
+		seq             INTEGER PRIMARY KEY,
+		id              TEXT NOT NULL,
+		decided_at      INTEGER NOT NULL,
+		session_id      TEXT NOT NULL,
+		user_id         TEXT NOT NULL,
+		outcome         TEXT NOT NULL,
+		policy_name     TEXT NOT NULL,
+		policy_version  TEXT NOT NULL,
+		key_id          TEXT NOT NULL,
+		idempotency_key TEXT,
+		report_status   TEXT NOT NULL,
+		policy_outcome  TEXT NOT NULL,
+		tags            TEXT NOT NULL,
+		context         TEXT,
+		fired           TEXT NOT NULL,
+		body            TEXT NOT NULL,
+		report          BLOB NOT NULL,
+		prev_hash       BLOB,
+		hash            BLOB
+	)`,
+	`INSERT INTO traces_v2 (` + traceColumns + `) SELECT ` + traceColumns + ` FROM traces ORDER BY decided_at, id`,
+	`DROP TABLE traces`,
+	`ALTER TABLE traces_v2 RENAME TO traces`,
+	`CREATE UNIQUE INDEX traces_id ON traces (id)`,
+	`CREATE INDEX traces_time ON traces (decided_at, id)`,
+	`CREATE INDEX traces_session ON traces (session_id, decided_at, id)`,
+	`CREATE INDEX traces_user ON traces (user_id, decided_at, id)`,
+	`CREATE INDEX traces_outcome ON traces (outcome, decided_at, id)`,
+	`CREATE INDEX traces_policy_version ON traces (policy_version, decided_at, id)`,
+	`CREATE UNIQUE INDEX traces_idempotency ON traces (key_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+	// A policy's source, once per version (hex SHA-256 of the bytes).
+	`CREATE TABLE IF NOT EXISTS policy_versions (
+		version   TEXT PRIMARY KEY,
+		name      TEXT NOT NULL,
+		file      TEXT NOT NULL,
+		source    BLOB NOT NULL,
+		stored_at INTEGER NOT NULL
+	)`,
+	// Every time a version went live or shadow, and how.
+	`CREATE TABLE IF NOT EXISTS policy_activations (
+		version TEXT NOT NULL,
+		at      INTEGER NOT NULL,
+		mode    TEXT NOT NULL,
+		trigger TEXT NOT NULL,
+		key_id  TEXT NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS policy_activations_version ON policy_activations (version, at)`,
+	// Chain heads, signed when a key is configured; retention's sum up the
+	// traces it removed.
+	`CREATE TABLE IF NOT EXISTS chain_checkpoints (
+		chain      TEXT NOT NULL,
+		seq        INTEGER NOT NULL,
+		hash       TEXT NOT NULL,
+		at         INTEGER NOT NULL,
+		reason     TEXT NOT NULL,
+		removed    INTEGER NOT NULL,
+		public_key TEXT NOT NULL,
+		signature  TEXT NOT NULL
+	)`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so two
@@ -123,3 +198,6 @@ func checkVersion(ctx context.Context, db *sql.DB) error {
 	}
 	return audit.CheckVersion(migrations, current)
 }
+
+// SchemaVersion is the newest schema version this build writes.
+func SchemaVersion() int { return migrations[len(migrations)-1].Version }

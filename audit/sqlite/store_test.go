@@ -2,13 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/audit/sqlite"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 func TestConformance(t *testing.T) {
@@ -88,4 +89,43 @@ func TestCloseLeavesNoWAL(t *testing.T) {
 	if _, err := r.Get(context.Background(), tr.ID); err != nil {
 		t.Fatalf("the trace is not in the database file after Close: %v", err)
 	}
+}
+
+// TestTamper: rows changed or deleted in the SQLite file behind verdict's
+// back are found by verify at the decision changed, or where one was removed.
+func TestTamper(t *testing.T) {
+	audittest.RunTamper(t, func(t *testing.T) string {
+		return filepath.Join(t.TempDir(), "decisions.db")
+	}, func(t *testing.T, url, stmt string) {
+		db, err := sql.Open("sqlite", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		res, err := db.Exec(stmt)
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("%s: %d rows", stmt, n)
+		}
+	})
+}
+
+// TestMask: masked fields never reach the SQLite file or its write-ahead
+// log, read while the store is open and after it closed.
+func TestMask(t *testing.T) {
+	audittest.RunMask(t, func(t *testing.T) string {
+		return filepath.Join(t.TempDir(), "decisions.db")
+	}, func(t *testing.T, url string) []byte {
+		var all []byte
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			b, err := os.ReadFile(url + suffix)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		return all
+	})
 }

@@ -3,22 +3,33 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
 )
 
-const insertTraceSQL = `INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
+const insertTraceSQL = `INSERT INTO traces (seq, id, decided_at, session_id, user_id, outcome,
 	policy_name, policy_version, key_id, idempotency_key,
-	report_status, policy_outcome, tags, context, fired, body, report)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	report_status, policy_outcome, tags, context, fired, body, report, prev_hash, hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+// headSQL reads the chain's head: the last trace written. Inside the write
+// transaction (BEGIN IMMEDIATE holds the file's write lock) it is the head
+// for every process writing the file, so SQLite keeps one chain.
+const headSQL = `SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1`
 
 const insertRuleSQL = `INSERT INTO trace_rules (rule_id, decided_at, trace_id) VALUES (?, ?, ?)`
 
 // pruneChunk bounds how many rows one prune transaction deletes, so appends
 // never wait long behind retention.
 const pruneChunk = 2000
+
+// pruneLookahead is how far past the first trace kept Prune looks for the
+// oldest decision kept: far more traces than commit out of decision order.
+const pruneLookahead = 10000
 
 // Append stores a trace durably; see audit.Store.
 func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
@@ -35,6 +46,10 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	seq, prev, err := head(ctx, tx)
+	if err != nil {
+		return err
+	}
 	ins, insRule := tx.StmtContext(ctx, s.ins), tx.StmtContext(ctx, s.insRule)
 	for i, r := range rows {
 		t := r.Trace
@@ -43,17 +58,16 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 		if t.IdempotencyKey != "" {
 			idem = t.IdempotencyKey
 		}
-		report := r.Report
-		if report == nil {
-			report = []byte{}
-		}
+		cr := audit.ChainRowOf(r, nil)
+		cr.Seq = seq + 1
+		hash := append([]byte(nil), s.hasher.Hash(prev, &cr)...)
 		var context any
 		if r.Context != nil {
 			context = string(r.Context)
 		}
-		res, err := ins.ExecContext(ctx, t.ID, micros, t.SessionID, t.UserID, string(t.Outcome),
+		res, err := ins.ExecContext(ctx, cr.Seq, t.ID, micros, t.SessionID, t.UserID, string(t.Outcome),
 			t.Policy.Name, t.Policy.Version, t.KeyID, idem,
-			t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, report)
+			t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, cr.Report, prev, hash)
 		if err != nil {
 			return fmt.Errorf("insert trace %s: %w", t.ID, err)
 		}
@@ -61,11 +75,15 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 			errs[i] = audit.ConflictError(t)
 			continue
 		}
+		seq, prev = cr.Seq, hash
 		for _, rule := range r.Rules {
 			if _, err := insRule.ExecContext(ctx, rule, micros, t.ID); err != nil {
 				return fmt.Errorf("insert fired rule %s of trace %s: %w", rule, t.ID, err)
 			}
 		}
+	}
+	if err := openReviews(ctx, tx, rows, errs); err != nil { // loop.go: reviews commit with their traces
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -73,27 +91,84 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 	return nil
 }
 
-// Prune deletes the traces decided before a time, a chunk per transaction.
+// head is the chain's last seq and hash (the zero hash after traces from
+// before the chain, or in an empty log).
+func head(ctx context.Context, tx *sql.Tx) (int64, []byte, error) {
+	var seq int64
+	var hash []byte
+	err := tx.QueryRowContext(ctx, headSQL).Scan(&seq, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, fmt.Errorf("read the chain's head: %w", err)
+	}
+	if hash == nil {
+		hash = audit.ZeroHash
+	}
+	return seq, hash, nil
+}
+
+// Prune deletes the traces decided before a time: the chain's prefix up to
+// the first trace decided at or after it, a chunk per transaction. It first
+// stores a retention checkpoint of the last trace it removes (signed with
+// Options.CheckpointKey when set), so the chain stays verifiable.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if s.readOnly {
 		return 0, audit.ErrReadOnly
 	}
-	micros := before.UnixMicro()
+	var keep int64 // the first seq kept
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE((SELECT MIN(seq) FROM traces WHERE decided_at >= ?),
+		(SELECT COALESCE(MAX(seq), 0) + 1 FROM traces))`, before.UnixMicro()).Scan(&keep); err != nil {
+		return 0, fmt.Errorf("prune: find the first trace kept: %w", err)
+	}
+	var removed int64
+	var last sql.NullInt64
+	var hash []byte
+	if err := s.w.QueryRowContext(ctx, `SELECT count(*), MAX(seq) FROM traces WHERE seq < ?`, keep).Scan(&removed, &last); err != nil {
+		return 0, fmt.Errorf("prune: count: %w", err)
+	}
+	if removed == 0 {
+		return 0, nil
+	}
+	if err := s.w.QueryRowContext(ctx, `SELECT hash FROM traces WHERE seq = ?`, last.Int64).Scan(&hash); err != nil {
+		return 0, fmt.Errorf("prune: read the last trace removed: %w", err)
+	}
+	if hash == nil {
+		hash = audit.ZeroHash
+	}
+	c := audit.Checkpoint{Seq: last.Int64, Hash: hex.EncodeToString(hash), At: time.Now(), Reason: "retention", Removed: removed}
+	c.Sign(s.key)
+	if err := s.AddCheckpoint(ctx, c); err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	// The fired-rule rows of the removed traces, by time (trace_rules_time):
+	// those decided before the oldest trace kept. Traces commit close to, not
+	// exactly in, decision order, so the oldest kept is looked for among the
+	// next pruneLookahead traces; a removed trace decided after it leaves
+	// rule rows that match no trace (the rule filter joins traces) until a
+	// later prune.
+	var oldestKept sql.NullInt64
+	if err := s.w.QueryRowContext(ctx, `SELECT MIN(decided_at) FROM traces WHERE seq BETWEEN ? AND ?`,
+		keep, keep+pruneLookahead).Scan(&oldestKept); err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	rulesBefore := before.UnixMicro()
+	if oldestKept.Valid && oldestKept.Int64 < rulesBefore {
+		rulesBefore = oldestKept.Int64
+	}
 	if _, err := deleteChunks(ctx, s.w, `DELETE FROM trace_rules WHERE (rule_id, decided_at, trace_id) IN
-		(SELECT rule_id, decided_at, trace_id FROM trace_rules WHERE decided_at < ? LIMIT ?)`, micros); err != nil {
+		(SELECT rule_id, decided_at, trace_id FROM trace_rules WHERE decided_at < ? LIMIT ?)`, rulesBefore); err != nil {
 		return 0, fmt.Errorf("prune fired rules: %w", err)
 	}
-	n, err := deleteChunks(ctx, s.w, `DELETE FROM traces WHERE id IN
-		(SELECT id FROM traces WHERE decided_at < ? LIMIT ?)`, micros)
+	n, err := deleteChunks(ctx, s.w, `DELETE FROM traces WHERE seq IN
+		(SELECT seq FROM traces WHERE seq < ? LIMIT ?)`, keep)
 	if err != nil {
 		return n, fmt.Errorf("prune traces: %w", err)
 	}
 	return n, nil
 }
 
-func deleteChunks(ctx context.Context, db *sql.DB, stmt string, micros int64) (int64, error) {
+func deleteChunks(ctx context.Context, db *sql.DB, stmt string, arg int64) (int64, error) {
 	return audit.DeleteInChunks(pruneChunk, func() (int64, error) {
-		res, err := db.ExecContext(ctx, stmt, micros, pruneChunk)
+		res, err := db.ExecContext(ctx, stmt, arg, pruneChunk)
 		if err != nil {
 			return 0, err
 		}

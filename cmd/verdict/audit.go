@@ -12,11 +12,11 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	_ "github.com/verdicthq/verdict/audit/postgres" // postgres:// decision logs
 	_ "github.com/verdicthq/verdict/audit/sqlite"   // file and sqlite:// decision logs
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 func init() {
-	register(&command{name: "audit", summary: "read the decision log: audit export", run: runAudit})
+	register(&command{name: "audit", summary: "read the decision log: audit export, verify, policy, checkpoint", run: runAudit})
 }
 
 // databaseURL is the decision log a command reads: --database, else
@@ -38,6 +38,9 @@ Reads the decision log.
 
 Commands:
   export       stream decision traces as JSON Lines, oldest first, to stdout
+  verify       recompute the hash chain: the first break (exit 1), or how many traces hold
+  policy       print a policy version's exact source, as it went live
+  checkpoint   sign the chain heads now, export the checkpoints, or verify an exported file offline
 
 Run 'verdict audit <command> --help' for a command's flags.
 `
@@ -50,16 +53,25 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "verdict audit: no command given\n"+auditUsage)
 		return 2
 	case args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help":
-		if len(args) == 2 && args[0] == "help" && args[1] == "export" {
-			return runAuditExport([]string{"--help"}, stdout, stderr)
+		if len(args) == 2 && args[0] == "help" && auditCommands[args[1]] != nil {
+			return auditCommands[args[1]]([]string{"--help"}, stdout, stderr)
 		}
 		fmt.Fprint(stdout, auditUsage)
 		return 0
-	case args[0] == "export":
-		return runAuditExport(args[1:], stdout, stderr)
+	case auditCommands[args[0]] != nil:
+		return auditCommands[args[0]](args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "verdict audit: unknown command %q\nRun 'verdict audit --help' for the commands.\n", args[0])
 	return 2
+}
+
+// auditCommands are the subcommands of `verdict audit`.
+var auditCommands map[string]func(args []string, stdout, stderr io.Writer) int
+
+func init() {
+	auditCommands = map[string]func([]string, io.Writer, io.Writer) int{
+		"export": runAuditExport, "verify": runAuditVerify, "policy": runAuditPolicy, "checkpoint": runAuditCheckpoint,
+	}
 }
 
 // runAuditExport is `verdict audit export`.

@@ -2,13 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 // allowNoLog lets VERDICT_DATABASE_URL=off run without a decision log. Only
@@ -30,9 +32,26 @@ func openLog(cfg *config.Config, log zerolog.Logger) (audit.Store, error) {
 		log.Warn().Msg("BENCHMARK BUILD: no decision log (VERDICT_DATABASE_URL=off): decisions are answered without a trace")
 		return nil, nil
 	}
-	store, err := audit.Open(ctx, dbURL, audit.Options{})
+	key, err := checkpointKey(cfg.Database.CheckpointKey.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("database.checkpoint_key: %w", err)
+	}
+	mask, err := audit.NewMask(cfg.Database.MaskFields, []byte(cfg.Database.MaskKey.Reveal()))
+	if err != nil {
+		return nil, fmt.Errorf("database.mask_fields: %w", err)
+	}
+	store, err := audit.Open(ctx, dbURL, audit.Options{CheckpointKey: key, Mask: mask})
 	if err != nil {
 		return nil, fmt.Errorf("decision log %s: %w", displayURL(dbURL), err)
+	}
+	if key != nil {
+		log.Info().Str("public_key", hex.EncodeToString(key.Public().(ed25519.PublicKey))).
+			Msg("decision log checkpoints are signed; auditors verify exported checkpoints with this public key")
+	} else {
+		log.Warn().Msg("decision log checkpoints are not signed (no VERDICT_CHECKPOINT_KEY): the hash chain shows edits, but an auditor cannot check its head without trusting the database")
+	}
+	if !mask.Empty() {
+		log.Info().Strs("mask_fields", mask.Fields()).Msg("trace fields are masked before they are stored")
 	}
 	ev := log.Info()
 	if cfg.MonitorOnly {

@@ -17,17 +17,19 @@ var cliCases = map[string]struct {
 	wantBad  string   // what the error says about it
 	paths    bool     // takes PATH arguments, so an argument is not extra
 }{
-	"audit export": {badValue: []string{"--since", "last tuesday"}, wantBad: "--since"},
-	"eval":         {badValue: []string{"--report", "r.json", "--format", "xml"}, wantBad: `--format "xml": want json or text`},
-	"healthcheck":  {badValue: []string{"--timeout", "soon"}, wantBad: `invalid value "soon" for flag --timeout`},
-	"lint":         {paths: true},
-	"lists export": {paths: true},
-	"lists import": {badValue: []string{"--ttl", "soon"}, wantBad: `invalid value "soon" for flag --ttl`, paths: true},
-	"replay":       {badValue: []string{"--samples", "many"}, wantBad: `invalid value "many" for flag --samples`},
-	"serve":        {badValue: []string{"--config", "testdata/no-such-config.yaml"}, wantBad: "no-such-config.yaml"},
-	"sim":          {badValue: []string{"--latency", "-1s"}, wantBad: "--latency must not be negative"},
-	"test":         {badValue: []string{"-v=maybe"}, wantBad: `invalid boolean value "maybe" for flag -v`, paths: true},
-	"version":      {},
+	"audit export":      {badValue: []string{"--since", "last tuesday"}, wantBad: "--since"},
+	"eval":              {badValue: []string{"--report", "r.json", "--format", "xml"}, wantBad: `--format "xml": want json or text`},
+	"healthcheck":       {badValue: []string{"--timeout", "soon"}, wantBad: `invalid value "soon" for flag --timeout`},
+	"labels import":     {paths: true},
+	"lint":              {paths: true},
+	"lists export":      {paths: true},
+	"lists import":      {badValue: []string{"--ttl", "soon"}, wantBad: `invalid value "soon" for flag --ttl`, paths: true},
+	"replay":            {badValue: []string{"--samples", "many"}, wantBad: `invalid value "many" for flag --samples`},
+	"rules performance": {badValue: []string{"--format", "xml"}, wantBad: `--format "xml": want text or json`},
+	"serve":             {badValue: []string{"--config", "testdata/no-such-config.yaml"}, wantBad: "no-such-config.yaml"},
+	"sim":               {badValue: []string{"--latency", "-1s"}, wantBad: "--latency must not be negative"},
+	"test":              {badValue: []string{"-v=maybe"}, wantBad: `invalid boolean value "maybe" for flag -v`, paths: true},
+	"version":           {},
 }
 
 // commandNames lists every command as typed, with the subcommands of audit.
@@ -37,6 +39,14 @@ func commandNames(t *testing.T) []string {
 	for n := range commands {
 		if n == "audit" {
 			names = append(names, "audit export")
+			continue
+		}
+		if n == "labels" {
+			names = append(names, "labels import")
+			continue
+		}
+		if n == "rules" {
+			names = append(names, "rules performance")
 			continue
 		}
 		if n == "lists" {

@@ -14,9 +14,9 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/counters"
 	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/reload"

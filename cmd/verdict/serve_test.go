@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/audittest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/syncbuf"
 	"github.com/verdicthq/verdict/internal/testwait"
 	"go.uber.org/goleak"
@@ -40,16 +40,20 @@ const testKey = "test-secret-0123456789"
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "verdict.db")
-	cfg, err := config.Load("", func(k string) string {
-		return map[string]string{
-			"VERDICT_DATABASE_URL":     db,
-			"VERDICT_LISTEN_ADDR":      "127.0.0.1:0",
-			"VERDICT_RULES_DIR":        "../../api/testdata/rules",
-			"VERDICT_DEMO_REPORTS_DIR": "../../api/testdata/reports",
-			"VERDICT_API_KEYS":         "t:decide+admin:" + testKey,
-			"VERDICT_RELOAD_WATCH":     "false",
-		}[k]
+	return testConfigFrom(t, map[string]string{
+		"VERDICT_DATABASE_URL":     db,
+		"VERDICT_LISTEN_ADDR":      "127.0.0.1:0",
+		"VERDICT_RULES_DIR":        "../../api/testdata/rules",
+		"VERDICT_DEMO_REPORTS_DIR": "../../api/testdata/reports",
+		"VERDICT_API_KEYS":         "t:decide+admin:" + testKey,
+		"VERDICT_RELOAD_WATCH":     "false",
 	})
+}
+
+// testConfigFrom loads the configuration from env alone.
+func testConfigFrom(t *testing.T, env map[string]string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load("", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +212,19 @@ func TestServeSignals(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Fatalf("no key: got %d", resp.StatusCode)
+	}
+	// The demo serves the console too, and says where.
+	if got := listening["console"]; got != "http://"+addr+"/console/" {
+		t.Errorf("listen line console %v, want http://%s/console/", got, addr)
+	}
+	resp, err = http.Get("http://" + addr + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<h1>Sign in</h1>`) {
+		t.Errorf("GET /console/login in the demo: %d", resp.StatusCode)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -17,10 +17,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
@@ -89,6 +89,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	a.store = store
 
 	live := &engine.Live{}
+	record := policyRecorder(store, log)
 	mem, err := openMemory(store, log)
 	if err != nil {
 		a.close()
@@ -107,6 +108,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 				mem.Counters.Retain(ev.Set, previous)
 				previous = ev.Set
 			}
+			record(ev)
 		},
 		OnWatch: func(st reload.WatchStatus) { metrics.SetPolicyWatch(st.Watching) },
 	})
@@ -121,7 +123,8 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Log:   store, MonitorOnly: cfg.MonitorOnly,
 		Memory: mem, Lists: listService(store, mem, live),
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
-		ContextLimits: api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
+		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
 		a.close()
@@ -192,9 +195,18 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 		},
 	}
 	if a.store != nil {
-		background.Add(1)
+		background.Add(2)
 		go func() { defer background.Done(); retention.Run(watchCtx) }()
+		key, _ := checkpointKey(a.cfg.Database.CheckpointKey.Reveal()) // checked by openLog
+		go func() {
+			defer background.Done()
+			runCheckpoints(watchCtx, a.store, key, a.cfg.Database.CheckpointEvery, a.log)
+		}()
 		a.runMemory(watchCtx, &background)
+	}
+	if d := a.webhooks(); d != nil { // webhooks.go: the outbox's deliveries, off the decisions' path
+		background.Add(1)
+		go func() { defer background.Done(); d.Run(watchCtx) }()
 	}
 
 	serveErr := make(chan error, 1)
@@ -236,7 +248,7 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 
 // announce logs where verdict listens and, in the demo, how to call it.
 func (a *app) announce(addr string) {
-	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Msg("verdict serve listening")
+	a.log.Info().Str("addr", addr).Str("rules_dir", a.cfg.RulesDir).Str("console", "http://"+addr+"/console/").Msg("verdict serve listening")
 	if a.cfg.DemoKeyInUse() {
 		a.log.Warn().Str("api_key", "demo-key").
 			Str("try", fmt.Sprintf(`curl -s -H 'Authorization: Bearer demo-key' -H 'Content-Type: application/json' -d '{"session_id":"demo-deny"}' http://%s/v1/decisions`, addr)).

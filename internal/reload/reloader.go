@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
 )
 
@@ -24,6 +25,9 @@ type Event struct {
 	Set     *engine.Set   // the set swapped in; nil on failure
 	Err     error         // why the attempt failed; nil on success
 	Took    time.Duration // how long loading took
+	// KeyID names the API key that asked for the reload (audit.WithKeyID
+	// on Reload's context); empty for other triggers.
+	KeyID string
 }
 
 // Options configures a Reloader. Dir and Live are required.
@@ -117,12 +121,12 @@ func (r *Reloader) Reload(ctx context.Context, trigger string) (*engine.Set, err
 	took := time.Since(start)
 	if err != nil {
 		err = fmt.Errorf("load policies from %s: %w", r.dir, err)
-		r.report(Event{Trigger: trigger, Err: err, Took: took})
+		r.report(Event{Trigger: trigger, Err: err, Took: took, KeyID: audit.KeyIDFrom(ctx)})
 		r.logFailure(trigger, err)
 		return nil, err
 	}
 	r.live.Store(set)
-	r.report(Event{Trigger: trigger, Set: set, Took: took})
+	r.report(Event{Trigger: trigger, Set: set, Took: took, KeyID: audit.KeyIDFrom(ctx)})
 	r.logSuccess(trigger, set, took)
 	return set, nil
 }

@@ -1,0 +1,108 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verdicthq/verdict/audit"
+)
+
+// ChainRows streams the chain segment that holds every trace in [since,
+// until), with its chain columns, in chain order (audit.CheckpointLog):
+// traces commit in about, not exactly, decision-time order, so the segment
+// may hold a few traces just outside the range. SQLite keeps one chain,
+// named "".
+func (s *Store) ChainRows(ctx context.Context, since, until time.Time, fn func(*audit.ChainRow) error) error {
+	where, args := "", []any(nil)
+	if !since.IsZero() || !until.IsZero() {
+		w, a := timeRange(since, until)
+		where = ` WHERE seq BETWEEN (SELECT MIN(seq) FROM traces` + w + `) AND (SELECT MAX(seq) FROM traces` + w + `)`
+		args = append(a, a...)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, id, decided_at, session_id, user_id, outcome, policy_name,
+		policy_version, key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body,
+		report, prev_hash, hash FROM traces`+where+` ORDER BY seq`, args...)
+	if err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	defer rows.Close()
+	var r audit.ChainRow
+	var idem sql.NullString
+	// RawBytes: the columns are read in place, not copied (fn must not keep them).
+	var tags, cx, fired, body, report, prev, hash sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&r.Seq, &r.ID, &r.DecidedAt, &r.SessionID, &r.UserID, &r.Outcome, &r.PolicyName,
+			&r.PolicyVersion, &r.KeyID, &idem, &r.ReportStatus, &r.PolicyOutcome, &tags, &cx, &fired,
+			&body, &report, &prev, &hash); err != nil {
+			return fmt.Errorf("read trace: %w", err)
+		}
+		r.Tags, r.Context, r.Fired, r.Body, r.Report, r.Prev, r.Hash = tags, cx, fired, body, report, prev, hash
+		r.IdempotencyKey = nil
+		if idem.Valid {
+			k := idem.String
+			r.IdempotencyKey = &k
+		}
+		if r.Report == nil {
+			r.Report = []byte{}
+		}
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	return nil
+}
+
+// Heads returns the chain's head: its last chained trace (none in an empty
+// log, or one holding only traces from before the chain).
+func (s *Store) Heads(ctx context.Context) ([]audit.Checkpoint, error) {
+	var seq int64
+	var hash []byte
+	err := s.r.QueryRowContext(ctx, `SELECT seq, hash FROM traces WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the chain's head: %w", err)
+	}
+	return []audit.Checkpoint{{Seq: seq, Hash: hex.EncodeToString(hash)}}, nil
+}
+
+// AddCheckpoint stores a checkpoint.
+func (s *Store) AddCheckpoint(ctx context.Context, c audit.Checkpoint) error {
+	if s.readOnly {
+		return audit.ErrReadOnly
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO chain_checkpoints (chain, seq, hash, at, reason, removed, public_key, signature)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Chain, c.Seq, c.Hash, c.At.UnixMicro(), c.Reason, c.Removed, c.PublicKey, c.Signature); err != nil {
+		return fmt.Errorf("store checkpoint: %w", err)
+	}
+	return nil
+}
+
+// Checkpoints returns the stored checkpoints, oldest first.
+func (s *Store) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT chain, seq, hash, at, reason, removed, public_key, signature
+		FROM chain_checkpoints ORDER BY at, chain, seq`)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Checkpoint
+	for rows.Next() {
+		var c audit.Checkpoint
+		var at int64
+		if err := rows.Scan(&c.Chain, &c.Seq, &c.Hash, &at, &c.Reason, &c.Removed, &c.PublicKey, &c.Signature); err != nil {
+			return nil, fmt.Errorf("read checkpoint: %w", err)
+		}
+		c.At = time.UnixMicro(at).UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,37 @@
+package sqlite_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/verdicthq/verdict/internal/audittest"
+)
+
+// BenchmarkRulePerformance: the one pass of GET /v1/rules/performance over
+// 1,000,000 decisions and 50,000 labels (VERDICT_BENCH_DECISIONS,
+// VERDICT_BENCH_LABELS change the sizes), beside the export-and-decode
+// baseline on the same file. Seeding takes minutes; the file is kept in
+// VERDICT_BENCH_DIR when that is set, and reused.
+//
+//	go test ./audit/sqlite -run '^$' -bench RulePerformance -benchtime 3x -timeout 60m
+func BenchmarkRulePerformance(b *testing.B) {
+	p := audittest.PerfLog{Decisions: envInt("VERDICT_BENCH_DECISIONS", 1_000_000), Labels: envInt("VERDICT_BENCH_LABELS", 50_000)}
+	dir := os.Getenv("VERDICT_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	path := filepath.Join(dir, "perf-"+strconv.Itoa(p.Decisions)+"-"+strconv.Itoa(p.Labels)+".db")
+	if _, err := os.Stat(path); err != nil {
+		audittest.SeedPerfLog(b, path, p)
+	}
+	audittest.BenchPerformance(b, path)
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
