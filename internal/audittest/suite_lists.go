@@ -205,6 +205,11 @@ func testListPages(t *testing.T, newURL NewURL) {
 	if strings.Join(got, ",") != "a,b" {
 		t.Errorf("after B, limit 2: %q, want a,b (bytewise order)", got)
 	}
+	lean := map[string]bool{}
+	_ = s.ListItems(ctx, audit.ListQuery{Lean: true}, func(it audit.ListItem) error { lean[it.List+"/"+it.Value] = true; return nil })
+	if len(lean) != 4 || !lean["l/B"] {
+		t.Errorf("lean read: %v, want the 4 items", lean)
+	}
 }
 
 func testListReopen(t *testing.T, newURL NewURL) {

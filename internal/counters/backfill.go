@@ -180,7 +180,7 @@ func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) {
 	if r.ReportStatus != report.StatusOK || len(r.Report) == 0 {
 		return engine.PastDecision{}, false
 	}
-	rep, err := report.Decode(r.Report)
+	rep, err := report.DecodeOwned(r.Report) // the row is ours: no copy of the bytes
 	if err != nil {
 		return engine.PastDecision{}, false
 	}

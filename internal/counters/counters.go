@@ -262,7 +262,7 @@ func (st *state) add(id, key string, e event) {
 		cut = len(s.ev) - st.maxEv + 1
 	}
 	if cut > 0 {
-		s.ev = slices.Delete(s.ev, 0, cut)
+		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
 		st.parent.bytes.Add(-int64(cut * eventBytes))
 	}
 	if e.at < horizon {
@@ -312,7 +312,7 @@ func (st *state) sweep(now int64) {
 			freed += int64(keyBytes + len(k) + len(s.ev)*eventBytes)
 			continue
 		}
-		s.ev = slices.Delete(s.ev, 0, cut)
+		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
 		freed += int64(cut * eventBytes)
 	}
 	look := st.parent.cfg.Lookback.Microseconds()
@@ -375,6 +375,6 @@ func (c *Counters) newState(d engine.CounterDecl) *state {
 
 // errOverBudget builds the refusal of a set whose counters do not fit.
 func (c *Counters) errOverBudget(names []string, need int64) error {
-	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB (counters.budget_mb): shorten their windows, narrow their where, or raise the budget",
+	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB: shorten their windows or narrow their where",
 		names, need>>20, c.cfg.Budget>>20)
 }

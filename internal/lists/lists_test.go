@@ -18,6 +18,8 @@ import (
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
+var benchNow = time.Now()
+
 var decls = map[string]lists.Decl{
 	"blocked_users": {Name: "blocked_users", Kind: lists.KindStrings},
 	"bad_networks":  {Name: "bad_networks", Kind: lists.KindCIDR},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
+	_ "github.com/verdicthq/verdict/audit/postgres"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
@@ -89,8 +90,15 @@ func readReport(t *testing.T, name string) *report.Report {
 // counter and a list the live policy did not gets them computed as of each
 // decision's time, equal to what it read live as the shadow policy.
 func TestReplayExact(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testReplayExact(t, filepath.Join(t.TempDir(), "d.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		testReplayExact(t, audittest.PostgresSchema(t, audittest.RequirePostgres(t)))
+	})
+}
+
+func testReplayExact(t *testing.T, url string) {
 	ctx := context.Background()
-	store := audittest.MustOpen(t, filepath.Join(t.TempDir(), "d.db"), audit.Options{})
+	store := audittest.MustOpen(t, url, audit.Options{})
 	ls := store.(audit.ListStore)
 	set := loadSet(t, live, candidate)
 	mem := &memory.Memory{Lists: lists.NewMemory(), Counters: counters.New(counters.Config{})}
