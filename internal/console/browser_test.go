@@ -397,7 +397,9 @@ func TestBrowserListAddSearchRemove(t *testing.T) {
 	} {
 		c.run("add "+it.value, chromedp.SendKeys(chromedp.ID("l-value"), it.value), chromedp.SendKeys(chromedp.ID("l-ttl"), it.ttl),
 			chromedp.SendKeys(chromedp.ID("l-comment"), it.comment), chromedp.Click(chromedp.Search(`//button[text()="Add"]`)),
-			chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Added. Decisions from now on see it.")]`)))
+			chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Added. Decisions from now on see it.")]`)),
+			// The page after this add, not the one the last add left: only it lists the value.
+			chromedp.WaitVisible(chromedp.Search(`//main//table[contains(@class, "list")]//td[contains(., "`+it.value+`")]`)))
 	}
 	if got := c.text("main table.list tbody"); !strings.Contains(got, "user-t-allow") || !strings.Contains(got, "chargeback ring, case 4411") || !strings.Contains(got, "user-9001") {
 		t.Errorf("items read %q", got)
