@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/console"
+	"github.com/verdicthq/verdict/internal/console"
 )
 
 // mountConsole serves the browser console at /console/ over the server's own
@@ -21,6 +21,8 @@ func (s *Server) mountConsole(trustForwardedProto bool) error {
 		Log:                 s.auditLog,
 		ParseFilter:         filterFromQuery,
 		TrustForwardedProto: trustForwardedProto,
+		Now:                 s.clock, // claims and resolutions on the API's clock
+		Lists:               s.lists,
 	}
 	if pl, ok := s.auditLog.(audit.PolicyLog); ok {
 		opts.Sources = policyLogSources{pl}

@@ -20,10 +20,11 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
+	verdictdecision "github.com/verdicthq/verdict/decision"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/internal/syncbuf"
@@ -52,12 +53,14 @@ type harnessOpts struct {
 	monitor    bool                 // Options.MonitorOnly
 	readiness  []api.ReadinessCheck
 	cacheTTL   time.Duration
-	timeout    time.Duration    // Roundtable fetch budget
-	reqTimeout time.Duration    // the API's request timeout (default 5s)
-	quiet      bool             // logs to io.Discard (benchmarks)
-	bodyLimit  int64            // the API's body limit (default 8 KiB)
-	clock      func() time.Time // Options.Clock; nil is time.Now
-	lists      *lists.Service   // the list service (Options.Lists)
+	timeout    time.Duration          // Roundtable fetch budget
+	reqTimeout time.Duration          // the API's request timeout (default 5s)
+	quiet      bool                   // logs to io.Discard (benchmarks)
+	bodyLimit  int64                  // the API's body limit (default 8 KiB)
+	limits     engine.Limits          // Options.PolicyLimits (zero: the engine's defaults)
+	clock      func() time.Time       // Options.Clock; nil is time.Now
+	lists      *lists.Service         // the list service (Options.Lists)
+	memory     verdictdecision.Memory // lists and counters decisions read (Options.Memory)
 }
 
 // harness is a real verdict API on a loopback listener, in front of the real
@@ -123,8 +126,8 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
-		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, Lists: o.lists, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
-		Clock: o.clock,
+		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, Lists: o.lists, Memory: o.memory, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
+		Clock: o.clock, PolicyLimits: o.limits,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
 		opts.Reloader = h.reloader

@@ -11,7 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/webhook"
+	"github.com/verdicthq/verdict/internal/webhook"
 )
 
 // TestWebhookDeliveriesAPI: a receiver that answers 500 makes a pending

@@ -74,6 +74,10 @@ type ListQuery struct {
 	After string    // only values after this one (a page's cursor)
 	Limit int       // at most this many; 0: all
 	At    time.Time // present at this time; zero: now
+	// Lean fills only List, Value and ExpiresAt, in no particular order,
+	// ignoring After and Limit: the fastest read of every item, for loading
+	// a snapshot.
+	Lean bool
 }
 
 // MaxListValue is the longest list value, in bytes.

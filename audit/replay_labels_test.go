@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // TestReplayCountsLabels: a backtest says, for live and candidate, what each

@@ -41,6 +41,11 @@ type ReplayReport struct {
 	Policies []PolicyMove `json:"policies"`
 	// Samples are changed decisions, a few per transition, earliest first.
 	Samples []ChangedDecision `json:"samples"`
+	// ComputedMemory counts, by name ("lists.x", "counters.y"), the
+	// decisions for which the candidate read a list membership or a counter
+	// the stored decision had not: computed as of each decision's time from
+	// the log and the list history instead of read from its trace.
+	ComputedMemory map[string]int64 `json:"computed_memory,omitempty"`
 	// Labels is the label-aware part (replay_labels.go); nil when the log
 	// keeps no labels.
 	Labels *LabelBacktest `json:"labels,omitempty"`
@@ -135,6 +140,11 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if err == nil && len(r.Context) > 0 {
 		err = json.Unmarshal(r.Context, &ctx)
 	}
+	var mem *engine.Memory
+	if err == nil && len(r.Memory) > 0 && string(r.Memory) != "null" {
+		mem = new(engine.Memory)
+		err = json.Unmarshal(r.Memory, mem)
+	}
 	if err != nil {
 		t.unreadableRow(r.ID)
 		return
@@ -142,7 +152,7 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if len(tags) == 0 {
 		tags = report.Tags
 	}
-	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx})
+	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx, Memory: mem})
 	t.replayed++
 	from := r.Outcome
 	k := transKey{from, d.Outcome}

@@ -121,6 +121,9 @@ func (s *Store) ListItems(ctx context.Context, q audit.ListQuery, fn func(audit.
 	}
 	stmt := `SELECT list, value, comment, expires_at, added_at, updated_at, key_id FROM list_items WHERE (expires_at IS NULL OR expires_at > $1)`
 	args := []any{at}
+	if q.Lean {
+		return s.leanItems(ctx, q.List, at, fn)
+	}
 	if q.List != "" {
 		stmt += ` AND list = $2 AND value > $3`
 		args = append(args, q.List, q.After)
@@ -196,4 +199,34 @@ func expiresArg(t time.Time) any {
 		return nil
 	}
 	return t
+}
+
+// leanItems is ListItems with ListQuery.Lean: three columns, no sort.
+func (s *Store) leanItems(ctx context.Context, list string, at time.Time, fn func(audit.ListItem) error) error {
+	stmt, args := `SELECT list, value, expires_at FROM list_items WHERE (expires_at IS NULL OR expires_at > $1)`, []any{at}
+	if list != "" {
+		stmt, args = stmt+` AND list = $2`, append(args, list)
+	}
+	rows, err := s.pool.Query(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("read list items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it audit.ListItem
+		var exp *time.Time
+		if err := rows.Scan(&it.List, &it.Value, &exp); err != nil {
+			return fmt.Errorf("read list items: %w", err)
+		}
+		if exp != nil {
+			it.ExpiresAt = exp.UTC()
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read list items: %w", err)
+	}
+	return nil
 }

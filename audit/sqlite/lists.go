@@ -109,6 +109,9 @@ func (s *Store) ListItems(ctx context.Context, q audit.ListQuery, fn func(audit.
 	if at.IsZero() {
 		at = time.Now()
 	}
+	if q.Lean {
+		return s.leanItems(ctx, q.List, at, fn)
+	}
 	stmt := `SELECT list, value, comment, expires_at, added_at, updated_at, key_id FROM list_items WHERE ` + presentAt
 	args := []any{at.UnixMicro()}
 	if q.List != "" {
@@ -190,4 +193,42 @@ func fromMicros(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v.Int64).UTC()
+}
+
+// leanItems is ListItems with ListQuery.Lean: three columns, no sort.
+func (s *Store) leanItems(ctx context.Context, list string, at time.Time, fn func(audit.ListItem) error) error {
+	stmt, args := `SELECT list, value, expires_at FROM list_items`, []any{}
+	if list != "" {
+		stmt, args = stmt+` WHERE list = ?`, append(args, list)
+	}
+	rows, err := s.r.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return fmt.Errorf("read list items: %w", err)
+	}
+	defer rows.Close()
+	micros := at.UnixMicro()
+	var name sql.RawBytes
+	last := ""
+	for rows.Next() {
+		var it audit.ListItem
+		var exp sql.NullInt64
+		if err := rows.Scan(&name, &it.Value, &exp); err != nil {
+			return fmt.Errorf("read list items: %w", err)
+		}
+		if string(name) != last { // one string per list, not per item
+			last = string(name)
+		}
+		it.List = last
+		if exp.Valid && exp.Int64 <= micros {
+			continue
+		}
+		it.ExpiresAt = fromMicros(exp)
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read list items: %w", err)
+	}
+	return nil
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // BenchmarkRulePerformance: the one pass of GET /v1/rules/performance over

@@ -115,3 +115,19 @@ func TestListsImportRefuses(t *testing.T) {
 		t.Errorf("after refused imports the list holds:\n%s", out)
 	}
 }
+
+// TestEvalReadsFileLists: verdict eval reads a file-backed list from the
+// rules folder (its log lists are empty).
+func TestEvalReadsFileLists(t *testing.T) {
+	rules, _ := listsFixture(t)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "reports", "demo-allow.json"))
+	must(t, err)
+	for _, c := range []struct{ user, want string }{{"u-vip", "deny"}, {"u-other", "allow"}} {
+		rep := filepath.Join(t.TempDir(), "r.json")
+		must(t, os.WriteFile(rep, bytes.Replace(raw, []byte(`"user-demo-allow"`), []byte(`"`+c.user+`"`), 1), 0o644))
+		code, out, errOut := runCLI("eval", "--report", rep, "--rules", rules, "--context", `{"ip":"192.0.2.1"}`)
+		if code != 0 || !strings.Contains(out, `"outcome": "`+c.want+`"`) {
+			t.Errorf("eval for %s: exit %d, want %s:\n%s%s", c.user, code, c.want, out, errOut)
+		}
+	}
+}

@@ -2,7 +2,7 @@ package main
 
 import (
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/webhook"
+	"github.com/verdicthq/verdict/internal/webhook"
 )
 
 // webhooks builds the webhook deliverer of the configured endpoints, or nil

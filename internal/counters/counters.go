@@ -37,6 +37,10 @@ type Config struct {
 	// still arrive (recorded late, or read twice by Tail and by Observe): ids
 	// of that span are kept to count each decision once (default 10 s).
 	Lookback time.Duration
+	// KeepAll keeps every event fed, whatever its age and however many a
+	// key has, for values as of any past time (replay's history); Budget
+	// and MaxEventsPerKey do not apply.
+	KeepAll bool
 }
 
 func (c Config) withDefaults() Config {
@@ -242,6 +246,10 @@ func (st *state) add(id, key string, e event) {
 		st.keys[key] = s
 		st.parent.bytes.Add(int64(keyBytes + len(key)))
 	}
+	if st.parent.cfg.KeepAll {
+		st.insert(s, e)
+		return
+	}
 	// Drop what fell out of the window (for a read at newest less Lookback:
 	// a decision may read a little before the newest recorded), then bound
 	// the key.
@@ -254,13 +262,18 @@ func (st *state) add(id, key string, e event) {
 		cut = len(s.ev) - st.maxEv + 1
 	}
 	if cut > 0 {
-		s.ev = slices.Delete(s.ev, 0, cut)
+		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
 		st.parent.bytes.Add(-int64(cut * eventBytes))
 	}
 	if e.at < horizon {
 		return
 	}
-	// Events come nearly in order: insert from the end.
+	st.insert(s, e)
+}
+
+// insert adds an event in time order; events come nearly in order, so it
+// searches from the end.
+func (st *state) insert(s *series, e event) {
 	i := len(s.ev)
 	for i > 0 && s.ev[i-1].at > e.at {
 		i--
@@ -299,7 +312,7 @@ func (st *state) sweep(now int64) {
 			freed += int64(keyBytes + len(k) + len(s.ev)*eventBytes)
 			continue
 		}
-		s.ev = slices.Delete(s.ev, 0, cut)
+		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
 		freed += int64(cut * eventBytes)
 	}
 	look := st.parent.cfg.Lookback.Microseconds()
@@ -362,6 +375,6 @@ func (c *Counters) newState(d engine.CounterDecl) *state {
 
 // errOverBudget builds the refusal of a set whose counters do not fit.
 func (c *Counters) errOverBudget(names []string, need int64) error {
-	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB (counters.budget_mb): shorten their windows, narrow their where, or raise the budget",
+	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB: shorten their windows or narrow their where",
 		names, need>>20, c.cfg.Budget>>20)
 }

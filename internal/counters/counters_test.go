@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/counters"
 	"github.com/verdicthq/verdict/report"
 )
@@ -223,5 +224,44 @@ func TestRetain(t *testing.T) {
 	c.Retain(other)
 	if c.Installed(decl(t, set, "user_denials_1h")) {
 		t.Error("a counter no retained set declares is kept")
+	}
+}
+
+// TestConcurrent: observing, reading, sweeping and retaining at once (run
+// with -race); every observed decision is counted once.
+func TestConcurrent(t *testing.T) {
+	set := loadSet(t)
+	c := counters.New(counters.Config{})
+	if err := c.Install(context.Background(), set, nil, t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := decl(t, set, "user_denials_1h")
+	e := events[0]
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 250 {
+				ev := e
+				ev.at = time.Duration(i) * time.Millisecond
+				id, p := ev.past(t)
+				c.Observe(fmt.Sprintf("%s-%d", id, w), p)
+				c.Observe(fmt.Sprintf("%s-%d", id, w), p)
+				c.Value(d, "u1", t0.Add(time.Second))
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 50 {
+			c.Sweep(t0)
+			c.Retain(set)
+		}
+	}()
+	wg.Wait()
+	if got, _ := c.Value(d, "u1", t0.Add(time.Second)); got != 1000 {
+		t.Errorf("after 4 × 250 decisions, each observed twice: %v, want 1000", got)
 	}
 }

@@ -9,14 +9,16 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/postgres"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+var benchNow = time.Now()
 
 var decls = map[string]lists.Decl{
 	"blocked_users": {Name: "blocked_users", Kind: lists.KindStrings},

@@ -68,7 +68,7 @@ func (m *Memory) Load(ctx context.Context, s audit.ListStore) error {
 	}
 	fresh := map[string]*list{}
 	var cur *list
-	err = s.ListItems(ctx, audit.ListQuery{}, func(it audit.ListItem) error {
+	err = s.ListItems(ctx, audit.ListQuery{Lean: true}, func(it audit.ListItem) error {
 		if cur == nil || fresh[it.List] != cur {
 			if cur = fresh[it.List]; cur == nil {
 				cur = newList()

@@ -1,0 +1,108 @@
+package lists_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/internal/audittest"
+	"github.com/verdicthq/verdict/internal/lists"
+)
+
+// benchItems is the size of the list BenchmarkLoad loads.
+const benchItems = 1_000_000
+
+var (
+	benchOnce sync.Once
+	benchDB   string
+	benchErr  error
+)
+
+// benchLog is a SQLite log whose list big holds benchItems items, made once
+// per run (the import is not measured).
+func benchLog(b *testing.B) string {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "verdict-lists-bench")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchDB = filepath.Join(dir, "d.db")
+		s, err := audit.Open(context.Background(), benchDB, audit.Options{})
+		if err != nil {
+			benchErr = err
+			return
+		}
+		defer s.Close()
+		items := make([]audit.ListItem, benchItems)
+		for i := range items {
+			items[i] = audit.ListItem{Value: fmt.Sprintf("user-%012d", i*7919), KeyID: "cli"}
+		}
+		_, benchErr = s.(audit.ListStore).PutListItems(context.Background(), "big", items)
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchDB
+}
+
+// BenchmarkLoad loads a list of 1,000,000 items from a SQLite log into the
+// in-memory snapshot, as serve does at start; heap-MB is what the snapshot
+// keeps (live heap after a GC, less the heap before). The baseline, in the
+// same run: the same values put in a plain map[string]struct{} from a slice
+// already in memory (no database), which shows how loaded the machine is.
+func BenchmarkLoad(b *testing.B) {
+	db := benchLog(b)
+	st := audittest.MustListStore(b, db, audit.Options{ReadOnly: true})
+	b.Run("snapshot", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			before := liveHeap()
+			b.StartTimer()
+			m := lists.NewMemory()
+			if err := m.Load(context.Background(), st); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(liveHeap()-before)/(1<<20), "heap-MB")
+			if got := m.Len("big", benchNow); got != benchItems {
+				b.Fatalf("loaded %d items", got)
+			}
+			b.StartTimer()
+		}
+	})
+	b.Run("baseline-map", func(b *testing.B) {
+		values := make([]string, benchItems)
+		for i := range values {
+			values[i] = fmt.Sprintf("user-%012d", i*7919)
+		}
+		for b.Loop() {
+			b.StopTimer()
+			before := liveHeap()
+			b.StartTimer()
+			set := make(map[string]struct{})
+			for _, v := range values {
+				set[v] = struct{}{}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(liveHeap()-before)/(1<<20), "heap-MB")
+			if len(set) != benchItems {
+				b.Fatal("short map")
+			}
+			b.StartTimer()
+		}
+	})
+}
+
+// liveHeap is the live heap after a collection.
+func liveHeap() int64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
