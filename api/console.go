@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/console"
+	"github.com/verdicthq/verdict/internal/console"
 )
 
 // mountConsole serves the browser console at /console/ over the server's own

@@ -3,7 +3,7 @@ package api
 import (
 	"testing"
 
-	"github.com/verdicthq/verdict/console"
+	"github.com/verdicthq/verdict/internal/console"
 )
 
 // TestConsoleScopesAreTheAPIs: the console names the API's scopes by the same strings.

@@ -20,10 +20,10 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/verdicthq/verdict/api"
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/reload"
 	"github.com/verdicthq/verdict/internal/syncbuf"
@@ -56,6 +56,7 @@ type harnessOpts struct {
 	reqTimeout time.Duration    // the API's request timeout (default 5s)
 	quiet      bool             // logs to io.Discard (benchmarks)
 	bodyLimit  int64            // the API's body limit (default 8 KiB)
+	limits     engine.Limits    // Options.PolicyLimits (zero: the engine's defaults)
 	clock      func() time.Time // Options.Clock; nil is time.Now
 	lists      *lists.Service   // the list service (Options.Lists)
 }
@@ -124,7 +125,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
 		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, Lists: o.lists, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
-		Clock: o.clock,
+		Clock: o.clock, PolicyLimits: o.limits,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
 		opts.Reloader = h.reloader

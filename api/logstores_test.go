@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/postgres"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // logBackend opens a fresh, empty decision log.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/testwait"
 )
 

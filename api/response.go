@@ -25,6 +25,9 @@ type DecisionResponse struct {
 	// outcome answered is allow, and WouldBeOutcome is what the policy decided.
 	MonitorOnly    bool           `json:"monitor_only,omitzero"`
 	WouldBeOutcome engine.Outcome `json:"would_be_outcome,omitzero"`
+	// Score is the total of the fired rules' scores under strategy score;
+	// absent under the other strategies.
+	Score *int `json:"score,omitempty"`
 }
 
 // newDecisionResponse builds the answer from the pipeline's result: the
@@ -43,6 +46,7 @@ func newDecisionResponse(r *decision.Result) DecisionResponse {
 		RuleErrors:   d.RuleErrors,
 		ReportStatus: r.ReportStatus,
 		DecidedAt:    r.DecidedAt,
+		Score:        d.Score,
 	}
 	if r.MonitorOnly {
 		resp.MonitorOnly, resp.WouldBeOutcome = true, d.Outcome

@@ -20,6 +20,7 @@ func (s *Server) loopRoutes() {
 	s.Route(http.MethodPost, "/v1/reviews/:id/resolve", ScopeReview, s.resolveReview)
 	s.Route(http.MethodPost, "/v1/labels", ScopeReview, s.postLabels)
 	s.Route(http.MethodGet, "/v1/rules/performance", ScopeAudit, s.rulePerformance)
+	s.webhookRoutes()
 	if rv, ok := s.auditLog.(audit.Reviews); ok {
 		s.metrics.watchReviews(rv, s.clock)
 	}

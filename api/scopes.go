@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 // The scopes an API key can hold. Each authenticated route needs one.

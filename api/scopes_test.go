@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/api"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 // TestCheckKeys: unknown scopes are refused, naming the entry's position and

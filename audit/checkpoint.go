@@ -33,8 +33,10 @@ type Checkpoint struct {
 // CheckpointLog is implemented by stores that keep a hash chain: both
 // shipped stores.
 type CheckpointLog interface {
-	// ChainRows calls fn for every trace with since <= decided_at < until
-	// (a zero time leaves that end open), ordered by chain, then seq.
+	// ChainRows calls fn for the chain segments holding every trace with
+	// since <= decided_at < until (a zero time leaves that end open), ordered
+	// by chain, then seq. The row and its slices are valid only until fn
+	// returns.
 	ChainRows(ctx context.Context, since, until time.Time, fn func(*ChainRow) error) error
 	// Heads returns each chain's last trace as an unsigned checkpoint.
 	Heads(ctx context.Context) ([]Checkpoint, error)

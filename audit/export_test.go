@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/sqlite"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")

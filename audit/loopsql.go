@@ -302,8 +302,15 @@ func (l *LoopSQL) ResolveReview(ctx context.Context, decisionID string, res Reso
 		if r := l.addLabel(ctx, db, label, at); r.Err != nil {
 			return fmt.Errorf("label of review %s: %w", decisionID, r.Err)
 		}
-		out, err = l.review(ctx, db, decisionID)
-		return err
+		if out, err = l.review(ctx, db, decisionID); err != nil {
+			return err
+		}
+		ev, err := newOutboxEvent(EventReviewResolved, decisionID, at, eventData{Policy: out.Policy, SessionID: out.SessionID,
+			UserID: out.UserID, Rules: out.Rules, Resolution: res.Outcome, ResolvedBy: res.By, Note: res.Note})
+		if err != nil {
+			return err
+		}
+		return InsertEvents(ctx, db, []OutboxEvent{ev})
 	})
 	return out, err
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/verdicthq/verdict/engine"
@@ -135,26 +134,34 @@ func (m *Mask) value(v any) any {
 }
 
 // apply masks r's path inside the decoded document v; it reports whether
-// the field was there.
+// the field was there. A key given more than once in an object (valid
+// JSON; which one a reader takes differs) is masked every time.
 func (m *Mask) apply(v any, r maskRule, path []string) (any, bool) {
 	o, ok := v.(jsonObject)
 	if !ok || len(path) == 0 {
 		return v, false
 	}
-	child, i := o.get(path[0])
-	if i < 0 {
-		return v, false
+	hit := false
+	out := o[:0:0]
+	for _, mem := range o {
+		if mem.Key != path[0] {
+			out = append(out, mem)
+			continue
+		}
+		switch {
+		case len(path) > 1:
+			var h bool
+			mem.Value, h = m.apply(mem.Value, r, path[1:])
+			hit = hit || h
+		case r.remove:
+			hit = true
+			continue
+		default:
+			mem.Value, hit = m.value(mem.Value), true
+		}
+		out = append(out, mem)
 	}
-	if len(path) > 1 {
-		nv, hit := m.apply(child, r, path[1:])
-		o[i].Value = nv
-		return o, hit
-	}
-	if r.remove {
-		return slices.Delete(o, i, i+1), true
-	}
-	o[i].Value = m.value(child)
-	return o, true
+	return out, hit
 }
 
 // applyAny is apply over a value a rule read (maps from the engine).

@@ -179,3 +179,46 @@ func appendOnce(dst []string, id string) []string {
 	}
 	return append(dst, id)
 }
+
+// LabelsInForce returns the label in force on each labelled decision of
+// [since, until) (zero: open), by decision id: what a label-aware backtest
+// needs, read through the id, session and user indexes only.
+func (l *LoopSQL) LabelsInForce(ctx context.Context, since, until time.Time) (map[string]string, error) {
+	idx := NewLabelIndex()
+	if err := l.EachLabel(ctx, func(lb *Label) error { idx.Add(lb); return nil }); err != nil {
+		return nil, err
+	}
+	idx.Seal()
+	out := map[string]string{}
+	if idx.Len() == 0 {
+		return out, nil
+	}
+	q := `SELECT id, ` + l.MicrosOf("decided_at") + `, session_id, user_id FROM traces
+		WHERE (id IN (SELECT value FROM label_heads WHERE target = 'decision')
+		OR session_id IN (SELECT value FROM label_heads WHERE target = 'session')
+		OR user_id IN (SELECT value FROM label_heads WHERE target = 'user'))`
+	var args []any
+	if !since.IsZero() {
+		q += ` AND decided_at >= ?`
+		args = append(args, l.TimeArg(since))
+	}
+	if !until.IsZero() {
+		q += ` AND decided_at < ?`
+		args = append(args, l.TimeArg(until))
+	}
+	var id, session, user string
+	var at int64
+	err := l.Read.Query(ctx, q, args, func(scan func(...any) error) error {
+		if err := scan(&id, &at, &session, &user); err != nil {
+			return fmt.Errorf("read labelled decision: %w", err)
+		}
+		if label := idx.Label(id, session, user, at); label != "" {
+			out[id] = label
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("labels in force: %w", err)
+	}
+	return out, nil
+}

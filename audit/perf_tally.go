@@ -125,3 +125,38 @@ func ratio(num, den int64) *float64 {
 	v := float64(num) / float64(den)
 	return &v
 }
+
+// Merge adds another tally's counts (ratios are computed by Result).
+func (p *PerfTally) Merge(o *PerfTally) {
+	p.n += o.n
+	for name, op := range o.policies {
+		pp := p.policies[name]
+		if pp == nil {
+			pp = &PolicyPerf{Policy: name, Matrix: map[engine.Outcome]LabelCounts{}}
+			p.policies[name] = pp
+		}
+		pp.Decisions += op.Decisions
+		pp.LabelledFraud += op.LabelledFraud
+		pp.LabelledLegitimate += op.LabelledLegitimate
+		for out, c := range op.Matrix {
+			m := pp.Matrix[out]
+			m.Fraud, m.Legitimate, m.Unlabelled = m.Fraud+c.Fraud, m.Legitimate+c.Legitimate, m.Unlabelled+c.Unlabelled
+			pp.Matrix[out] = m
+		}
+	}
+	for k, or := range o.rules {
+		r := p.rules[k]
+		if r == nil {
+			r = &RulePerf{Policy: or.Policy, RuleID: or.RuleID}
+			p.rules[k] = r
+		}
+		r.Fires += or.Fires
+		r.FiresFraud += or.FiresFraud
+		r.FiresLegitimate += or.FiresLegitimate
+		r.SoleFires += or.SoleFires
+		r.SoleFiresFraud += or.SoleFiresFraud
+		r.SoleFiresLegitimate += or.SoleFiresLegitimate
+		r.FraudCredit += or.FraudCredit
+		r.LegitimateCredit += or.LegitimateCredit
+	}
+}

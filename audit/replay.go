@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -26,6 +27,9 @@ type ReplayInput struct {
 	Tags      []string       // the session's tags as stored (the report's when none were)
 	Report    *report.Report // the stored report, decoded
 	Context   map[string]any // the caller's context as stored; nil when absent
+	// Memory is what the stored decision read from lists and counters (its
+	// trace's memory); nil when it read none.
+	Memory *engine.Memory
 }
 
 // ReplayOptions choose what Replay reads and how.
@@ -48,9 +52,15 @@ func replayRowOf(t *Trace) (*ReplayRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	var mem []byte
+	if t.Memory != nil {
+		if mem, err = json.Marshal(t.Memory); err != nil {
+			return nil, fmt.Errorf("encode memory of trace %s: %w", t.ID, err)
+		}
+	}
 	return &ReplayRow{ID: t.ID, DecidedAt: t.DecidedAt, SessionID: t.SessionID, Tags: row.Tags,
 		Context: row.Context, ReportStatus: t.ReportStatus, Policy: t.Policy, Outcome: t.PolicyOutcome(),
-		FiredRules: row.FiredRules, Report: t.Report}, nil
+		FiredRules: row.FiredRules, Report: t.Report, Memory: mem}, nil
 }
 
 // Replay re-decides the stored decisions of a time window with a candidate
@@ -78,6 +88,14 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 		total = n
 	}
 
+	var labels map[string]string
+	if ls, ok := s.(LabelSource); ok {
+		var err error
+		if labels, err = ls.LabelsInForce(ctx, opts.Since, opts.Until); err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+	}
+
 	start := time.Now()
 	const chunk = 64
 	rows := make(chan []*ReplayRow, workers*4)
@@ -86,6 +104,9 @@ func Replay(ctx context.Context, s Store, decide Decider, opts ReplayOptions) (*
 	var wg sync.WaitGroup
 	for w := range workers {
 		tallies[w] = newTally(samples)
+		if len(labels) > 0 { // no labelled decision in the window: no label section
+			tallies[w].labels = newLabelTally(labels)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -41,6 +41,14 @@ type ReplayReport struct {
 	Policies []PolicyMove `json:"policies"`
 	// Samples are changed decisions, a few per transition, earliest first.
 	Samples []ChangedDecision `json:"samples"`
+	// ComputedMemory counts, by name ("lists.x", "counters.y"), the
+	// decisions for which the candidate read a list membership or a counter
+	// the stored decision had not: computed as of each decision's time from
+	// the log and the list history instead of read from its trace.
+	ComputedMemory map[string]int64 `json:"computed_memory,omitempty"`
+	// Labels is the label-aware part (replay_labels.go); nil when the log
+	// keeps no labels.
+	Labels *LabelBacktest `json:"labels,omitempty"`
 
 	ElapsedSeconds float64       `json:"elapsed_seconds"`
 	PerSecond      float64       `json:"per_second"`
@@ -97,6 +105,7 @@ type tally struct {
 	stored, candidate                                           map[string]int64
 	policies                                                    map[policyKey]int64
 	samples                                                     map[transKey][]ChangedDecision
+	labels                                                      *labelTally // nil without labels
 }
 
 func newTally(maxSamples int) *tally {
@@ -131,6 +140,11 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if err == nil && len(r.Context) > 0 {
 		err = json.Unmarshal(r.Context, &ctx)
 	}
+	var mem *engine.Memory
+	if err == nil && len(r.Memory) > 0 && string(r.Memory) != "null" {
+		mem = new(engine.Memory)
+		err = json.Unmarshal(r.Memory, mem)
+	}
 	if err != nil {
 		t.unreadableRow(r.ID)
 		return
@@ -138,7 +152,7 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	if len(tags) == 0 {
 		tags = report.Tags
 	}
-	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx})
+	d := decide(ReplayInput{ID: r.ID, DecidedAt: r.DecidedAt, Tags: tags, Report: report, Context: ctx, Memory: mem})
 	t.replayed++
 	from := r.Outcome
 	k := transKey{from, d.Outcome}
@@ -153,6 +167,9 @@ func (t *tally) add(r *ReplayRow, decide Decider) {
 	}
 	if len(d.RuleErrors) > 0 {
 		t.ruleErrs++
+	}
+	if t.labels != nil {
+		t.labels.add(r.ID, from, d, candIDs)
 	}
 	t.policies[policyKey{r.Policy, d.Policy}]++
 	switch {
@@ -225,6 +242,9 @@ func (t *tally) merge(o *tally) {
 			t.sample(k, c)
 		}
 	}
+	if t.labels != nil && o.labels != nil {
+		t.labels.merge(o.labels)
+	}
 }
 
 func share(n, of int64) float64 {
@@ -271,6 +291,9 @@ func (t *tally) report() *ReplayReport {
 		for _, to := range outcomes {
 			rep.Samples = append(rep.Samples, t.samples[transKey{from, to}]...)
 		}
+	}
+	if t.labels != nil {
+		rep.Labels = t.labels.report()
 	}
 	sort.Strings(rep.UnreadableIDs)
 	if len(rep.UnreadableIDs) > 10 {

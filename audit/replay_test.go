@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // firstPurchaseReview is a small candidate: review first purchases, allow the rest.

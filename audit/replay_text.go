@@ -35,6 +35,18 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 	if r.CandidateRuleErrors > 0 {
 		fmt.Fprintf(&b, "Candidate rule errors at run time: %d decisions fell to on_error.\n", r.CandidateRuleErrors)
 	}
+	if len(r.ComputedMemory) > 0 {
+		names := make([]string, 0, len(r.ComputedMemory))
+		for n := range r.ComputedMemory {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s for %d", n, r.ComputedMemory[n])
+		}
+		fmt.Fprintf(&b, "Read by the candidate, not by the stored decisions, so computed as of each decision's time from the decision log and the list history: %s.\n", strings.Join(parts, ", "))
+	}
 	fmt.Fprintf(&b, "\nOutcome changed: %d (%s); same outcome but other rules fired: %d.\n",
 		r.Changed, pct(r.ChangedShare), r.RulesChanged)
 
@@ -70,6 +82,9 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  %s@%s → %s@%s: %d\n", p.Stored.Name, short(p.Stored.Version),
 				p.Candidate.Name, short(p.Candidate.Version), p.Count)
 		}
+	}
+	if r.Labels != nil {
+		r.Labels.writeText(&b) // replay_labels.go
 	}
 	if len(r.Samples) > 0 {
 		b.WriteString("\nSample changed decisions (verdict audit: GET /v1/decisions/{id})\n")

@@ -49,7 +49,7 @@ func ScanReplayRows(rows RowScanner, at any, decidedAt func() time.Time, fn func
 		var r ReplayRow
 		var outcome string
 		if err := rows.Scan(&r.ID, at, &r.SessionID, &r.Tags, &r.Context, &r.ReportStatus,
-			&r.Policy.Name, &r.Policy.Version, &outcome, &r.FiredRules, &r.Report); err != nil {
+			&r.Policy.Name, &r.Policy.Version, &outcome, &r.FiredRules, &r.Report, &r.Memory); err != nil {
 			return fmt.Errorf("read trace: %w", err)
 		}
 		r.DecidedAt, r.Outcome = decidedAt().UTC(), engine.Outcome(outcome)

@@ -119,4 +119,5 @@ type ReplayRow struct {
 	Outcome      engine.Outcome // the policy's outcome: Trace.PolicyOutcome
 	FiredRules   []byte         // JSON array of the live fired rule ids
 	Report       []byte
+	Memory       []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
 }

@@ -98,6 +98,8 @@ type Shadow struct {
 	Reason     string             `json:"reason,omitempty"`
 	FiredRules []engine.FiredRule `json:"fired_rules"`
 	RuleErrors []engine.RuleError `json:"rule_errors,omitempty"`
+	Score      *int               `json:"score,omitempty"`  // under strategy score
+	Memory     *engine.Memory     `json:"memory,omitempty"` // what the shadow policy read
 }
 
 // Timings are the durations of a decision's steps: the one timings type of

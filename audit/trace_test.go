@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 func TestTraceJSONReport(t *testing.T) {

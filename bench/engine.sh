@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The engine against its floor (docs/bench-engine.md). Builds the engine's
 # test binary once, then runs ROUNDS rounds of BenchmarkEvaluateOverFloor,
-# which times Evaluate and the floor in alternating chunks of 256 decisions in
-# one loop, and prints each round's figures and, per policy, the median,
-# minimum and maximum of the rounds' engine/floor ratios.
+# which times Evaluate and the floor (the same compiled programs, one reused
+# VM, an env map filled from the report for each decision: what a plain expr
+# user writes) in alternating chunks of 256 decisions in one loop, and prints
+# each round's figures and, per policy, the median, minimum and maximum of the
+# rounds' engine/floor ratios.
 #
 #   bench/engine.sh                        # 9 rounds of 300 chunk pairs each
 #   ROUNDS=5 BENCHTIME=1000x bench/engine.sh

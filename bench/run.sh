@@ -3,7 +3,9 @@
 #
 #   bench/run.sh throughput   # wrk: POST /v1/decisions (report cached) beside a bare Echo handler
 #   bench/run.sh latency      # paced 200 req/s with the simulator adding 50 ms: verdict's p99 overhead
-#   bench/run.sh audit        # wrk: POST /v1/decisions with the decision log (SQLite) on, beside the same build with it off
+#   bench/run.sh audit        # wrk: POST /v1/decisions with the decision log (SQLite) on, beside the same build with it off,
+#                             # and an OPA server (OPA=path, default ~/go/bin/opa; go install github.com/open-policy-agent/opa@v1.22.3)
+#                             # deciding bench/opa/checkout.rego (the shipped policy in Rego) with no decision log
 #   bench/run.sh versus [REF] # wrk: POST /v1/decisions (report cached, log off) on this tree and on git REF (default main), alternating
 #   bench/run.sh              # throughput and latency
 #
@@ -105,7 +107,8 @@ if [[ $what == audit ]]; then
   # with the decision log (an SQLite file, group commit; each answer waits for
   # its commit), one built with -tags benchnolog and VERDICT_DATABASE_URL=off.
   # Every request is a new decision (no Idempotency-Key), so every one is appended.
-  L_ADDR=127.0.0.1:18083
+  L_ADDR=127.0.0.1:18083; O_ADDR=127.0.0.1:18084
+  OPA=${OPA:-$(go env GOPATH)/bin/opa}
   # AUDIT_DATABASE_URL (e.g. postgres://...?search_path=bench) replaces the SQLite file.
   db=$(mktemp -d)
   VERDICT_LISTEN_ADDR=$V_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL="${AUDIT_DATABASE_URL:-$db/verdict.db}" \
@@ -113,15 +116,32 @@ if [[ $what == audit ]]; then
   VERDICT_LISTEN_ADDR=$L_ADDR ROUNDTABLE_CACHE_TTL=1h VERDICT_RELOAD_WATCH=false VERDICT_DATABASE_URL=off \
     ./bin/verdict-nolog serve 2>"$OUT/verdict-log-off.log" & pids+=($!)
   wait_http "http://$V_ADDR/healthz"; wait_http "http://$L_ADDR/healthz"
+  opa_on=false
+  if [[ -x $OPA ]]; then
+    # OPA gets the report verdict keeps cached, with the same context, as its input.
+    python3 -c 'import json,sys; r=json.load(open("testdata/reports/demo-review.json")); r["context"]={"amount":120}; json.dump({"input":r},sys.stdout)' \
+      > "$OUT/opa-input.json"
+    "$OPA" run --server --addr "$O_ADDR" --log-level error bench/opa/checkout.rego 2>"$OUT/opa.log" & pids+=($!)
+    wait_http "http://$O_ADDR/health"; opa_on=true
+    echo "== $("$OPA" version | head -1), decision: $(curl -s -d @"$OUT/opa-input.json" "http://$O_ADDR/v1/data/verdict/checkout/decision" | cut -c1-120)"
+  else
+    echo "== no OPA at $OPA (go install github.com/open-policy-agent/opa@v1.22.3): the OPA side is skipped"
+  fi
   for target in "on http://$V_ADDR" "off http://$L_ADDR"; do # warm both up
     set -- $target; wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/decide.lua "$2/v1/decisions" >/dev/null
   done
+  $opa_on && OPA_INPUT="$OUT/opa-input.json" wrk -t"$THREADS" -c"$CONNS" -d3s -s bench/opa.lua "http://$O_ADDR/v1/data/verdict/checkout/decision" >/dev/null
   for r in $(seq 1 "$ROUNDS"); do
     for target in "log-off http://$L_ADDR" "log-on http://$V_ADDR"; do
       set -- $target
       line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/decide.lua "$2/v1/decisions" | grep '^RESULT')
       echo "round $r $1 ${line#RESULT }" | tee -a "$OUT/audit.txt"
     done
+    if $opa_on; then
+      line=$(OPA_INPUT="$OUT/opa-input.json" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/opa.lua \
+        "http://$O_ADDR/v1/data/verdict/checkout/decision" | grep '^RESULT')
+      echo "round $r opa ${line#RESULT }" | tee -a "$OUT/audit.txt"
+    fi
   done
   cleanup; pids=()
   [[ -z ${AUDIT_DATABASE_URL:-} ]] && echo "== traces in the log: $(sqlite3 "$db/verdict.db" 'select count(*) from traces' 2>/dev/null || echo '(sqlite3 not installed)')"

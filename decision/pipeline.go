@@ -129,8 +129,15 @@ func (p *Pipeline) Decide(ctx context.Context, req Request) (Result, error) {
 	// value a decision read in its Decision.Memory, which the trace keeps.
 	facts := engine.Facts{Report: res.Report, Context: req.Context, Now: at}
 	res.ContextValues = req.Context
-	if p.Memory != nil && res.Report != nil {
-		p.Memory.Read(&facts, live, shadow)
+	mem := p.Memory
+	if req.Memory != nil {
+		mem = req.Memory
+	}
+	if mem == nil {
+		mem = NoMemory
+	}
+	if res.Report != nil {
+		mem.Read(&facts, live, shadow)
 	}
 
 	// 5. evaluate, or fall back

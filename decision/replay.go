@@ -21,20 +21,19 @@ var errNoStoredReport = fmt.Errorf("the stored decision holds no report: %w", re
 // refused: the stored caller was answered once. An input without a report
 // gets the candidate's on_error.
 func ReplayDecider(set *engine.Set) audit.Decider {
-	p := &Pipeline{Policies: Static(set), Fetcher: FetcherFunc(func(context.Context, string) (*report.Report, error) {
+	p := replayPipeline(set)
+	return func(in audit.ReplayInput) engine.Decision {
+		var mem Memory
+		if in.Memory != nil {
+			mem = &stored{m: &ReplayMemory{}, reads: in.Memory}
+		}
+		return replayOne(p, in, mem)
+	}
+}
+
+// replayPipeline is the pipeline of a replay over set: stored reports only.
+func replayPipeline(set *engine.Set) *Pipeline {
+	return &Pipeline{Policies: Static(set), Fetcher: FetcherFunc(func(context.Context, string) (*report.Report, error) {
 		return nil, errNoStoredReport
 	})}
-	return func(in audit.ReplayInput) engine.Decision {
-		req := Request{ID: in.ID, Report: in.Report, Tags: in.Tags, Context: in.Context, Now: in.DecidedAt,
-			NoShadow: true, LenientContext: true}
-		if in.Report != nil {
-			req.SessionID = in.Report.SessionID
-		}
-		res, err := p.Decide(context.Background(), req)
-		if err != nil { // ErrNoPolicySet: a set without a live default (LoadDir refuses those)
-			return engine.Decision{Reason: engine.ReasonOnError, FiredRules: []engine.FiredRule{},
-				RuleErrors: []engine.RuleError{{Message: err.Error()}}}
-		}
-		return res.Live
-	}
 }

@@ -39,4 +39,7 @@ type Request struct {
 	// instead of returning the *engine.ContextError (replay: the stored
 	// caller was answered once, under the policy of the day).
 	LenientContext bool
+	// Memory, when set, is what this decision reads from lists and counters
+	// instead of the Pipeline's (replay: what the stored decision read).
+	Memory Memory
 }

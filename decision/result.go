@@ -90,7 +90,7 @@ func (r *Result) Trace() *audit.Trace {
 	}
 	if s := r.Shadow; s != nil {
 		t.Shadow = &audit.Shadow{Policy: s.Policy, Outcome: s.Outcome, Reason: s.Reason,
-			FiredRules: s.FiredRules, RuleErrors: s.RuleErrors}
+			FiredRules: s.FiredRules, RuleErrors: s.RuleErrors, Score: s.Score, Memory: s.Memory}
 	}
 	return t
 }

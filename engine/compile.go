@@ -4,17 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
-	"github.com/verdicthq/verdict/report"
 	"gopkg.in/yaml.v3"
 )
 
@@ -35,7 +32,8 @@ type compiler struct {
 	lines     []string // the file's lines, for block scalar indentation
 	vars      map[string]*variable
 	ctxTypes  map[string]string
-	sample    map[string]any          // the typed env the checker sees
+	sample    map[string]any          // the typed env the checker sees, without the policy's own keys
+	keys      map[string]any          // the policy's own typed keys (see sampleKeys), given to the expressions naming them
 	badText   map[[2]int]bool         // expressions over a text limit, by position (see checkText)
 	nodes     int                     // expression nodes compiled so far, variables written out (see spend)
 	suggested int                     // suggestions looked for so far (see suggest)
@@ -44,55 +42,6 @@ type compiler struct {
 	counters  map[string]*counterSpec // declared counters, for counters.NAME
 	ctxDecl   []ctxField              // declared context fields
 	noMemory  bool                    // compiling a counter's expressions: lists and counters are not names there
-}
-
-// spend counts the nodes of an expression about to be compiled against the
-// policy's budget (Limits.TotalNodes), recording one load error, and
-// stopping all further compiling, when they take it over: compiling costs
-// about 3 µs of CPU a node, so the budget bounds the time a policy takes to
-// load whatever its number of rules and variables.
-func (c *compiler) spend(n int, s src, what string) bool {
-	if c.full {
-		return false
-	}
-	c.nodes += n
-	if c.nodes <= c.lim.TotalNodes {
-		return true
-	}
-	c.full = true
-	c.el.add(s.line, s.col, CodeLimit, "%s: the policy's expressions come to over %d nodes here, with their variables written out into each rule; the limit is %d: share less through variables, or split the policy", what, c.lim.TotalNodes, c.lim.TotalNodes)
-	return false
-}
-
-// inlinedSize is the size of an expression once its variables are written
-// out, for spend; parsing it costs little beside compiling it.
-func (c *compiler) inlinedSize(s src) int {
-	tree, err := parser.Parse(s.text)
-	if err != nil {
-		return 1 // the compile reports the syntax error
-	}
-	n := 0
-	ast.Walk(&tree.Node, visitorFunc(func(node *ast.Node) {
-		if id, ok := (*node).(*ast.IdentifierNode); ok {
-			if v := c.vars[id.Value]; v != nil && v.ok {
-				n += v.size
-				return
-			}
-		}
-		n++
-	}))
-	return n
-}
-
-// variable is a named expression; rules use it by name and get it inlined.
-type variable struct {
-	spec  varSpec
-	state int // 0 not compiled, 1 compiling, 2 done
-	ok    bool
-	size  int      // nodes once its own variables are inlined, at most lim.Nodes+1
-	tree  ast.Node // patched, its variables inlined by reference: only ever cloned, never compiled itself
-	reads reads    // what it reads, through its variables too
-	value any      // a value of its type, for checking the variables that use it
 }
 
 // compiled is one compiled expression and what it reads.
@@ -104,7 +53,11 @@ type compiled struct {
 // compile compiles one expression; what names it in errors ("rule \"x\"").
 // It returns nil after recording errors.
 func (c *compiler) compile(s src, what string, wantBool bool) *compiled {
-	return c.compileAs(s, what, wantBool, c.sample, true)
+	env := maps.Clone(c.sample)
+	if tree, err := parser.Parse(s.text); err == nil {
+		c.addKeys(env, tree.Node)
+	}
+	return c.compileAs(s, what, wantBool, env, true)
 }
 
 // compileAs is compile against env. With inline false, the variables an
@@ -127,6 +80,9 @@ func (c *compiler) compileAs(s src, what string, wantBool bool, env map[string]a
 	prog, err := expr.Compile(s.text, opts...)
 	if len(p.lists) > 0 {
 		p.listErrors()
+	}
+	if err == nil && len(p.errs) == 0 && p.listCalls > 0 {
+		p.listArgTypes(prog)
 	}
 	if p.brokenVar != "" {
 		c.el.add(s.line, s.col, CodeExpr, "%s: uses variable %q, which has errors", what, p.brokenVar)
@@ -154,6 +110,10 @@ func (c *compiler) patchErrors(p *patcher, s src, what string) {
 
 // exprError records an expr compile error at its position inside the YAML file.
 func (c *compiler) exprError(s src, what string, err error) {
+	if strings.Contains(err.Error(), "exceeds maximum allowed nodes") { // expr's own MaxNodes, on the text itself
+		c.el.add(s.line, s.col, CodeLimit, "%s: too large (over %d nodes); split it into smaller rules", what, c.lim.Nodes)
+		return
+	}
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		if strings.HasPrefix(err.Error(), "expected bool") {
@@ -226,88 +186,6 @@ func offsetToLineCol(src []rune, off int) (line, col int) {
 	return line, col
 }
 
-// suggest returns the known name closest to a misspelt one, if any is within
-// an edit distance of 2. It is bounded, since a hostile policy can misspell
-// thousands of names against thousands of variables: the distance is computed
-// only within that band, for names of at most maxSuggestLen bytes, and at
-// most maxSuggestions times per policy.
-func (c *compiler) suggest(name string) string {
-	if c.suggested >= maxSuggestions || len(name) > maxSuggestLen {
-		return ""
-	}
-	c.suggested++
-	name = strings.ToLower(name)
-	best, bestD := "", 3
-	try := func(k string) {
-		if d := editDistanceWithin(name, k, bestD-1); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	for _, k := range rootNames {
-		try(k)
-	}
-	for k := range c.vars {
-		try(k)
-	}
-	return best
-}
-
-// Bounds of suggest.
-const (
-	maxSuggestions = 100
-	maxSuggestLen  = 64
-)
-
-// editDistanceWithin is the edit distance between a and b when it is at most
-// k, and k+1 otherwise, computed only in the band |i-j| <= k: O(len(a)·k).
-func editDistanceWithin(a, b string, k int) int {
-	if k < 0 {
-		return 0
-	}
-	if d := len(a) - len(b); d > k || -d > k {
-		return k + 1
-	}
-	inf := k + 1
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = min(j, inf)
-	}
-	for i := 1; i <= len(a); i++ {
-		lo, hi := max(1, i-k), min(len(b), i+k)
-		for j := range cur {
-			cur[j] = inf
-		}
-		if i <= k {
-			cur[0] = i
-		}
-		rowMin := cur[0]
-		for j := lo; j <= hi; j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, inf)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin >= inf {
-			return inf
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], inf)
-}
-
-// variableTree returns a fresh copy of a variable's patched tree for
-// inlining at loc, with the paths it reads; ok is false when the variable
-// does not compile.
-func (c *compiler) variableTree(name string, loc file.Location) (ast.Node, reads, bool) {
-	v := c.vars[name]
-	if !v.ok || v.tree == nil {
-		return nil, reads{}, false
-	}
-	return cloneNode(v.tree, loc), v.reads, true
-}
-
 // extraChecks finds the checks expressions read by index that are not
 // documented (device_checks["headless_gpu"]), so the sample env can type them.
 func extraChecks(texts []string) map[string]bool {
@@ -335,127 +213,4 @@ func extraChecks(texts []string) map[string]bool {
 		}))
 	}
 	return out
-}
-
-// compileVariables compiles every variable (in dependency order, catching
-// cycles) so that rules can inline them.
-func (c *compiler) compileVariables(specs []varSpec) {
-	reserved := reservedNames()
-	for _, vs := range specs {
-		switch {
-		case !identRE.MatchString(vs.name):
-			c.el.add(vs.line, vs.col, CodeInvalid, "variable %q: use letters, digits and '_', starting with a letter", vs.name)
-			continue
-		case reserved[vs.name]:
-			c.el.add(vs.line, vs.col, CodeInvalid, "variable %q: the name is taken by a report field or an expr function; choose another", vs.name)
-			continue
-		case c.vars[vs.name] != nil:
-			c.el.add(vs.line, vs.col, CodeDuplicate, "variable %q is defined twice", vs.name)
-			continue
-		}
-		c.vars[vs.name] = &variable{spec: vs}
-	}
-	for _, vs := range specs {
-		if v := c.vars[vs.name]; v != nil && v.spec.line == vs.line {
-			c.compileVariable(v, nil)
-		}
-	}
-}
-
-func (c *compiler) compileVariable(v *variable, chain []string) {
-	switch v.state {
-	case 2:
-		return
-	case 1:
-		cycle := append(slices.Clone(chain), v.spec.name)
-		c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself: %s", v.spec.name, strings.Join(cycle, " -> "))
-		v.state, v.ok = 2, false
-		return
-	}
-	v.state = 1
-	if c.full {
-		v.state, v.ok = 2, false
-		return
-	}
-	what := fmt.Sprintf("variable %q", v.spec.name)
-	if !c.checkText(v.spec.expr, what) {
-		v.state, v.ok = 2, false
-		return
-	}
-	// Compile the variables it names first, so that it can be checked
-	// against their types and inlined from their trees.
-	tree, err := parser.Parse(v.spec.expr.text)
-	env := maps.Clone(c.sample)
-	own := 0
-	if err == nil {
-		ast.Walk(&tree.Node, visitorFunc(func(n *ast.Node) {
-			own++
-			if id, ok := (*n).(*ast.IdentifierNode); ok {
-				if dep := c.vars[id.Value]; dep != nil && dep != v {
-					c.compileVariable(dep, append(chain, v.spec.name))
-					env[id.Value] = dep.value
-				} else if dep == v {
-					c.el.add(v.spec.line, v.spec.col, CodeVariableCycle, "variable %q uses itself", v.spec.name)
-					v.state = 2
-				}
-			}
-		}))
-	}
-	if v.state == 2 {
-		return
-	}
-	if !c.spend(own, v.spec.expr, what) {
-		v.state, v.ok = 2, false
-		return
-	}
-	out := c.compileAs(v.spec.expr, what, false, env, false)
-	v.state, v.ok = 2, out != nil
-	if !v.ok {
-		return
-	}
-	v.value = sampleOf(out.prog.Node().Type())
-	// The tree rules inline: its own, patched, with its variables' trees
-	// put in by reference (they are cloned whole when a rule inlines it).
-	p := &patcher{c: c, src: []rune(v.spec.expr.text), reads: newReads(), byReference: true}
-	ast.Walk(&tree.Node, p)
-	if p.brokenVar != "" || len(p.errs) > 0 {
-		c.patchErrors(p, v.spec.expr, what)
-		v.ok = false
-		return
-	}
-	v.tree, v.reads, v.size = tree.Node, p.reads, p.inlined+p.visited
-}
-
-// sampleOf is a value of type t for the sample env, so that an expression
-// naming a variable is checked against the variable's type; nil (any type)
-// when t is unknown.
-func sampleOf(t reflect.Type) any {
-	if t == nil || t.Kind() == reflect.Interface {
-		return nil
-	}
-	return reflect.Zero(t).Interface()
-}
-
-type visitorFunc func(*ast.Node)
-
-func (f visitorFunc) Visit(n *ast.Node) { f(n) }
-
-func reservedNames() map[string]bool {
-	r := map[string]bool{"true": true, "false": true, "nil": true, "not": true, "and": true, "or": true,
-		"in": true, "matches": true, "contains": true, "startsWith": true, "endsWith": true, "let": true, "if": true, "else": true}
-	for _, n := range rootNames {
-		r[n] = true
-	}
-	for _, f := range builtin.Builtins {
-		r[f.Name] = true
-	}
-	return r
-}
-
-// knownChecks returns the documented check names of a group.
-func knownChecks(group string) []string {
-	if group == nameDevice {
-		return report.DeviceCheckNames
-	}
-	return report.BiometricCheckNames
 }

@@ -26,6 +26,9 @@ const (
 	hangBound = 10 * time.Second
 )
 
+// decideBound is the CPU one decision may take (issue 10).
+const decideBound = 50 * time.Millisecond
+
 // checkLoadTime fails t when a load took over loadBound of CPU or hangBound
 // of wall time (both times raceSlowdown under the race detector).
 func checkLoadTime(t testing.TB, cpu, wall time.Duration) {

@@ -42,7 +42,7 @@ type PolicyRef struct {
 // "device_checks.vpn" or "context.amount", in path order.
 type FiredRule struct {
 	ID          string  `json:"id"`
-	Action      Outcome `json:"action"`
+	Action      Outcome `json:"action,omitempty"` // "" for a rule of a score policy that only scores
 	Description string  `json:"description,omitempty"`
 	Inputs      Inputs  `json:"inputs"`
 	Score       *int    `json:"score,omitempty"` // its score, under strategy score

@@ -179,9 +179,12 @@ func (l *layout) checkDeep(path string, v any, depth int) error {
 }
 
 // sampleEnv is the env the checker types expressions against: every root, the
-// flattened key of every documented check and of the extra checks this policy
-// reads by index, and the declared context fields.
-func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
+// flattened key of every documented check, the decision's time and the loop
+// guard. The keys a policy adds (declared context fields, the undocumented
+// checks it reads by index) are in sampleKeys, and each expression's env gets
+// only those it names (see compiler.envFor): expr builds a type for every key
+// of the env it is given, for every expression it compiles.
+func sampleEnv() map[string]any {
 	s := map[string]any{
 		"risk_score": 0, "risk_explanation": "", "recommended_action": "", "tags": []string{},
 		"user_id": "", "session_id": "",
@@ -193,11 +196,18 @@ func sampleEnv(extraChecks map[string]bool, decl []ctxField) map[string]any {
 	for _, n := range report.BiometricCheckNames {
 		s[nameBiometric+"."+n] = ""
 	}
+	s[nowKey] = time.Time{}
+	s[guardKey] = (*guard)(nil)
+	return s
+}
+
+// sampleKeys are the typed env keys a policy adds: the extra checks it reads
+// by index, and its declared context fields.
+func sampleKeys(extraChecks map[string]bool, decl []ctxField) map[string]any {
+	s := map[string]any{}
 	for k := range extraChecks {
 		s[k] = ""
 	}
-	s[nowKey] = time.Time{}
-	s[guardKey] = (*guard)(nil)
 	for _, f := range decl {
 		switch f.typ {
 		case TypeNumber:
@@ -247,10 +257,15 @@ func (l *layout) fill(env map[string]any, r *report.Report, ctx map[string]any, 
 			v = r.UserID
 		case "session_id":
 			v = r.SessionID
-		case nameDevice:
-			v = checkStrings(r.DeviceChecks)
-		case nameBiometric:
-			v = checkStrings(r.BiometricChecks)
+		case nameDevice, nameBiometric:
+			m := r.DeviceChecks
+			if root == nameBiometric {
+				m = r.BiometricChecks
+			}
+			if l.maxItems > 0 && len(m) > l.maxItems { // before copying it
+				return &InputError{Path: root, Message: fmt.Sprintf("has %d entries; the policy's cost bound allows at most %d", len(m), l.maxItems)}
+			}
+			v = checkStrings(m)
 		case nameContext:
 			v = ctx
 		}

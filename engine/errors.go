@@ -22,6 +22,7 @@ const (
 	CodeIO            = "io"             // a file or folder that cannot be read
 	CodeLimit         = "limit"          // over a load limit: file size, expression length or nesting, variables, rules
 	CodeCost          = "cost"           // a worst-case cost or allocation over the limit, or one that cannot be bounded
+	CodeInternal      = "internal"       // the engine failed on the file (a bug): the file is refused
 )
 
 // LoadError is one problem found while loading a policy, with its position:

@@ -37,9 +37,18 @@ type Facts struct {
 // reason is on_error. A failure never weakens a rule that fired: with
 // most_severe every rule still runs and the outcome is the most severe of the
 // fired actions and on_error; with first_match evaluation stops at the failing
-// rule (the first match is unknowable) and the outcome is on_error. A context
-// that does not match the declared fields, or no report, gives on_error with no
-// rules run. Evaluate never panics and is safe for concurrent use.
+// rule (the first match is unknowable) and the outcome is on_error. Under
+// score every rule runs, the fired rules' scores add up into Decision.Score,
+// and the bands decide unless a fired rule has an action (then the most
+// severe fired action decides). Rules read lists through in.Lists and
+// counters from in.Counters; every membership asked and every counter value
+// read goes into Decision.Memory. A context that does not match the declared
+// fields, a counter the rules read that in.Counters lacks, or no report,
+// gives on_error with no rules run. So does an input larger than the
+// policy's static cost assumes (an InputError: a text over
+// Limits.InputString, a list or map over InputItems); and a rule whose loops
+// run past the decision's budget (the guard, see guard.go) fails like any
+// rule error. Evaluate never panics and is safe for concurrent use.
 func (p *Policy) Evaluate(in Facts) (d Decision) {
 	r, ctx := in.Report, in.Context
 	d = Decision{Policy: p.Ref(), FiredRules: []FiredRule{}}
@@ -57,7 +66,7 @@ func (p *Policy) Evaluate(in Facts) (d Decision) {
 	ev := p.pool.Get().(*evaluator)
 	ev.guard.n = 0
 	now := in.Now
-	if now.IsZero() {
+	if now.IsZero() && p.layout.now { // the clock is read only for a policy that calls now()
 		now = time.Now().UTC()
 	}
 	ev.startMemory(&p.layout, in.Lists)

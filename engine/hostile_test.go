@@ -43,6 +43,8 @@ func (g *generator) policy() []byte {
 	switch g.Kind {
 	case "parens":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%srisk_score > 1%s'\n    action: deny\n", strings.Repeat("(", g.N), strings.Repeat(")", g.N))
+	case "ternary":
+		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%sfalse'\n    action: deny\n", strings.Repeat("risk_score > 1 ? true : ", g.N))
 	case "unary":
 		fmt.Fprintf(&b, "rules:\n  - id: deep\n    when: '%s(risk_score > 1)'\n    action: deny\n", strings.Repeat("!", g.N))
 	case "wide-rules": // N rules naming one variable of nearly Limits.Nodes nodes
@@ -72,6 +74,24 @@ func (g *generator) policy() []byte {
 		b.WriteString("rules:\n")
 		for i := range g.N {
 			fmt.Fprintf(&b, "  - {id: r%d, when: 'w%040d > 1', action: deny}\n", i, i)
+		}
+	case "context-fields", "wide-context": // N declared context fields and 200 rules, or 1,000 fields and N rules
+		fields, rules := g.N, 200
+		if g.Kind == "wide-context" {
+			fields, rules = 1000, g.N
+		}
+		b.WriteString("context:\n")
+		for i := range fields {
+			fmt.Fprintf(&b, "  f%d: number\n", i)
+		}
+		b.WriteString("rules:\n")
+		for i := range rules {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'risk_score > %d && (context.f%d ?? 0) >= 0', action: deny}\n", i, i, i%fields)
+		}
+	case "extra-checks": // N rules each reading its own undocumented check
+		b.WriteString("rules:\n")
+		for i := range g.N {
+			fmt.Fprintf(&b, "  - {id: r%d, when: 'device_checks[\"x%d\"] == \"Detected\"', action: deny}\n", i, i)
 		}
 	case "yaml-depth":
 		fmt.Fprintf(&b, "rules: %s%s\n", strings.Repeat("[", g.N), strings.Repeat("]", g.N))

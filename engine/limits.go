@@ -11,13 +11,17 @@ type Limits struct {
 	// ExprChars is the longest expression (a when or a variable), in
 	// characters.
 	ExprChars int
-	// Nesting is the deepest nesting of brackets and prefix operators in an
-	// expression, checked on the text before any parser sees it.
+	// Nesting is the deepest nesting of brackets, prefix operators and
+	// conditionals in an expression, checked on the text before any parser
+	// sees it; at most MaxNesting, whatever is asked, since expr's parser
+	// recurses once per level.
 	Nesting int
 	// Variables is the most variables a policy may define.
 	Variables int
 	// Rules is the most rules a policy may have.
 	Rules int
+	// ContextFields is the most context fields a policy may declare.
+	ContextFields int
 	// Nodes is the largest expression once its variables are written out,
 	// in syntax-tree nodes.
 	Nodes int
@@ -45,20 +49,29 @@ type Limits struct {
 // DefaultLimits are the limits a policy loads under unless the caller gives
 // others.
 var DefaultLimits = Limits{
-	FileBytes:   1 << 20,
-	ExprChars:   10_000,
-	Nesting:     100,
-	Variables:   5_000,
-	Rules:       5_000,
-	Nodes:       MaxNodes,
-	TotalNodes:  100_000,
-	Cost:        2_000_000,
-	Memory:      16 << 20,
-	InputString: 64 << 10,
-	InputItems:  1_000,
+	FileBytes:     1 << 20,
+	ExprChars:     10_000,
+	Nesting:       100,
+	Variables:     5_000,
+	Rules:         5_000,
+	ContextFields: 1_000,
+	Nodes:         MaxNodes,
+	TotalNodes:    100_000,
+	Cost:          2_000_000,
+	Memory:        16 << 20,
+	InputString:   64 << 10,
+	InputItems:    1_000,
 }
 
-// orDefault fills the zero fields of l from DefaultLimits.
+// MaxNesting is the most Limits.Nesting may be.
+const MaxNesting = 10_000
+
+// WithDefaults returns l with its zero fields taken from DefaultLimits (and
+// Nesting capped at MaxNesting), as every load sees it.
+func (l Limits) WithDefaults() Limits { return l.orDefault() }
+
+// orDefault fills the zero fields of l from DefaultLimits, and caps Nesting
+// at MaxNesting.
 func (l Limits) orDefault() Limits {
 	d := DefaultLimits
 	pick := func(v, def int) int {
@@ -75,8 +88,8 @@ func (l Limits) orDefault() Limits {
 	}
 	return Limits{
 		FileBytes: pick(l.FileBytes, d.FileBytes), ExprChars: pick(l.ExprChars, d.ExprChars),
-		Nesting: pick(l.Nesting, d.Nesting), Variables: pick(l.Variables, d.Variables),
-		Rules: pick(l.Rules, d.Rules), Nodes: pick(l.Nodes, d.Nodes), TotalNodes: pick(l.TotalNodes, d.TotalNodes),
+		Nesting: min(pick(l.Nesting, d.Nesting), MaxNesting), Variables: pick(l.Variables, d.Variables),
+		Rules: pick(l.Rules, d.Rules), ContextFields: pick(l.ContextFields, d.ContextFields), Nodes: pick(l.Nodes, d.Nodes), TotalNodes: pick(l.TotalNodes, d.TotalNodes),
 		Cost: pick64(l.Cost, d.Cost), Memory: pick64(l.Memory, d.Memory),
 		InputString: pick(l.InputString, d.InputString), InputItems: pick(l.InputItems, d.InputItems),
 	}

@@ -29,9 +29,18 @@ counters:
   ip_users_24h:    { key: context.ip, window: 24h, distinct: user_id }
 `
 
-// memoryRules are the added rules; with plain, each memory read is a
-// comparison of the report or context instead.
-func memoryRules(plain bool) string {
+// memoryRules are the added rules. With plain, each memory read is a
+// comparison of the report or context instead (same shape, less
+// information); with fed, each read is of a context field carrying the same
+// value (what a policy without lists and counters would read if the caller
+// looked them up and sent them).
+func memoryRules(plain, fed bool) string {
+	f := strings.NewReplacer(
+		"user_id in lists.blocked_users", "context.blocked_user",
+		"context.ip in lists.bad_networks", "context.bad_network",
+		"context.card in lists.blocked_cards", "context.blocked_card",
+		"counters.", "context.",
+	)
 	r := strings.NewReplacer(
 		"user_id in lists.blocked_users", `user_id == "u-blocked"`,
 		"context.ip in lists.bad_networks", `context.ip == "203.0.113.9"`,
@@ -50,10 +59,41 @@ func memoryRules(plain bool) string {
   - { id: card-velocity, when: counters.user_cards_1h > 3000 || counters.card_amount_24h >= 2000, action: review }
   - { id: session-burst, when: counters.user_sessions_1h > 2000 && counters.ip_users_24h > 5, action: review }
 `
-	if plain {
+	switch {
+	case plain:
 		return r.Replace(rules)
+	case fed:
+		return f.Replace(rules)
 	}
 	return rules
+}
+
+// fedContext declares the context fields the fed policy reads.
+const fedContext = `  blocked_user: bool
+  bad_network: bool
+  blocked_card: bool
+  user_denials_7d: number
+  user_cards_1h: number
+  card_amount_24h: number
+  user_sessions_1h: number
+  ip_users_24h: number
+`
+
+// fedBenchContext is memoryBenchContext with the values the memory policy
+// reads from its lists and counters.
+var fedBenchContext = map[string]any{"amount": 120.0, "ip": "192.0.2.7", "card": "c-none",
+	"blocked_user": false, "bad_network": false, "blocked_card": false,
+	"user_denials_7d": 1.0, "user_cards_1h": 2.0, "card_amount_24h": 340.5, "user_sessions_1h": 300.0, "ip_users_24h": 1.0}
+
+// contextFed is the policy that reads what the memory policy reads from the
+// context instead.
+func contextFed(b testing.TB) *Policy {
+	data, err := os.ReadFile("../rules/checkout.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := strings.Replace(string(data), "context:\n  amount: number\n", "context:\n  amount: number\n  ip: string\n  card: string\n"+fedContext, 1)
+	return mustPolicy(b, src+memoryRules(false, true))
 }
 
 func memoryBenchPolicies(b testing.TB) (withMemory, sameShape, shipped *Policy) {
@@ -65,8 +105,8 @@ func memoryBenchPolicies(b testing.TB) (withMemory, sameShape, shipped *Policy) 
 	if src == string(data) {
 		b.Fatal("the shipped policy's context block moved; update the benchmark")
 	}
-	withMemory = mustPolicy(b, src+memoryRules(false)+memoryDecls)
-	sameShape = mustPolicy(b, src+memoryRules(true))
+	withMemory = mustPolicy(b, src+memoryRules(false, false)+memoryDecls)
+	sameShape = mustPolicy(b, src+memoryRules(true, false))
 	return withMemory, sameShape, mustPolicy(b, src)
 }
 
@@ -97,11 +137,14 @@ var memoryBenchContext = map[string]any{"amount": 120.0, "ip": "192.0.2.7", "car
 // BenchmarkEvaluateMemory runs the three policies in one loop, chunks of 256
 // decisions of each in turn, each chunk timed apart (as
 // BenchmarkEvaluateOverFloor does), and reports each one's ns/decision and
-// the ratios memory/same-shape and memory/shipped. Issue 11 asks memory
-// within 1.3x of the same policy without it.
+// the ratios memory/context-fed, memory/same-shape and memory/shipped.
+// Issue 11 asks memory within 1.3x of the same policy without it: the
+// context-fed policy is that policy (the same rules deciding on the same
+// values, handed in through the context).
 func BenchmarkEvaluateMemory(b *testing.B) {
 	const chunk = 256
 	mem, plain, shipped := memoryBenchPolicies(b)
+	fed := contextFed(b)
 	lists, counters := memoryBenchFacts(b, mem)
 	reports := benchReports(b)
 	run := func(p *Policy, f Facts) time.Duration {
@@ -114,16 +157,19 @@ func BenchmarkEvaluateMemory(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	var tm, tp, ts time.Duration
+	var tm, tf, tp, ts time.Duration
 	for b.Loop() {
 		tm += run(mem, Facts{Context: memoryBenchContext, Lists: lists, Counters: counters})
+		tf += run(fed, Facts{Context: fedBenchContext})
 		tp += run(plain, Facts{Context: memoryBenchContext})
 		ts += run(shipped, Facts{Context: memoryBenchContext})
 	}
 	n := float64(b.N) * chunk
 	b.ReportMetric(float64(tm.Nanoseconds())/n, "memory-ns/decision")
+	b.ReportMetric(float64(tf.Nanoseconds())/n, "context-fed-ns/decision")
 	b.ReportMetric(float64(tp.Nanoseconds())/n, "same-shape-ns/decision")
 	b.ReportMetric(float64(ts.Nanoseconds())/n, "shipped-ns/decision")
+	b.ReportMetric(float64(tm)/float64(tf), "memory/context-fed")
 	b.ReportMetric(float64(tm)/float64(tp), "memory/same-shape")
 	b.ReportMetric(float64(tm)/float64(ts), "memory/shipped")
 }
@@ -132,13 +178,14 @@ func BenchmarkEvaluateMemory(b *testing.B) {
 // allocations per decision.
 func BenchmarkEvaluateMemoryAllocs(b *testing.B) {
 	mem, plain, _ := memoryBenchPolicies(b)
+	fed := contextFed(b)
 	lists, counters := memoryBenchFacts(b, mem)
 	reports := benchReports(b)
 	for _, tc := range []struct {
 		name string
 		p    *Policy
 		f    Facts
-	}{{"memory", mem, Facts{Context: memoryBenchContext, Lists: lists, Counters: counters}}, {"same-shape", plain, Facts{Context: memoryBenchContext}}} {
+	}{{"memory", mem, Facts{Context: memoryBenchContext, Lists: lists, Counters: counters}}, {"context-fed", fed, Facts{Context: fedBenchContext}}, {"same-shape", plain, Facts{Context: memoryBenchContext}}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0

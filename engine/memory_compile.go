@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -101,9 +102,30 @@ func (p *patcher) listIn(n *ast.Node, x *ast.BinaryNode) bool {
 	id, prop := m.Node.(*ast.IdentifierNode), m.Property.(*ast.StringNode)
 	key := id.Value + "." + prop.Value
 	p.reads.inputs[key]++
+	p.listCalls++
 	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: key}, Arguments: []ast.Node{x.Left}}
 	ast.Patch(n, &ast.BinaryNode{Operator: "==", Left: call, Right: &ast.BoolNode{Value: true}})
 	return true
+}
+
+// listArgTypes refuses a list read whose value is a list or a map (`tags in
+// lists.x`): a list holds texts, so such a read could never be true.
+func (p *patcher) listArgTypes(prog *vm.Program) {
+	root := prog.Node()
+	ast.Walk(&root, visitorFunc(func(n *ast.Node) {
+		call, ok := (*n).(*ast.CallNode)
+		if !ok || len(call.Arguments) != 1 {
+			return
+		}
+		id, ok := call.Callee.(*ast.IdentifierNode)
+		if !ok || !strings.HasPrefix(id.Value, nameLists+".") {
+			return
+		}
+		if t := call.Arguments[0].Type(); t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			p.errs = append(p.errs, patchErr{from: call.Arguments[0].Location().From, code: CodeExpr,
+				msg: fmt.Sprintf("%s holds texts, and this value is %s: to ask for each item, write any(value, # in %s)", id.Value, typeName(t), id.Value)})
+		}
+	}))
 }
 
 // listErrors records a list read other than through `in`.
@@ -144,9 +166,13 @@ func (c *compiler) compileCounters(specs []counterSpec, file, policy string) []C
 		cp := &counterProgs{agg: cs.agg}
 		all := newReads()
 		ok := true
-		compileOne := func(s src, part string, env map[string]any, wantBool bool) *vm.Program {
+		compileOne := func(s src, part string, base map[string]any, wantBool bool) *vm.Program {
 			if s.text == "" && part != "key" {
 				return nil
+			}
+			env := maps.Clone(base) // with the policy's own keys it names (declared context fields, undocumented checks)
+			if tree, err := parser.Parse(s.text); err == nil {
+				c.addKeys(env, tree.Node)
 			}
 			out := c.compileAs(s, what+" "+part, wantBool, env, false)
 			if out == nil || !c.exprCost(s, what+" "+part, out) {

@@ -92,7 +92,7 @@ func (l *layout) fillCounters(env map[string]any, given map[string]CounterValue,
 		if s.float {
 			env[s.key] = v
 		} else {
-			env[s.key] = int(v)
+			env[s.key] = boxCount(int(v))
 		}
 		reads[i] = CounterRead{Counter: s.name, Key: cv.Key, Value: v, KeyMissing: cv.KeyMissing}
 	}
@@ -160,13 +160,34 @@ func (ev *evaluator) listInput(name string) any {
 }
 
 // listReadUnits is the static cost of one membership, besides hashing the
-// value (its length over 16, as comparisons count text): the call, the
-// lookup behind Lists and recording the read.
+// value: the call, the lookup behind Lists and recording the read. Hashing
+// counts the value's length over 64 (the runtime's string hash runs at
+// several bytes a nanosecond; comparisons, which branch per byte, count
+// length over 16), so `any(tags, # in lists.x)` over the largest tags the
+// bound allows loads.
 const listReadUnits = 20
 
 // listRead is the bound of `x in lists.NAME`: a boolean.
 func (a *analyzer) listRead(arg ast.Node) *bound {
 	v := a.visit(arg)
-	b := &bound{cost: listReadUnits + v.size/16, bytes: 64} // a number looked up is formatted
+	b := &bound{cost: listReadUnits + v.size/64, bytes: 64} // a number looked up is formatted
 	return b.add(v)
+}
+
+// boxedCounts are the counts 0 to 1023 as interfaces, boxed once: most
+// counters read small counts, and putting one into the env then allocates
+// nothing (the runtime itself boxes only 0 to 255 without allocating).
+var boxedCounts = func() (b [1024]any) {
+	for i := range b {
+		b[i] = i
+	}
+	return b
+}()
+
+// boxCount returns n as an interface, without allocating for 0 to 1023.
+func boxCount(n int) any {
+	if n >= 0 && n < len(boxedCounts) {
+		return boxedCounts[n]
+	}
+	return n
 }

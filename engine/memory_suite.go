@@ -55,43 +55,63 @@ func isText(s string) bool {
 // its counters (0 unless given).
 func (p *Policy) suiteFacts(r *report.Report, c suiteCase) (Facts, error) {
 	f := Facts{Report: r, Context: c.Context, Now: c.Now}
-	if len(p.lists) > 0 {
-		items := map[string][]string{}
-		for _, l := range p.lists {
-			if l.File == "" {
-				continue
-			}
-			data, err := os.ReadFile(filepath.Join(filepath.Dir(p.file), filepath.FromSlash(l.File)))
-			if err != nil {
-				return f, fmt.Errorf("list %s: %w", l.Name, err)
-			}
-			if items[l.Name], err = ParseListFile(data); err != nil {
-				return f, fmt.Errorf("list %s (%s): %w", l.Name, l.File, err)
-			}
-		}
-		for name, values := range c.Lists {
-			items[name] = values
-		}
-		lists, err := NewStaticLists(p.lists, items)
-		if err != nil {
-			return f, err
-		}
-		f.Lists = lists
-	} else if len(c.Lists) > 0 {
+	if len(p.lists) == 0 && len(c.Lists) > 0 {
 		return f, fmt.Errorf("lists: the policy declares no lists")
 	}
-	if len(p.counters) > 0 || len(c.Counters) > 0 {
-		f.Counters = map[string]CounterValue{}
-		for i := range p.counters {
-			cd := &p.counters[i]
-			key, ok := cd.Key(f)
-			f.Counters[cd.Name] = CounterValue{Key: key, Value: c.Counters[cd.Name], KeyMissing: !ok}
+	var err error
+	f.Lists, f.Counters, err = StaticMemory(p.lists, p.counters, filepath.Dir(p.file), c.Lists, c.Counters, f)
+	return f, err
+}
+
+// StaticMemory is what a decision over f reads when no decision log is at
+// hand (suites, verdict eval): the lists decls declares, holding items by
+// name — a file-backed list not in items holds its file's values, read from
+// dir (the rules folder) —, and the counters, each with the value in values
+// (0 when absent) for its key over f (KeyMissing, reading 0, when f has
+// none). A name in items or values that is not declared is an error, and so
+// is a list file that cannot be read.
+func StaticMemory(decls []ListDecl, counters []CounterDecl, dir string, items map[string][]string, values map[string]float64, f Facts) (Lists, map[string]CounterValue, error) {
+	var lists Lists
+	if len(decls) > 0 || len(items) > 0 {
+		all := map[string][]string{}
+		for _, l := range decls {
+			if l.File == "" || items[l.Name] != nil {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(l.File)))
+			if err != nil {
+				return nil, nil, fmt.Errorf("list %s: %w", l.Name, err)
+			}
+			if all[l.Name], err = ParseListFile(data); err != nil {
+				return nil, nil, fmt.Errorf("list %s (%s): %w", l.Name, l.File, err)
+			}
 		}
-		for name := range c.Counters {
-			if _, ok := f.Counters[name]; !ok {
-				return f, fmt.Errorf("counters: %q is not declared by the policy", name)
+		for name, v := range items {
+			all[name] = v
+		}
+		sl, err := NewStaticLists(decls, all)
+		if err != nil {
+			return nil, nil, err
+		}
+		lists = sl
+	}
+	var out map[string]CounterValue
+	if len(counters) > 0 || len(values) > 0 {
+		out = make(map[string]CounterValue, len(counters))
+		for i := range counters {
+			cd := &counters[i]
+			key, ok := cd.Key(f)
+			v := values[cd.Name]
+			if !ok {
+				v = 0
+			}
+			out[cd.Name] = CounterValue{Key: key, Value: v, KeyMissing: !ok}
+		}
+		for name := range values {
+			if _, ok := out[name]; !ok {
+				return nil, nil, fmt.Errorf("counters: %q is not declared by the policy", name)
 			}
 		}
 	}
-	return f, nil
+	return lists, out, nil
 }

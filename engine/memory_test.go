@@ -2,7 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -295,3 +297,56 @@ func TestScoreStrategy(t *testing.T) {
 func evalPolicyMost() string { return strings.Replace(evalPolicy, "%s", StrategyMostSevere, 1) }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestMemoryConcurrent: decisions of one policy in parallel, each with its
+// own lists and counters, read only their own (the evaluator's memory state
+// is per decision); run under -race in CI.
+func TestMemoryConcurrent(t *testing.T) {
+	p := mustPolicy(t, memoryPolicy)
+	r := mustReport(t, memReport)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			blocked := g%2 == 0
+			items := map[string][]string{}
+			if blocked {
+				items["blocked_users"] = []string{"u-1"}
+			}
+			lists, _ := NewStaticLists(p.Lists(), items)
+			ctr := map[string]CounterValue{"user_denials_7d": {Key: "u-1", Value: float64(g)}, "user_cards_1h": {}, "card_amount_24h": {}}
+			for range 200 {
+				d := p.Evaluate(Facts{Report: r, Lists: lists, Counters: ctr})
+				want := Allow
+				if blocked || g >= 3 {
+					want = Deny
+				}
+				if d.Outcome != want || d.Memory == nil || d.Memory.Counters[2].Value != float64(g) || d.Memory.Lists[0].Member != blocked {
+					errs <- fmt.Sprintf("goroutine %d: %s %+v", g, d.Outcome, d.Memory)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestMemoryCost: list reads count in the static cost (20 units each, plus
+// the value's length), so a loop of memberships over the tags is bounded
+// like any loop.
+func TestMemoryCost(t *testing.T) {
+	p := mustPolicy(t, "name: c\ndefault: allow\non_error: review\nlists: {l: {}}\ncounters: {c: {key: user_id, window: 1h}}\nrules:\n"+
+		"  - {id: one, when: user_id in lists.l, action: deny}\n"+
+		"  - {id: loop, when: 'any(tags, # in lists.l)', action: deny}\n"+
+		"  - {id: counter, when: counters.c > 1, action: deny}\n")
+	costs := p.Costs()
+	if costs[0].Units < listReadUnits || costs[1].Units < 1000*listReadUnits || costs[2].Units > 10 {
+		t.Fatalf("costs %+v", costs)
+	}
+}

@@ -31,6 +31,7 @@ type patcher struct {
 	noInline    bool             // leave variables as names (a variable checked on its own)
 	noMemory    bool             // lists and counters are not names (a counter's own expressions)
 	lists       map[ast.Node]int // lists.NAME members not yet read by an in, at their offsets (see listIn)
+	listCalls   int              // list reads rewritten into calls
 	byReference bool             // inline variables' own trees, not copies (a variable's tree for inlining)
 }
 

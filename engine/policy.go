@@ -61,7 +61,15 @@ func (lim Limits) ParsePolicy(file string, data []byte) (*Policy, error) {
 }
 
 // buildPolicy parses and compiles a policy, recording problems in el.
-func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
+func buildPolicy(file string, data []byte, el *errList, lim Limits) (p *Policy) {
+	defer func() {
+		// A bug in the engine or in expr must refuse the file, not take down
+		// the process that lints, validates or reloads it.
+		if v := recover(); v != nil {
+			el.add(1, 1, CodeInternal, "the policy could not be loaded (internal error: %v); please report it with the file", v)
+			p = nil
+		}
+	}()
 	if len(data) > lim.FileBytes {
 		el.add(1, 1, CodeLimit, "the policy file has %d bytes; the limit is %d", len(data), lim.FileBytes)
 		return nil
@@ -73,6 +81,11 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 	if n := len(s.variables); n > lim.Variables {
 		v := s.variables[lim.Variables]
 		el.add(v.line, v.col, CodeLimit, "variable %q is the %dth of %d; a policy may have at most %d variables", v.name, lim.Variables+1, n, lim.Variables)
+		return nil
+	}
+	if n := len(s.context); n > lim.ContextFields {
+		f := s.context[lim.ContextFields]
+		el.add(f.line, f.col, CodeLimit, "context field %q is the %dth of %d; a policy may declare at most %d", f.name, lim.ContextFields+1, n, lim.ContextFields)
 		return nil
 	}
 	if n := len(s.rules); n > lim.Rules {
@@ -102,13 +115,13 @@ func buildPolicy(file string, data []byte, el *errList, lim Limits) *Policy {
 			}
 		}
 	}
-	c.sample = sampleEnv(extraChecks(texts), s.context)
+	c.sample, c.keys = sampleEnv(), sampleKeys(extraChecks(texts), s.context)
 	c.declareMemory(s)
 	c.noMemory = true // a counter's expressions read the decision, not lists or counters
 	counters := c.compileCounters(s.counters, file, s.name)
 	c.noMemory = false
 	c.compileVariables(s.variables)
-	p := &Policy{
+	p = &Policy{
 		name: s.name, description: s.description, file: file, version: sha256hex(data), source: data,
 		mode: s.mode, strategy: s.strategy, matchTags: s.matchTags, def: s.def, onError: s.onError,
 		context: s.context, nameLine: max(s.nameLine, 1), matchLine: max(s.matchLine, s.nameLine, 1),

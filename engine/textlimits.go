@@ -28,35 +28,54 @@ func (c *compiler) checkText(s src, what string) bool {
 }
 
 // nestingOver scans an expression for the first place where brackets
-// ((, [, {) and prefix operators (!, not, unary - and +) nest deeper than
-// limit, skipping string literals. It returns the byte offset there and the
-// depth, or -1.
+// ((, [, {), prefix operators (!, not, unary - and +) and conditionals
+// (a ? b : c, whose else branch the parser enters once per ?) nest deeper
+// than limit, skipping string literals. It returns the byte offset there and
+// the depth, or -1.
 func nestingOver(text string, limit int) (int, int) {
-	depth, unary := 0, 0 // open brackets; prefix operators in a row at this level
-	var stack []int      // the unary count saved at each open bracket
-	operand := true      // the next token is an operand (so - and + are prefix)
+	type level struct{ unary, ternaries int }
+	depth := 0        // open brackets and conditionals
+	cur := level{}    // prefix operators in a row, and conditionals, at this bracket level
+	var stack []level // the enclosing levels
+	operand := true   // the next token is an operand (so - and + are prefix)
+	over := func() bool { return depth+cur.unary > limit }
 	for i := 0; i < len(text); i++ {
 		ch := text[i]
 		switch {
 		case ch == '"' || ch == '\'' || ch == '`':
 			i = skipString(text, i)
-			operand, unary = false, 0
+			operand, cur.unary = false, 0
 			continue
 		case ch == '(' || ch == '[' || ch == '{':
-			stack = append(stack, unary)
-			depth++
-			if depth+unary > limit {
-				return i, depth + unary
+			stack = append(stack, cur)
+			depth += 1 + cur.unary // the prefix operators before the bracket enclose it
+			cur, operand = level{}, true
+			if over() {
+				return i, depth
 			}
-			operand = true
 			continue
 		case ch == ')' || ch == ']' || ch == '}':
-			if depth > 0 {
-				depth--
-				unary = stack[len(stack)-1]
+			if len(stack) > 0 {
+				outer := stack[len(stack)-1]
+				depth -= 1 + outer.unary + cur.ternaries
+				cur = outer
 				stack = stack[:len(stack)-1]
 			}
-			operand, unary = false, 0
+			operand, cur.unary = false, 0
+			continue
+		case ch == '?':
+			if i+1 < len(text) && (text[i+1] == '?' || text[i+1] == '.') {
+				i++ // ?? and ?. are binary
+				operand, cur.unary = text[i] == '?', 0
+				continue
+			}
+			depth++
+			cur.ternaries++
+			cur.unary = 0
+			if over() {
+				return i, depth
+			}
+			operand = true
 			continue
 		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
 			continue
@@ -64,15 +83,15 @@ func nestingOver(text string, limit int) (int, int) {
 			if ch == '!' && i+1 < len(text) && text[i+1] == '=' {
 				break
 			}
-			unary++
-			if depth+unary > limit {
-				return i, depth + unary
+			cur.unary++
+			if over() {
+				return i, depth + cur.unary
 			}
 			continue
 		case operand && ch == 'n' && len(text) >= i+4 && text[i:i+3] == "not" && !isWordByte(text[i+3]) && (i == 0 || !isWordByte(text[i-1])):
-			unary++
-			if depth+unary > limit {
-				return i, depth + unary
+			cur.unary++
+			if over() {
+				return i, depth + cur.unary
 			}
 			i += 2
 			continue
@@ -81,7 +100,7 @@ func nestingOver(text string, limit int) (int, int) {
 			for i+1 < len(text) && isWordByte(text[i+1]) {
 				i++
 			}
-			operand, unary = false, 0
+			operand, cur.unary = false, 0
 			continue
 		}
 		operand = ch != '.' // an operator: an operand follows (a member's name is not one)

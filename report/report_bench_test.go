@@ -17,7 +17,7 @@ import (
 var benchReports = []struct{ name, path string }{
 	{"full", filepath.Join("testdata", "reports", "full.json")},
 	{"demo-review-850B", filepath.Join("..", "testdata", "reports", "demo-review.json")},
-	{"user-logs-1.8KB", filepath.Join("..", "audit", "audittest", "testdata", "report.json")},
+	{"user-logs-1.8KB", filepath.Join("..", "internal", "audittest", "testdata", "report.json")},
 }
 
 func readBenchReport(b *testing.B, path string) []byte {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,43 @@ var loopMigration = audit.Migration{Version: 3, Stmts: []string{
 		value    text NOT NULL,
 		label_id bigint NOT NULL,
 		PRIMARY KEY (target, value)
+	)`,
+}}
+
+// outboxMigration adds the webhook outbox (see the SQLite one).
+var outboxMigration = audit.Migration{Version: 5, Stmts: []string{
+	`CREATE TABLE IF NOT EXISTS webhook_events (
+		seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		event_id    text NOT NULL UNIQUE,
+		type        text NOT NULL,
+		decision_id text NOT NULL,
+		at          bigint NOT NULL,
+		payload     text NOT NULL,
+		fanned      integer NOT NULL DEFAULT 0
+	)`,
+	`CREATE INDEX IF NOT EXISTS webhook_events_unfanned ON webhook_events (fanned, seq)`,
+	`CREATE TABLE IF NOT EXISTS webhook_deliveries (
+		id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		event_seq    bigint NOT NULL,
+		endpoint     text NOT NULL,
+		status       text NOT NULL,
+		attempts     integer NOT NULL,
+		created_at   bigint NOT NULL,
+		window_start bigint NOT NULL,
+		next_at      bigint NOT NULL,
+		delivered_at bigint NOT NULL,
+		last_error   text NOT NULL,
+		UNIQUE (event_seq, endpoint)
+	)`,
+	`CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_at)`,
+	`CREATE TABLE IF NOT EXISTS webhook_attempts (
+		delivery_id bigint NOT NULL,
+		n           integer NOT NULL,
+		at          bigint NOT NULL,
+		status_code integer NOT NULL,
+		error       text NOT NULL,
+		millis      double precision NOT NULL,
+		PRIMARY KEY (delivery_id, n)
 	)`,
 }}
 
@@ -162,6 +200,9 @@ SELECT decision_id, 1, 'opened', 'verdict', opened_at, '', '' FROM ins`
 // openReviews writes, in the batch's transaction, the reviews its stored
 // traces open.
 func openReviews(ctx context.Context, tx pgx.Tx, rows []*audit.Row, stored func(i int) bool) error {
+	if err := queueEvents(ctx, tx, rows, stored); err != nil {
+		return err
+	}
 	ops := audit.ReviewOpenings(rows, stored)
 	if len(ops) == 0 {
 		return nil
@@ -179,4 +220,23 @@ func openReviews(ctx context.Context, tx pgx.Tx, rows []*audit.Row, stored func(
 	}
 	_, err := tx.Exec(ctx, openReviewsSQL, ids, opened, sessions, users, names, versions, rules, ruleIDs, ruleRules)
 	return err
+}
+
+// queueEvents writes the webhook events of a batch in one statement.
+func queueEvents(ctx context.Context, tx pgx.Tx, rows []*audit.Row, stored func(i int) bool) error {
+	events, err := audit.TraceEvents(rows, stored)
+	if err != nil || len(events) == 0 {
+		return err
+	}
+	n := len(events)
+	ids, types, decisions, payloads, ats := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
+	for i, e := range events {
+		ids[i], types[i], decisions[i], payloads[i], ats[i] = e.ID, e.Type, e.DecisionID, pgText(e.Payload), e.At
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO webhook_events (event_id, type, decision_id, at, payload)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])`, ids, types, decisions, ats, payloads)
+	if err != nil {
+		return fmt.Errorf("queue %d webhook events: %w", n, err)
+	}
+	return nil
 }

@@ -3,7 +3,7 @@ package postgres_test
 import (
 	"testing"
 
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 func TestLoopConformance(t *testing.T) {

@@ -40,6 +40,7 @@ var (
 	_ audit.Reviews           = (*Store)(nil)
 	_ audit.Labels            = (*Store)(nil)
 	_ audit.PerformanceReader = (*Store)(nil)
+	_ audit.Outbox            = (*Store)(nil)
 )
 
 // Open connects to the PostgreSQL log that url names and, unless read-only,
@@ -104,7 +105,13 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 // refusing writes fails it with the reason; it passes again once a write
 // succeeds.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
+	var err error
+	for range s.pool.Config().MaxConns + 1 { // past the connections the server cut (see begin)
+		if err = s.pool.Ping(ctx); err == nil || !deadConn(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
 	if s.batch == nil {

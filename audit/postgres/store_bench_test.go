@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // BenchmarkAppend: durable appends/s with group commit, against the baseline
@@ -29,4 +29,9 @@ func BenchmarkAppend(b *testing.B) {
 			audittest.BenchAppend(b, url, audit.Options{MaxBatch: c.maxBatch, Writers: c.writers}, c.par)
 		})
 	}
+}
+
+// BenchmarkVerify: verdict audit verify's speed over a 20,000-trace log.
+func BenchmarkVerify(b *testing.B) {
+	audittest.BenchVerify(b, newSchema(b), 20000)
 }

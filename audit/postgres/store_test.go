@@ -6,8 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/verdicthq/verdict/audit/audittest"
 	_ "github.com/verdicthq/verdict/audit/postgres"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // newSchema returns a URL for a fresh schema in the test database, dropped

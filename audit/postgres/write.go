@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/verdicthq/verdict/audit"
 )
@@ -139,7 +140,7 @@ func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, 
 		}
 	}
 	var refused map[int]bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, freshBegin{s}, func(tx pgx.Tx) error {
 		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
 			names, versions, keys, idems, statuses, polOutcomes, tags, contexts, fired,
 			bodies, reports, ruleTraces, ruleIDs, head.name, seqs, prevs, hashes)
@@ -182,6 +183,43 @@ func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, 
 	return nil, seq, prev, nil
 }
 
+// freshBegin begins a batch's transaction on a live connection (Store.begin).
+type freshBegin struct{ s *Store }
+
+func (b freshBegin) Begin(ctx context.Context) (pgx.Tx, error) { return b.s.begin(ctx) }
+
+// begin starts a transaction, on another connection when the one the pool
+// handed out is dead — the server restarted, failed over or cut it (the pool
+// pings only connections idle for a second, so the busy ones find out on
+// their next statement): nothing of the batch was sent yet, so beginning
+// again is safe, and the batch is not failed for a connection that was
+// already gone. It tries at most once per pooled connection, and one more.
+func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
+	var err error
+	for range s.pool.Config().MaxConns + 1 {
+		var tx pgx.Tx
+		if tx, err = s.pool.Begin(ctx); err == nil {
+			return tx, nil
+		}
+		if !deadConn(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
+}
+
+// deadConn reports whether err says the connection, not the request, failed
+// before the transaction began: the server ended the session (SQLSTATE
+// class 57: administrator or crash shutdown) or the connection broke before
+// anything was sent.
+func deadConn(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	return pgconn.SafeToRetry(err)
+}
+
 // Prune deletes the traces decided before a time: of each chain, the
 // prefix up to its first trace decided at or after it (traces from before
 // the chain, by time), a chunk per statement. For each chain it first
@@ -218,6 +256,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return 0, fmt.Errorf("prune: %w", err)
 	}
 	var total int64
+	rulesBefore := before
 	for _, c := range cuts {
 		var removed int64
 		var hash []byte
@@ -236,10 +275,16 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if err := s.AddCheckpoint(ctx, cp); err != nil {
 			return total, fmt.Errorf("prune: %w", err)
 		}
-		if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE ctid IN
-			(SELECT r.ctid FROM traces t JOIN trace_rules r ON r.trace_id = t.id AND r.decided_at = t.decided_at
-			 WHERE t.chain = $1 AND t.seq < $2 LIMIT $3)`, c.chain, c.keep); err != nil {
-			return total, fmt.Errorf("prune fired rules: %w", err)
+		// Its fired-rule rows go by time below: those decided before the
+		// oldest trace the chain keeps (found among the next traces of the
+		// chain, by the (chain, seq) index).
+		var oldest *time.Time
+		if err := s.pool.QueryRow(ctx, `SELECT MIN(decided_at) FROM traces WHERE chain = $1 AND seq BETWEEN $2 AND $2 + 10000`,
+			c.chain, c.keep).Scan(&oldest); err != nil {
+			return total, fmt.Errorf("prune chain %s: %w", c.chain, err)
+		}
+		if oldest != nil && oldest.Before(rulesBefore) {
+			rulesBefore = *oldest
 		}
 		n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE ctid IN
 			(SELECT ctid FROM traces WHERE chain = $1 AND seq < $2 LIMIT $3)`, c.chain, c.keep)
@@ -248,12 +293,14 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 			return total, fmt.Errorf("prune traces: %w", err)
 		}
 	}
-	// traces from before the chain (schema 1), by time
+	// The fired-rule rows of what was removed, by time (trace_rules_time); a
+	// removed trace decided after the oldest kept leaves rule rows matching
+	// no trace (the rule filter joins traces) until a later prune.
 	if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE ctid IN
-		(SELECT r.ctid FROM traces t JOIN trace_rules r ON r.trace_id = t.id AND r.decided_at = t.decided_at
-		 WHERE t.chain IS NULL AND t.decided_at < $1 LIMIT $2)`, before); err != nil {
+		(SELECT ctid FROM trace_rules WHERE decided_at < $1 LIMIT $2)`, rulesBefore); err != nil {
 		return total, fmt.Errorf("prune fired rules: %w", err)
 	}
+	// traces from before the chain (schema 1), by time
 	n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE ctid IN
 		(SELECT ctid FROM traces WHERE chain IS NULL AND decided_at < $1 LIMIT $2)`, before)
 	total += n

@@ -68,6 +68,45 @@ var loopMigration = audit.Migration{Version: 3, Stmts: []string{
 	) WITHOUT ROWID`,
 }}
 
+// outboxMigration adds the webhook outbox: events written with what raised
+// them, their deliveries per endpoint and every attempt. Self-contained
+// (IF NOT EXISTS), so it may be renumbered. Times are unix microseconds.
+var outboxMigration = audit.Migration{Version: 5, Stmts: []string{
+	`CREATE TABLE IF NOT EXISTS webhook_events (
+		seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+		event_id    TEXT NOT NULL UNIQUE,
+		type        TEXT NOT NULL,
+		decision_id TEXT NOT NULL,
+		at          INTEGER NOT NULL,
+		payload     TEXT NOT NULL,
+		fanned      INTEGER NOT NULL DEFAULT 0
+	)`,
+	`CREATE INDEX IF NOT EXISTS webhook_events_unfanned ON webhook_events (fanned, seq)`,
+	`CREATE TABLE IF NOT EXISTS webhook_deliveries (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		event_seq    INTEGER NOT NULL,
+		endpoint     TEXT NOT NULL,
+		status       TEXT NOT NULL,
+		attempts     INTEGER NOT NULL,
+		created_at   INTEGER NOT NULL,
+		window_start INTEGER NOT NULL,
+		next_at      INTEGER NOT NULL,
+		delivered_at INTEGER NOT NULL,
+		last_error   TEXT NOT NULL,
+		UNIQUE (event_seq, endpoint)
+	)`,
+	`CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_at)`,
+	`CREATE TABLE IF NOT EXISTS webhook_attempts (
+		delivery_id INTEGER NOT NULL,
+		n           INTEGER NOT NULL,
+		at          INTEGER NOT NULL,
+		status_code INTEGER NOT NULL,
+		error       TEXT NOT NULL,
+		millis      REAL NOT NULL,
+		PRIMARY KEY (delivery_id, n)
+	) WITHOUT ROWID`,
+}}
+
 // sqlDB is an audit.LoopDB over database/sql (a *sql.DB or a *sql.Tx).
 type sqlDB interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
@@ -125,11 +164,17 @@ func (s *Store) newLoop() *audit.LoopSQL {
 }
 
 // openReviews writes, in the batch's transaction, the reviews its stored
-// traces open.
+// traces open and the webhook events they raise.
 func openReviews(ctx context.Context, tx *sql.Tx, rows []*audit.Row, errs []error) error {
-	ops := audit.ReviewOpenings(rows, func(i int) bool { return errs[i] == nil })
-	if len(ops) == 0 {
-		return nil
+	stored := func(i int) bool { return errs[i] == nil }
+	if ops := audit.ReviewOpenings(rows, stored); len(ops) > 0 {
+		if err := audit.OpenReviews(ctx, loopDB{tx}, ops); err != nil {
+			return err
+		}
 	}
-	return audit.OpenReviews(ctx, loopDB{tx}, ops)
+	events, err := audit.TraceEvents(rows, stored)
+	if err != nil || len(events) == 0 {
+		return err
+	}
+	return audit.InsertEvents(ctx, loopDB{tx}, events)
 }

@@ -51,6 +51,7 @@ var (
 	_ audit.Reviews           = (*Store)(nil)
 	_ audit.Labels            = (*Store)(nil)
 	_ audit.PerformanceReader = (*Store)(nil)
+	_ audit.Outbox            = (*Store)(nil)
 )
 
 // Path turns a database URL (a path, sqlite://PATH or file:PATH) into a file
@@ -88,6 +89,12 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_txlock", "immediate")
 	}
 	q.Add("_pragma", "synchronous(FULL)")
+	if readOnly {
+		// Readers map the file (256 MiB at most) instead of a read(2) per
+		// page: a verify or export pass over traces of a few KB each
+		// crosses overflow pages on every row.
+		q.Add("_pragma", "mmap_size(268435456)")
+	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 

@@ -64,7 +64,7 @@ func (s *Store) Export(ctx context.Context, since, until time.Time, fn func(*aud
 func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
 	where, args := timeRange(since, until)
 	rows, err := s.r.QueryContext(ctx, `SELECT id, decided_at, session_id, tags, context, report_status,
-		policy_name, policy_version, policy_outcome, fired, report FROM traces`+where+` ORDER BY decided_at, id`, args...)
+		policy_name, policy_version, policy_outcome, fired, report, json_extract(body, '$.memory') FROM traces`+where+` ORDER BY decided_at, id`, args...)
 	if err != nil {
 		return fmt.Errorf("read traces: %w", err)
 	}

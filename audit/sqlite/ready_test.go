@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // fsizeChildEnv names the log folder of TestPingFileSizeLimit's child.

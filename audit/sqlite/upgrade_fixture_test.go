@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // updateFixture rewrites audit/testdata/sqlite-v1.db from FixtureTraces:

@@ -27,6 +27,10 @@ const insertRuleSQL = `INSERT INTO trace_rules (rule_id, decided_at, trace_id) V
 // never wait long behind retention.
 const pruneChunk = 2000
 
+// pruneLookahead is how far past the first trace kept Prune looks for the
+// oldest decision kept: far more traces than commit out of decision order.
+const pruneLookahead = 10000
+
 // Append stores a trace durably; see audit.Store.
 func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
 	if s.readOnly {
@@ -135,9 +139,23 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.AddCheckpoint(ctx, c); err != nil {
 		return 0, fmt.Errorf("prune: %w", err)
 	}
+	// The fired-rule rows of the removed traces, by time (trace_rules_time):
+	// those decided before the oldest trace kept. Traces commit close to, not
+	// exactly in, decision order, so the oldest kept is looked for among the
+	// next pruneLookahead traces; a removed trace decided after it leaves
+	// rule rows that match no trace (the rule filter joins traces) until a
+	// later prune.
+	var oldestKept sql.NullInt64
+	if err := s.w.QueryRowContext(ctx, `SELECT MIN(decided_at) FROM traces WHERE seq BETWEEN ? AND ?`,
+		keep, keep+pruneLookahead).Scan(&oldestKept); err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	rulesBefore := before.UnixMicro()
+	if oldestKept.Valid && oldestKept.Int64 < rulesBefore {
+		rulesBefore = oldestKept.Int64
+	}
 	if _, err := deleteChunks(ctx, s.w, `DELETE FROM trace_rules WHERE (rule_id, decided_at, trace_id) IN
-		(SELECT r.rule_id, r.decided_at, r.trace_id FROM traces t JOIN trace_rules r ON r.trace_id = t.id
-		 WHERE t.seq < ? LIMIT ?)`, keep); err != nil {
+		(SELECT rule_id, decided_at, trace_id FROM trace_rules WHERE decided_at < ? LIMIT ?)`, rulesBefore); err != nil {
 		return 0, fmt.Errorf("prune fired rules: %w", err)
 	}
 	n, err := deleteChunks(ctx, s.w, `DELETE FROM traces WHERE seq IN

@@ -12,7 +12,7 @@ import (
 	"github.com/verdicthq/verdict/audit"
 	_ "github.com/verdicthq/verdict/audit/postgres" // postgres:// decision logs
 	_ "github.com/verdicthq/verdict/audit/sqlite"   // file and sqlite:// decision logs
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 func init() {

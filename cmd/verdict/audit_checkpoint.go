@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 const checkpointUsage = `Usage: verdict audit checkpoint <write|export|verify> [flags]

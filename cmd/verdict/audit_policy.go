@@ -10,7 +10,7 @@ import (
 	"syscall"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 // runAuditPolicy is `verdict audit policy VERSION`: the exact source bytes

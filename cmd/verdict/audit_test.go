@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // seedLog writes SampleTrace(0..n-1) to a fresh SQLite log and returns its path.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/config"
 )
 
 // runAuditVerify is `verdict audit verify`: it recomputes the hash chain

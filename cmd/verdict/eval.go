@@ -21,13 +21,16 @@ func init() {
 
 // runEval decides one report file with the policies and prints the decision.
 func runEval(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now TIME]",
-		"Decides one Roundtable report with the policies, offline, and prints the decision.")
+	fs := newFlags("eval", "--report FILE [--context JSON] [--rules PATH] [--format json|text] [--now TIME] [--list LIST]... [--counter COUNTER]...",
+		"Decides one Roundtable report with the policies, offline, and prints the decision. Lists hold what --list gives\n(file-backed lists their files), counters read what --counter gives, else 0.")
 	reportFile := fs.String("report", "", "the report JSON `FILE` (required)")
 	ctxJSON := fs.String("context", "", "caller context as a `JSON` object, e.g. '{\"amount\": 120}'")
 	rules := fs.String("rules", "rules", "the policy `PATH`: a folder (a set) or one policy file")
 	format := fs.String("format", "json", "the output, `json|text`")
 	nowFlag := fs.String("now", "", "the decision's `TIME`, RFC 3339 (what now() returns in rules); default: now")
+	listVals, counterVals := listFlag{}, counterFlag{}
+	fs.Var(listVals, "list", "a `LIST`'s contents, as NAME=V1,V2 (repeatable); other lists are empty, file-backed ones hold their files")
+	fs.Var(counterVals, "counter", "a `COUNTER`'s value, as NAME=N (repeatable); other counters read 0")
 	if code, ok := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
@@ -68,10 +71,15 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		printLoadError(stderr, err)
 		return 1
 	}
-	p := decision.Pipeline{Policies: decision.Static(set)}
+	mem := &evalMemory{dir: rulesDir(*rules), lists: listVals, counters: counterVals}
+	p := decision.Pipeline{Policies: decision.Static(set), Memory: mem}
 	res, err := p.Decide(context.Background(), decision.Request{SessionID: rep.SessionID, Report: rep, Context: ctx, Now: now})
 	if err != nil {
 		fmt.Fprintln(stderr, "verdict eval:", err)
+		return 2
+	}
+	if mem.err != nil {
+		fmt.Fprintln(stderr, "verdict eval:", mem.err)
 		return 2
 	}
 	if *format == "json" {
@@ -107,11 +115,20 @@ func loadSet(path string) (*engine.Set, error) {
 func printDecision(w io.Writer, session string, d engine.Decision) {
 	fmt.Fprintf(w, "session %s: %s (reason: %s)\n", session, d.Outcome, d.Reason)
 	fmt.Fprintf(w, "policy:  %s %s\n", d.Policy.Name, d.Policy.Version)
+	if d.Score != nil {
+		fmt.Fprintf(w, "score:   %d\n", *d.Score)
+	}
 	if len(d.FiredRules) == 0 {
 		fmt.Fprintln(w, "no rule fired")
 	}
 	for _, f := range d.FiredRules {
-		fmt.Fprintf(w, "fired:   %s -> %s", f.ID, f.Action)
+		fmt.Fprintf(w, "fired:   %s ->", f.ID)
+		if f.Action != "" {
+			fmt.Fprintf(w, " %s", f.Action)
+		}
+		if f.Score != nil {
+			fmt.Fprintf(w, " %+d", *f.Score)
+		}
 		if f.Description != "" {
 			fmt.Fprintf(w, "  (%s)", f.Description)
 		}
@@ -123,5 +140,17 @@ func printDecision(w io.Writer, session string, d engine.Decision) {
 	}
 	for _, e := range d.RuleErrors {
 		fmt.Fprintf(w, "error:   rule %q at %s: %s\n", e.RuleID, e.Position, e.Message)
+	}
+	if m := d.Memory; m != nil {
+		for _, l := range m.Lists {
+			fmt.Fprintf(w, "read:    lists.%s %q: member %v\n", l.List, l.Value, l.Member)
+		}
+		for _, c := range m.Counters {
+			if c.KeyMissing {
+				fmt.Fprintf(w, "read:    counters.%s = 0 (no key)\n", c.Counter)
+				continue
+			}
+			fmt.Fprintf(w, "read:    counters.%s[%s] = %v\n", c.Counter, c.Key, c.Value)
+		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // labelsLog makes a SQLite decision log holding decisions dec-0 .. dec-9.

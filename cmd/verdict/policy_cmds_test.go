@@ -23,7 +23,7 @@ func TestPolicyCommands(t *testing.T) {
 		stdout []string // substrings expected in stdout
 		stderr []string
 	}{
-		{"lint shipped rules", []string{"lint", "../../rules"}, 0, []string{"ok (1 policies)"}, nil},
+		{"lint shipped rules", []string{"lint", "../../rules"}, 0, []string{"ok (2 policies)"}, nil},
 		{"lint a broken file", []string{"lint", "../../testdata/policies/broken/misspelt-name.yaml"}, 1, []string{"misspelt-name.yaml:6:11: rule \"bot-vpn\": unknown name riskscore"}, nil},
 		{"lint reports every error", []string{"lint", "../../testdata/policies/broken/duplicate-ids.yaml"}, 1, []string{"on_error", "strategy", "used twice", "block"}, nil},
 		{"lint a broken set", []string{"lint", "../../testdata/policies/sets/two-defaults"}, 1, []string{"two live default policies"}, nil},

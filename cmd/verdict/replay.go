@@ -14,8 +14,11 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/config"
 	"github.com/verdicthq/verdict/decision"
+	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/config"
+	"github.com/verdicthq/verdict/internal/counters"
+	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 
@@ -76,10 +79,17 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		bar = &progressBar{w: stderr, start: time.Now()}
 		opts.Progress = bar.update
 	}
-	rep, err := audit.Replay(ctx, s, decision.ReplayDecider(set), opts)
+	mem, err := replayMemory(ctx, s, set, *rules, opts.Since, opts.Until)
+	if err != nil {
+		return fail(1, "%v", err)
+	}
+	rep, err := audit.Replay(ctx, s, decision.ReplayMemoryDecider(set, mem), opts)
 	bar.finish()
 	if err != nil {
 		return fail(1, "%v", err)
+	}
+	if c := mem.Computed(); len(c) > 0 {
+		rep.ComputedMemory = c
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -121,4 +131,43 @@ func (p *progressBar) finish() {
 	if p != nil && p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// replayMemory is what the candidates read beyond the reports: each stored
+// decision's own reads, and, for what they did not read, the lists as of
+// each decision's time (the log's list history, and the candidates'
+// file-backed lists) and the counters computed from the log.
+func replayMemory(ctx context.Context, s audit.Store, set *engine.Set, rulesDir string, since, until time.Time) (*decision.ReplayMemory, error) {
+	m := &decision.ReplayMemory{}
+	if len(set.Lists()) > 0 {
+		h := lists.NewHistory()
+		if ls, ok := s.(audit.ListStore); ok {
+			var err error
+			if h, err = lists.LoadHistory(ctx, ls); err != nil {
+				return nil, err
+			}
+		}
+		for name, d := range lists.DeclsOf(set) {
+			if d.File == "" {
+				continue
+			}
+			vs, err := lists.ReadFile(rulesDir, d)
+			if err != nil {
+				return nil, err
+			}
+			h.SetFile(name, vs)
+		}
+		m.AsOf.Lists = func(at time.Time) engine.Lists { return h.At(at) }
+	}
+	if rs, ok := s.(audit.RowSource); ok && len(set.Counters()) > 0 {
+		c, err := counters.History(ctx, set, rs, since, until)
+		if err != nil {
+			return nil, err
+		}
+		m.AsOf.Counter = func(d *engine.CounterDecl, key string, at time.Time) float64 {
+			v, _ := c.Value(d, key, at)
+			return v
+		}
+	}
+	return m, nil
 }

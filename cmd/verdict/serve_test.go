@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
-	"github.com/verdicthq/verdict/audit/audittest"
-	"github.com/verdicthq/verdict/config"
+	"github.com/verdicthq/verdict/internal/audittest"
+	"github.com/verdicthq/verdict/internal/config"
 	"github.com/verdicthq/verdict/internal/syncbuf"
 	"github.com/verdicthq/verdict/internal/testwait"
 	"go.uber.org/goleak"

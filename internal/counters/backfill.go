@@ -63,7 +63,7 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 			total = n
 		}
 	}
-	err := feed(ctx, src, since, func(id string, p engine.PastDecision) {
+	err := feed(ctx, src, since, time.Time{}, func(id string, p engine.PastDecision) {
 		for _, st := range fresh {
 			st.observe(id, p)
 		}
@@ -106,11 +106,12 @@ func (c *Counters) Rebuild(ctx context.Context, set *engine.Set, src audit.RowSo
 	return c.Install(ctx, set, src, now, progress)
 }
 
-// feed reads the log's rows decided at or after since, decodes them on
+// feed reads the log's rows decided in [since, until) (a zero until: to the
+// end), decodes them on
 // every core, and hands each recorded decision to fn; tick is called every
 // few thousand rows with how many were done; an error from it stops the
 // feed and is returned.
-func feed(ctx context.Context, src audit.RowSource, since time.Time, fn func(id string, p engine.PastDecision), tick func(done int64) error) error {
+func feed(ctx context.Context, src audit.RowSource, since, until time.Time, fn func(id string, p engine.PastDecision), tick func(done int64) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
@@ -142,7 +143,7 @@ func feed(ctx context.Context, src audit.RowSource, since time.Time, fn func(id 
 		}()
 	}
 	batch := make([]*audit.ReplayRow, 0, chunk)
-	readErr := src.ReplayRows(ctx, since, time.Time{}, func(r *audit.ReplayRow) error {
+	readErr := src.ReplayRows(ctx, since, until, func(r *audit.ReplayRow) error {
 		batch = append(batch, r)
 		if len(batch) < chunk {
 			return nil
@@ -191,4 +192,35 @@ func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) {
 		return engine.PastDecision{}, false
 	}
 	return p, true
+}
+
+// History builds, from the log, every counter of set as of any time in
+// [since, until): the decisions of [since − window, until) are all kept.
+// It is what replay reads for a candidate's counter the stored decisions
+// did not read.
+func History(ctx context.Context, set *engine.Set, src audit.RowSource, since, until time.Time) (*Counters, error) {
+	c := New(Config{KeepAll: true})
+	var window time.Duration
+	var fresh []*state
+	for _, d := range set.Counters() {
+		if c.states[d.Definition] != nil {
+			continue
+		}
+		st := c.newState(d)
+		c.states[d.Definition] = st
+		fresh = append(fresh, st)
+		window = max(window, d.Window)
+	}
+	if len(fresh) == 0 {
+		return c, nil
+	}
+	err := feed(ctx, src, since.Add(-window), until, func(_ string, p engine.PastDecision) {
+		for _, st := range fresh {
+			st.observe("", p)
+		}
+	}, func(int64) error { return nil })
+	if err != nil {
+		return nil, fmt.Errorf("build counters %s from the decision log: %w", since.Format(time.RFC3339), err)
+	}
+	return c, nil
 }

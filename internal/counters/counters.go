@@ -37,6 +37,10 @@ type Config struct {
 	// still arrive (recorded late, or read twice by Tail and by Observe): ids
 	// of that span are kept to count each decision once (default 10 s).
 	Lookback time.Duration
+	// KeepAll keeps every event fed, whatever its age and however many a
+	// key has, for values as of any past time (replay's history); Budget
+	// and MaxEventsPerKey do not apply.
+	KeepAll bool
 }
 
 func (c Config) withDefaults() Config {
@@ -242,6 +246,10 @@ func (st *state) add(id, key string, e event) {
 		st.keys[key] = s
 		st.parent.bytes.Add(int64(keyBytes + len(key)))
 	}
+	if st.parent.cfg.KeepAll {
+		st.insert(s, e)
+		return
+	}
 	// Drop what fell out of the window (for a read at newest less Lookback:
 	// a decision may read a little before the newest recorded), then bound
 	// the key.
@@ -260,7 +268,12 @@ func (st *state) add(id, key string, e event) {
 	if e.at < horizon {
 		return
 	}
-	// Events come nearly in order: insert from the end.
+	st.insert(s, e)
+}
+
+// insert adds an event in time order; events come nearly in order, so it
+// searches from the end.
+func (st *state) insert(s *series, e event) {
 	i := len(s.ev)
 	for i > 0 && s.ev[i-1].at > e.at {
 		i--
