@@ -22,6 +22,7 @@ func (s *Server) mountConsole(trustForwardedProto bool) error {
 		ParseFilter:         filterFromQuery,
 		TrustForwardedProto: trustForwardedProto,
 		Now:                 s.clock, // claims and resolutions on the API's clock
+		Lists:               s.lists,
 	}
 	if pl, ok := s.auditLog.(audit.PolicyLog); ok {
 		opts.Sources = policyLogSources{pl}

@@ -66,8 +66,13 @@ func jsonError(err error, body []byte) error {
 	case errors.As(err, &ae): // from a field's own decoder
 		return ae
 	case errors.Is(err, jsontext.ErrDuplicateName):
-		errors.As(err, &syn)
-		return apiError(http.StatusBadRequest, CodeDuplicateField, "duplicate field %s: send each field once", fieldName(syn.JSONPointer))
+		var at jsontext.Pointer // the syntax layer finds exact duplicates, the semantic one a field named twice in two cases
+		if errors.As(err, &syn) {
+			at = syn.JSONPointer
+		} else if errors.As(err, &sem) {
+			at = sem.JSONPointer
+		}
+		return apiError(http.StatusBadRequest, CodeDuplicateField, "duplicate field %s: send each field once", fieldName(at))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return apiError(http.StatusBadRequest, CodeMalformedJSON, "malformed JSON: the body ends early")
 	case errors.As(err, &syn):

@@ -55,7 +55,7 @@ const (
 	CodeReviewClaimed       = "review_claimed"           // 409: another analyst's claim on the review holds
 	CodeTimeout             = "timeout"                  // 503: the request ran out of time
 	CodeInternal            = "internal"                 // 500: a bug; the message says nothing more
-	CodeBadRequest          = "bad_request"              // any other 4xx Echo itself raises
+	CodeBadRequest          = "bad_request"              // any other 4xx Echo raises, and a request net/http cannot parse (JSONErrors)
 	CodeInvalidQuery        = "invalid_query"            // 400: a bad filter, limit or cursor of GET /v1/decisions
 	CodeListNotFound        = "list_not_found"           // 404: no policy of the live set declares the list
 	CodeItemNotFound        = "item_not_found"           // 404: DELETE of a value the list does not hold

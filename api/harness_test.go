@@ -57,6 +57,7 @@ type harnessOpts struct {
 	reqTimeout time.Duration          // the API's request timeout (default 5s)
 	quiet      bool                   // logs to io.Discard (benchmarks)
 	bodyLimit  int64                  // the API's body limit (default 8 KiB)
+	limits     engine.Limits          // Options.PolicyLimits (zero: the engine's defaults)
 	clock      func() time.Time       // Options.Clock; nil is time.Now
 	lists      *lists.Service         // the list service (Options.Lists)
 	memory     verdictdecision.Memory // lists and counters decisions read (Options.Memory)
@@ -126,7 +127,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	opts := api.Options{
 		Live: h.live, Fetcher: client, Keys: keys, Logger: log, Metrics: metrics,
 		Recorder: o.recorder, Readiness: o.readiness, Log: o.log, MonitorOnly: o.monitor, Lists: o.lists, Memory: o.memory, BodyLimit: o.bodyLimit, RequestTimeout: o.reqTimeout,
-		Clock: o.clock,
+		Clock: o.clock, PolicyLimits: o.limits,
 	}
 	if h.reloader != nil { // a nil *reload.Reloader would be a non-nil interface
 		opts.Reloader = h.reloader

@@ -60,7 +60,7 @@ func (s *Server) validatePolicy(c echo.Context) error {
 	if file == "." || file == "/" || file == "" {
 		file = "policy.yaml"
 	}
-	p, err := engine.ParsePolicy(file, body)
+	p, err := s.policyLimits.ParsePolicy(file, body)
 	resp := validateResponse{Valid: err == nil, Errors: []*engine.LoadError{}}
 	if err != nil {
 		resp.Errors = loadErrors(err, file)

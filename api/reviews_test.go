@@ -198,7 +198,9 @@ func TestLabelsAPI(t *testing.T) {
 }
 
 func testLabelsAPI(t *testing.T, b logBackend) {
-	h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports", log: b.open(t)})
+	// A generous request timeout: a batch of 1,000 labels is checked for
+	// what it stores, not for how fast a loaded machine stores it.
+	h := newHarness(t, harnessOpts{rules: "testdata/rules", reports: "testdata/reports", log: b.open(t), reqTimeout: time.Minute})
 	deny := h.decide(`{"session_id":"t-deny"}`).decision(t)
 	label := fmt.Sprintf(`{"decision_id":%q,"label":"fraud","reason":"chargeback","occurred_at":"2026-11-20T10:00:00Z"}`, deny.DecisionID)
 	cases := []struct {

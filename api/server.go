@@ -54,6 +54,7 @@ type Options struct {
 
 	BodyLimit      int64         // largest request body, bytes (default 64 KiB)
 	ContextLimits  ContextLimits // bounds on the caller's context (defaults: 32 levels, 1000 keys, 64 KiB strings)
+	PolicyLimits   engine.Limits // what POST /v1/policies/validate loads a draft under (zero fields: the engine's defaults)
 	RequestTimeout time.Duration // per-request deadline (default 5s)
 }
 
@@ -74,6 +75,8 @@ type Server struct {
 	bodyLimit int64
 	// contextLimits bound the caller's context (decodeDecideRequest, decodeContext).
 	contextLimits ContextLimits
+	// policyLimits are what a draft policy is validated under.
+	policyLimits engine.Limits
 	// requestTimeout bounds every request: through a deadline context on all
 	// routes but POST /v1/decisions, which bounds its own waits (see record).
 	requestTimeout time.Duration
@@ -130,6 +133,7 @@ func New(opts Options) (*Server, error) {
 		bodyLimit: opts.BodyLimit,
 
 		contextLimits: opts.ContextLimits.withDefaults(),
+		policyLimits:  opts.PolicyLimits.WithDefaults(),
 		ids:           newRequestIDs(),
 		auditLog:      opts.Log,
 		clock:         opts.Clock,

@@ -7,6 +7,11 @@ import "fmt"
 type Migration struct {
 	Version int
 	Stmts   []string
+	// Rebuilds names a table the statements drop and create anew (SQLite
+	// cannot change a primary key in place): the indexes and triggers other
+	// migrations put on it, and these statements do not re-create, are
+	// re-created after them.
+	Rebuilds string
 }
 
 // Pending returns the migrations of ms (in ascending version order) that a

@@ -20,14 +20,14 @@ func (l *LoopSQL) FanOut(ctx context.Context, endpoints []Endpoint, now time.Tim
 	made := 0
 	err := l.Tx(ctx, func(db LoopDB) error {
 		type ev struct {
-			seq int64
-			typ string
+			seq, at int64
+			typ     string
 		}
 		var evs []ev
-		if err := db.Query(ctx, `SELECT seq, type FROM webhook_events WHERE fanned = 0 ORDER BY seq LIMIT `+strconv.Itoa(limit), nil,
+		if err := db.Query(ctx, `SELECT seq, type, at FROM webhook_events WHERE fanned = 0 ORDER BY seq LIMIT `+strconv.Itoa(limit), nil,
 			func(scan func(...any) error) error {
 				var e ev
-				if err := scan(&e.seq, &e.typ); err != nil {
+				if err := scan(&e.seq, &e.typ, &e.at); err != nil {
 					return err
 				}
 				evs = append(evs, e)
@@ -36,9 +36,10 @@ func (l *LoopSQL) FanOut(ctx context.Context, endpoints []Endpoint, now time.Tim
 			return fmt.Errorf("read events: %w", err)
 		}
 		at := now.UnixMicro()
+		stale := now.Add(-FanOutWindow).UnixMicro()
 		for _, e := range evs {
 			for _, ep := range endpoints {
-				if !takes(ep, e.typ) {
+				if e.at < stale || !takes(ep, e.typ) { // too old to be news: marked, not sent
 					continue
 				}
 				n, err := db.Exec(ctx, `INSERT INTO webhook_deliveries (event_seq, endpoint, status, attempts, created_at, window_start, next_at, delivered_at, last_error)
@@ -56,6 +57,11 @@ func (l *LoopSQL) FanOut(ctx context.Context, endpoints []Endpoint, now time.Tim
 	})
 	return made, err
 }
+
+// FanOutWindow is how old an event may be when it is first fanned out and
+// still be sent: events queued while no deliverer ran (no endpoint
+// configured) are not sent weeks later to an endpoint added since.
+const FanOutWindow = 24 * time.Hour
 
 func takes(ep Endpoint, typ string) bool {
 	for _, t := range ep.Events {

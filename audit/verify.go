@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 )
 
@@ -43,6 +45,9 @@ type VerifyOptions struct {
 	// exported file whose signatures it checked): each must match the trace
 	// at its seq, and a chain must reach every checkpoint's seq.
 	Checkpoints []Checkpoint
+	// PartSize is how many traces of a chain one parallel part reads, for
+	// logs that read by seq range (0: at least 5,000, one part per core); tests set it small.
+	PartSize int64
 }
 
 type chainState struct {
@@ -51,19 +56,99 @@ type chainState struct {
 	legacySeq int64 // the last trace from before the chain, 0 for none
 	chained   bool
 	lastID    string
+	// Where this pass began in the chain (for stitching parallel parts).
+	firstSeq    int64
+	firstPrev   []byte
+	firstID     string
+	firstLegacy bool
+}
+
+// verifier checks rows in chain order: one per pass over a range of the log.
+type verifier struct {
+	anchors map[string]map[int64][]byte // retention checkpoints: chain, seq -> hash
+	want    map[string]map[int64]string // trusted checkpoints: chain, seq -> hex hash
+	// ranged: the pass starts inside a chain, whose earlier traces it does not read.
+	ranged bool
+	res    VerifyResult
+	states map[string]*chainState
+	order  []string // chains in the order seen
+	h      *ChainHasher
+}
+
+var errStop = errors.New("stop")
+
+func newVerifier(anchors map[string]map[int64][]byte, want map[string]map[int64]string, ranged bool) *verifier {
+	return &verifier{anchors: anchors, want: want, ranged: ranged, states: map[string]*chainState{}, h: NewChainHasher()}
+}
+
+// check verifies one row; it returns errStop at the first break (in v.res.Break).
+func (v *verifier) check(r *ChainRow) error {
+	st := v.states[r.Chain]
+	if st == nil {
+		st = &chainState{firstSeq: r.Seq, firstID: r.ID, firstLegacy: r.Hash == nil}
+		if r.Prev != nil {
+			st.firstPrev = append([]byte(nil), r.Prev...)
+		}
+		v.states[r.Chain] = st
+		v.order = append(v.order, r.Chain)
+		v.res.Chains++
+	}
+	brk := func(format string, args ...any) error {
+		v.res.Break = &Break{Chain: r.Chain, Seq: r.Seq, ID: r.ID, What: fmt.Sprintf(format, args...)}
+		return errStop
+	}
+	if r.Hash == nil {
+		if st.chained {
+			return brk("the trace has no hash, though the traces before it are chained: its hash was removed")
+		}
+		v.res.Legacy++
+		st.legacySeq, st.seq, st.lastID = r.Seq, r.Seq, r.ID
+		return nil
+	}
+	if len(r.Prev) != HashSize || len(r.Hash) != HashSize {
+		return brk("the stored hash or link is not %d bytes", HashSize)
+	}
+	if got := v.h.Hash(r.Prev, r); !bytes.Equal(got, r.Hash) {
+		return brk("the stored trace is not the one written (its hash does not match its columns)%s", diagnose(r))
+	}
+	switch {
+	case st.chained && r.Seq != st.seq+1:
+		return brk("traces with seq %d to %d are missing between decision %s and this one (deleted)", st.seq+1, r.Seq-1, st.lastID)
+	case st.chained && !bytes.Equal(r.Prev, st.hash):
+		return brk("the trace does not link to decision %s before it (that one, or this link, was changed)", st.lastID)
+	case st.chained:
+	case bytes.Equal(r.Prev, ZeroHash) && (r.Seq == 1 || st.legacySeq == r.Seq-1):
+		// the chain starts here
+	case v.anchors[r.Chain] != nil && bytes.Equal(v.anchors[r.Chain][r.Seq-1], r.Prev):
+		v.res.Anchors++
+	case v.ranged:
+		// linked to a trace before the range, not read
+	case st.seq != 0 && r.Seq != st.seq+1:
+		return brk("traces with seq %d to %d are missing after decision %s (deleted)", st.seq+1, r.Seq-1, st.lastID)
+	default:
+		return brk("the chain's first %d traces are missing and no retention checkpoint sums them up (deleted)", r.Seq-1)
+	}
+	if w, ok := v.want[r.Chain][r.Seq]; ok && w != hex.EncodeToString(r.Hash) {
+		return brk("the hash differs from the trusted checkpoint's (%s): the chain up to here was rewritten", w)
+	}
+	st.chained, st.seq, st.lastID = true, r.Seq, r.ID
+	st.hash = append(st.hash[:0], r.Hash...)
+	v.res.Verified++
+	return nil
 }
 
 // Verify recomputes the hash chain of every trace in l (see ChainRow) and
 // returns the first break, or how many traces it verified. The stored
 // checkpoints anchor chains whose start retention removed; opts.Checkpoints
 // are checked against the chain too. An error is returned only when the log
-// cannot be read.
+// cannot be read. A log that can read a chain by seq ranges (ChainRanger)
+// is verified in parallel parts, stitched together at their edges.
 func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyResult, error) {
 	stored, err := l.Checkpoints(ctx)
 	if err != nil {
 		return VerifyResult{}, fmt.Errorf("verify: read checkpoints: %w", err)
 	}
-	anchors := map[string]map[int64][]byte{} // chain, seq -> hash, from retention checkpoints
+	anchors := map[string]map[int64][]byte{}
 	for _, c := range stored {
 		if c.Reason != "retention" {
 			continue
@@ -77,7 +162,7 @@ func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyRes
 		}
 		anchors[c.Chain][c.Seq] = h
 	}
-	want := map[string]map[int64]string{} // trusted checkpoints, chain, seq -> hash
+	want := map[string]map[int64]string{}
 	for _, c := range opts.Checkpoints {
 		if want[c.Chain] == nil {
 			want[c.Chain] = map[int64]string{}
@@ -85,69 +170,24 @@ func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyRes
 		want[c.Chain][c.Seq] = c.Hash
 	}
 	ranged := !opts.Since.IsZero() || !opts.Until.IsZero()
-	var res VerifyResult
-	states := map[string]*chainState{}
-	h := NewChainHasher()
-	stop := errors.New("stop")
-	check := func(r *ChainRow) error {
-		st := states[r.Chain]
-		if st == nil {
-			st = &chainState{}
-			states[r.Chain] = st
-			res.Chains++
-		}
-		brk := func(format string, args ...any) error {
-			res.Break = &Break{Chain: r.Chain, Seq: r.Seq, ID: r.ID, What: fmt.Sprintf(format, args...)}
-			return stop
-		}
-		if r.Hash == nil {
-			if st.chained {
-				return brk("the trace has no hash, though the traces before it are chained: its hash was removed")
-			}
-			res.Legacy++
-			st.legacySeq, st.seq, st.lastID = r.Seq, r.Seq, r.ID
-			return nil
-		}
-		if len(r.Prev) != HashSize || len(r.Hash) != HashSize {
-			return brk("the stored hash or link is not %d bytes", HashSize)
-		}
-		if got := h.Hash(r.Prev, r); !bytes.Equal(got, r.Hash) {
-			return brk("the stored trace is not the one written (its hash does not match its columns)%s", diagnose(r))
-		}
-		switch {
-		case st.chained && r.Seq != st.seq+1:
-			return brk("traces with seq %d to %d are missing between decision %s and this one (deleted)", st.seq+1, r.Seq-1, st.lastID)
-		case st.chained && !bytes.Equal(r.Prev, st.hash):
-			return brk("the trace does not link to decision %s before it (that one, or this link, was changed)", st.lastID)
-		case st.chained:
-		case bytes.Equal(r.Prev, ZeroHash) && (r.Seq == 1 || st.legacySeq == r.Seq-1):
-			// the chain starts here
-		case anchors[r.Chain] != nil && bytes.Equal(anchors[r.Chain][r.Seq-1], r.Prev):
-			res.Anchors++
-		case ranged:
-			// linked to a trace before the range, not read
-		case st.seq != 0 && r.Seq != st.seq+1:
-			return brk("traces with seq %d to %d are missing after decision %s (deleted)", st.seq+1, r.Seq-1, st.lastID)
-		default:
-			return brk("the chain's first %d traces are missing and no retention checkpoint sums them up (deleted)", r.Seq-1)
-		}
-		if w, ok := want[r.Chain][r.Seq]; ok && w != hex.EncodeToString(r.Hash) {
-			return brk("the hash differs from the trusted checkpoint's (%s): the chain up to here was rewritten", w)
-		}
-		st.chained, st.seq, st.lastID = true, r.Seq, r.ID
-		st.hash = append(st.hash[:0], r.Hash...)
-		res.Verified++
-		return nil
+	var v *verifier
+	if rg, ok := l.(ChainRanger); ok {
+		v, err = verifyParts(ctx, rg, opts, anchors, want, ranged)
+	} else {
+		v = newVerifier(anchors, want, ranged)
+		err = pipeRows(ctx, func(ctx context.Context, fn func(*ChainRow) error) error {
+			return l.ChainRows(ctx, opts.Since, opts.Until, fn)
+		}, v.check)
 	}
-	err = pipeRows(ctx, l, opts.Since, opts.Until, check)
-	if err != nil && !errors.Is(err, stop) {
-		return res, fmt.Errorf("verify: %w", err)
+	if err != nil && !errors.Is(err, errStop) {
+		return v.res, fmt.Errorf("verify: %w", err)
 	}
+	res := v.res
 	if res.Break != nil || ranged {
 		return res, nil
 	}
 	for _, c := range opts.Checkpoints {
-		st := states[c.Chain]
+		st := v.states[c.Chain]
 		if st == nil || st.seq < c.Seq {
 			last := int64(0)
 			if st != nil {
@@ -165,13 +205,124 @@ func Verify(ctx context.Context, l CheckpointLog, opts VerifyOptions) (VerifyRes
 	return res, nil
 }
 
+// ChainRanger is implemented by logs that can read one chain by a range of
+// seq, so Verify reads and hashes parts of it at once (SQLite).
+type ChainRanger interface {
+	// ChainBounds returns each chain's first and last seq of the segment
+	// ChainRows would read for [since, until).
+	ChainBounds(ctx context.Context, since, until time.Time) ([]ChainBound, error)
+	// ChainRange calls fn for the chain's traces with lo <= seq <= hi, in
+	// seq order; the row and its slices are valid only until fn returns.
+	ChainRange(ctx context.Context, chain string, lo, hi int64, fn func(*ChainRow) error) error
+}
+
+// ChainBound is a chain's seq range.
+type ChainBound struct {
+	Chain  string
+	Lo, Hi int64
+}
+
+// minPart is the fewest traces worth a part of their own.
+const minPart = 5000
+
+// verifyParts verifies each chain in up to GOMAXPROCS parts at once and
+// stitches them: a part's first trace must follow the previous part's last.
+func verifyParts(ctx context.Context, rg ChainRanger, opts VerifyOptions, anchors map[string]map[int64][]byte,
+	want map[string]map[int64]string, ranged bool) (*verifier, error) {
+	bounds, err := rg.ChainBounds(ctx, opts.Since, opts.Until)
+	if err != nil {
+		return newVerifier(anchors, want, ranged), err
+	}
+	type part struct {
+		chain  string
+		lo, hi int64
+		v      *verifier
+		err    error
+	}
+	var parts []*part
+	n := int64(runtime.GOMAXPROCS(0))
+	for _, b := range bounds {
+		partSize := opts.PartSize
+		if partSize <= 0 {
+			partSize = minPart
+		}
+		k := max(1, (b.Hi-b.Lo+1)/partSize)
+		if opts.PartSize <= 0 {
+			k = min(n, k) // by default, one part per core
+		}
+		size := (b.Hi - b.Lo + k) / k
+		for lo := b.Lo; lo <= b.Hi; lo += size {
+			parts = append(parts, &part{chain: b.Chain, lo: lo, hi: min(lo+size-1, b.Hi),
+				v: newVerifier(anchors, want, ranged || lo != b.Lo)})
+		}
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			p.err = pipeRows(ctx, func(ctx context.Context, fn func(*ChainRow) error) error {
+				return rg.ChainRange(ctx, p.chain, p.lo, p.hi, fn)
+			}, p.v.check)
+		}()
+	}
+	wg.Wait()
+	all := newVerifier(anchors, want, ranged)
+	for i, p := range parts {
+		if p.err != nil && !errors.Is(p.err, errStop) {
+			return all, p.err
+		}
+		st := p.v.states[p.chain]
+		if i > 0 && parts[i-1].chain == p.chain && st != nil {
+			prev := all.states[p.chain]
+			own := p.v.res.Break
+			switch {
+			case prev == nil:
+			case own != nil && own.Seq == st.firstSeq:
+				// the first trace is broken in itself: said as a single pass says it
+			case st.firstSeq != prev.seq+1:
+				all.res.Break = &Break{Chain: p.chain, Seq: st.firstSeq, ID: st.firstID, What: fmt.Sprintf(
+					"traces with seq %d to %d are missing between decision %s and this one (deleted)", prev.seq+1, st.firstSeq-1, prev.lastID)}
+			case !st.firstLegacy && prev.chained && !bytes.Equal(st.firstPrev, prev.hash):
+				all.res.Break = &Break{Chain: p.chain, Seq: st.firstSeq, ID: st.firstID, What: fmt.Sprintf(
+					"the trace does not link to decision %s before it (that one, or this link, was changed)", prev.lastID)}
+			case st.firstLegacy && prev.chained:
+				all.res.Break = &Break{Chain: p.chain, Seq: st.firstSeq, ID: st.firstID,
+					What: "the trace has no hash, though the traces before it are chained: its hash was removed"}
+			case !st.firstLegacy && !prev.chained && !bytes.Equal(st.firstPrev, ZeroHash):
+				all.res.Break = &Break{Chain: p.chain, Seq: st.firstSeq, ID: st.firstID,
+					What: "the first chained trace after the traces from before the chain does not start a chain"}
+			}
+			if all.res.Break != nil {
+				return all, errStop
+			}
+		}
+		all.res.Verified += p.v.res.Verified
+		all.res.Legacy += p.v.res.Legacy
+		all.res.Anchors += p.v.res.Anchors
+		if all.states[p.chain] == nil {
+			all.res.Chains++
+		}
+		if st != nil {
+			all.states[p.chain] = st
+		}
+		if p.v.res.Break != nil {
+			all.res.Break = p.v.res.Break
+			return all, errStop
+		}
+	}
+	return all, nil
+}
+
 // verifyBatch is how many rows the reader hands the checker at once.
 const verifyBatch = 256
 
 // pipeRows reads the chain rows on one goroutine and checks them with
 // check on another, so reading (the database) and hashing use two cores;
 // row buffers go round between the two and are reused.
-func pipeRows(ctx context.Context, l CheckpointLog, since, until time.Time, check func(*ChainRow) error) error {
+func pipeRows(ctx context.Context, read func(context.Context, func(*ChainRow) error) error, check func(*ChainRow) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	full := make(chan []ChainRow, 4)
@@ -194,7 +345,7 @@ func pipeRows(ctx context.Context, l CheckpointLog, since, until time.Time, chec
 		checked <- err
 	}()
 	batch := <-free
-	readErr := l.ChainRows(ctx, since, until, func(r *ChainRow) error {
+	readErr := read(ctx, func(r *ChainRow) error {
 		if len(batch) < cap(batch) {
 			batch = batch[:len(batch)+1] // reuses the slot's buffers
 		} else {

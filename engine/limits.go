@@ -66,6 +66,10 @@ var DefaultLimits = Limits{
 // MaxNesting is the most Limits.Nesting may be.
 const MaxNesting = 10_000
 
+// WithDefaults returns l with its zero fields taken from DefaultLimits (and
+// Nesting capped at MaxNesting), as every load sees it.
+func (l Limits) WithDefaults() Limits { return l.orDefault() }
+
 // orDefault fills the zero fields of l from DefaultLimits, and caps Nesting
 // at MaxNesting.
 func (l Limits) orDefault() Limits {

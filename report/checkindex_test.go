@@ -38,8 +38,7 @@ func TestCheckIndexNumbersEveryDocumentedCheckOnce(t *testing.T) {
 
 // TestCheckAtAgreesWithMaps: CheckAt reads the index of a decoded report and
 // the maps of a hand-built one; both must give what the maps hold, for every
-// report fixture and for both decoders (the scanner and encoding/json, which
-// takes escaped names and duplicates).
+// report fixture and for bodies with escaped names and duplicates.
 func TestCheckAtAgreesWithMaps(t *testing.T) {
 	bodies := map[string]string{
 		"escaped name, duplicate": `{"session_id":"s","risk_score":1,"device_checks":{"v\u0070n":"Detected","tor":"Detected","tor":"Not detected"},"biometric_checks":{"vpn":"Detected"}}`,

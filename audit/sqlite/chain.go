@@ -23,6 +23,32 @@ func (s *Store) ChainRows(ctx context.Context, since, until time.Time, fn func(*
 		where = ` WHERE seq BETWEEN (SELECT MIN(seq) FROM traces` + w + `) AND (SELECT MAX(seq) FROM traces` + w + `)`
 		args = append(a, a...)
 	}
+	return s.chainScan(ctx, where, args, fn)
+}
+
+// ChainBounds returns the one chain's seq range for [since, until)
+// (audit.ChainRanger): none in an empty log.
+func (s *Store) ChainBounds(ctx context.Context, since, until time.Time) ([]audit.ChainBound, error) {
+	w, a := timeRange(since, until)
+	var lo, hi sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM traces`+w, a...).Scan(&lo, &hi); err != nil {
+		return nil, fmt.Errorf("read the chain's bounds: %w", err)
+	}
+	if !lo.Valid {
+		return nil, nil
+	}
+	return []audit.ChainBound{{Lo: lo.Int64, Hi: hi.Int64}}, nil
+}
+
+// ChainRange streams the traces with lo <= seq <= hi (audit.ChainRanger).
+func (s *Store) ChainRange(ctx context.Context, chain string, lo, hi int64, fn func(*audit.ChainRow) error) error {
+	if chain != "" {
+		return nil // SQLite's one chain is ""
+	}
+	return s.chainScan(ctx, ` WHERE seq BETWEEN ? AND ?`, []any{lo, hi}, fn)
+}
+
+func (s *Store) chainScan(ctx context.Context, where string, args []any, fn func(*audit.ChainRow) error) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, id, decided_at, session_id, user_id, outcome, policy_name,
 		policy_version, key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body,
 		report, prev_hash, hash FROM traces`+where+` ORDER BY seq`, args...)

@@ -1,11 +1,13 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/internal/audittest"
 )
 
@@ -34,4 +36,36 @@ func envInt(name string, def int) int {
 		return n
 	}
 	return def
+}
+
+// BenchmarkAppendPerfIndex: what the traces_perf index (the rule
+// performance pass's covering index) costs durable appends — group commit
+// with it, beside the same log with it dropped, in the same run.
+//
+//	go test ./audit/sqlite -run '^$' -bench AppendPerfIndex -benchtime 3s -count 2
+func BenchmarkAppendPerfIndex(b *testing.B) {
+	for _, drop := range []bool{false, true} {
+		name := "with-traces_perf"
+		if drop {
+			name = "baseline-without-traces_perf"
+		}
+		b.Run(name, func(b *testing.B) {
+			url := filepath.Join(b.TempDir(), "bench.db")
+			s := audittest.MustOpen(b, url, audit.Options{})
+			if err := s.Close(); err != nil {
+				b.Fatal(err)
+			}
+			if drop {
+				db, err := sql.Open("sqlite", url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.Exec(`DROP INDEX traces_perf`); err != nil {
+					b.Fatal(err)
+				}
+				db.Close()
+			}
+			audittest.BenchAppend(b, url, audit.Options{}, 32)
+		})
+	}
 }

@@ -52,7 +52,7 @@ var migrations = []audit.Migration{
 		) WITHOUT ROWID`,
 		`CREATE INDEX trace_rules_time ON trace_rules (decided_at)`,
 	}},
-	{Version: 2, Stmts: migration2},
+	{Version: 2, Stmts: migration2, Rebuilds: "traces"},
 	loopMigration, // reviews and labels: loop.go
 	// Lists (issue "Rules with memory"): list_items holds what each list has
 	// now, list_changes every change ever made, in commit order (seq). Times
@@ -176,9 +176,25 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	for _, m := range pending {
+		keep, err := othersOn(ctx, tx, m.Rebuilds)
+		if err != nil {
+			return fmt.Errorf("schema version %d: %w", m.Version, err)
+		}
 		for _, stmt := range m.Stmts {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("schema version %d: %w", m.Version, err)
+			}
+		}
+		for name, stmt := range keep {
+			var exists int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = ?`, name).Scan(&exists); err != nil {
+				return fmt.Errorf("schema version %d: %w", m.Version, err)
+			}
+			if exists > 0 {
+				continue // the migration made it again itself
+			}
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("schema version %d: re-create %s on the rebuilt %s: %w", m.Version, name, m.Rebuilds, err)
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
@@ -187,6 +203,30 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// othersOn returns the indexes and triggers on table (by name, with their
+// SQL), so a migration that rebuilds the table can put them back; none when
+// table is "".
+func othersOn(ctx context.Context, tx *sql.Tx, table string) (map[string]string, error) {
+	if table == "" {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master
+		WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL`, table)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes of %s: %w", table, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, stmt string
+		if err := rows.Scan(&name, &stmt); err != nil {
+			return nil, err
+		}
+		out[name] = stmt
+	}
+	return out, rows.Err()
 }
 
 // checkVersion refuses a read-only open of a file without the schema, or

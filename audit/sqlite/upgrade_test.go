@@ -109,3 +109,29 @@ func TestReadOnlyOpenOfOlderSchema(t *testing.T) {
 		t.Fatalf("read-only open of a version-1 log: %v; want a message on how to upgrade", err)
 	}
 }
+
+// TestUpgradeKeepsOtherIndexes: an index another migration put on traces
+// (as the lists or review features may) survives schema 2's rebuild of the
+// table.
+func TestUpgradeKeepsOtherIndexes(t *testing.T) {
+	path := copyFixture(t, "sqlite-v1.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE INDEX traces_key_time ON traces (key_id, decided_at)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := audittest.MustOpen(t, path, audit.Options{})
+	s.Close()
+	db, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'traces_key_time' AND tbl_name = 'traces'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the other index after the upgrade: %d, %v", n, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/internal/syncbuf"
+	"github.com/verdicthq/verdict/internal/testwait"
 )
 
 // serveForTest runs newApp's server until the test ends and returns its address.
@@ -180,4 +183,121 @@ func sqlExec(t *testing.T, path, stmt string) {
 	if _, err := db.Exec(stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
 	}
+}
+
+// TestMaskedServe: with user_id and context.email masked, the caller's
+// answer is what it would be unmasked, the SQLite file (and its WAL) holds
+// neither clear value, the trace lists what was masked, and a search by the
+// clear user_id finds the decision.
+func TestMaskedServe(t *testing.T) {
+	const email = "buyer.clear@example.org"
+	body := `{"session_id":"t-vpn","context":{"amount":600,"email":"` + email + `"}}`
+	plainAddr, _ := serveForTest(t, nil)
+	addr, db := serveForTest(t, func(env map[string]string) {
+		env["VERDICT_MASK_FIELDS"] = "user_id,context.email"
+		env["VERDICT_MASK_KEY"] = "a-test-key-of-32-bytes-0123456789"
+	})
+	_, _, plain := call(t, "POST", "http://"+plainAddr+"/v1/decisions", body)
+	code, _, masked := call(t, "POST", "http://"+addr+"/v1/decisions", body)
+	strip := func(b []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		delete(m, "decision_id")
+		delete(m, "decided_at")
+		return m
+	}
+	if code != 200 || !strings.Contains(string(masked), `"context.amount":600`) {
+		t.Fatalf("masked serve answered %d %s", code, masked)
+	}
+	if a, b := strip(plain), strip(masked); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("masking changed the answer:\n%v\n%v", a, b)
+	}
+	var d struct {
+		ID string `json:"decision_id"`
+	}
+	_ = json.Unmarshal(masked, &d)
+	code, _, page := call(t, "GET", "http://"+addr+"/v1/decisions?user_id=user-t-vpn", "")
+	if code != 200 || !strings.Contains(string(page), d.ID) || !strings.Contains(string(page), `"masked":["user_id","context.email"]`) {
+		t.Fatalf("search by the clear user_id: %d %s", code, page)
+	}
+	var all []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(db + suffix)
+		all = append(all, b...)
+	}
+	if len(all) == 0 {
+		t.Fatal("no database bytes read")
+	}
+	for _, clear := range []string{email, "user-t-vpn"} {
+		if bytes.Contains(all, []byte(clear)) {
+			t.Errorf("%q is in the SQLite file", clear)
+		}
+	}
+}
+
+// TestCheckpointsOffline: checkpoint write signs the heads, export writes
+// the file, checkpoint verify checks it without the database, and audit
+// verify --checkpoints ties the log to it; a log cut after the checkpoint
+// then fails, and a file checked with another key is refused.
+func TestCheckpointsOffline(t *testing.T) {
+	addr, db := serveForTest(t, nil)
+	for range 3 {
+		if code, _, b := call(t, "POST", "http://"+addr+"/v1/decisions", `{"session_id":"t-deny"}`); code != 200 {
+			t.Fatalf("decide: %d %s", code, b)
+		}
+	}
+	seed := strings.Repeat("07", 32)
+	pub := "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c"
+	t.Setenv("VERDICT_CHECKPOINT_KEY", seed)
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := dispatch(args, &out, &errb); code != want {
+			t.Fatalf("verdict %s: exit %d, want %d: %s %s", strings.Join(args, " "), code, want, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	run(0, "audit", "checkpoint", "write", "--database", db)
+	file := filepath.Join(t.TempDir(), "checkpoints.jsonl")
+	if err := os.WriteFile(file, []byte(run(0, "audit", "checkpoint", "export", "--database", db)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(0, "audit", "checkpoint", "verify", file, "--public-key", pub); !strings.Contains(out, "every signature verifies") {
+		t.Fatalf("checkpoint verify: %s", out)
+	}
+	run(1, "audit", "checkpoint", "verify", file, "--public-key", strings.Repeat("ab", 32))
+	if out := run(0, "audit", "verify", "--database", db, "--checkpoints", file, "--public-key", pub); !strings.Contains(out, "1 signed checkpoints matched") {
+		t.Fatalf("verify with checkpoints: %s", out)
+	}
+	sqlExec(t, db, `DELETE FROM traces WHERE seq = (SELECT MAX(seq) FROM traces)`)
+	run(0, "audit", "verify", "--database", db) // a cut tail is no gap...
+	if out := run(1, "audit", "verify", "--database", db, "--checkpoints", file, "--public-key", pub); !strings.Contains(out, "removed from its end") {
+		t.Fatalf("verify of a cut log against the checkpoint: %s", out) // ...but the checkpoint shows it
+	}
+	run(2, "audit", "verify", "--database", db, "--checkpoints", file)
+}
+
+// TestServeWritesSignedCheckpoints: with a checkpoint key and a short
+// checkpoint_every, serve signs the chain's head periodically, and logs the
+// public key at start.
+func TestServeWritesSignedCheckpoints(t *testing.T) {
+	addr, db := serveForTest(t, func(env map[string]string) {
+		env["VERDICT_CHECKPOINT_KEY"] = strings.Repeat("07", 32)
+		env["VERDICT_CHECKPOINT_EVERY"] = "20ms"
+	})
+	if code, _, b := call(t, "POST", "http://"+addr+"/v1/decisions", `{"session_id":"t-deny"}`); code != 200 {
+		t.Fatalf("decide: %d %s", code, b)
+	}
+	pub, _ := audit.ParsePublicKey("ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c")
+	s, err := audit.Open(context.Background(), db, audit.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	testwait.Until(t, "a periodic signed checkpoint", func() bool {
+		cps, err := s.(audit.CheckpointLog).Checkpoints(context.Background())
+		return err == nil && len(cps) > 0 && cps[0].Reason == "periodic" && cps[0].VerifySignature(pub) == nil
+	})
 }

@@ -97,8 +97,10 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 	}
 	a.memory = mem
 	var previous *engine.Set // the set before the live one: its counters stay while decisions finish on it
+	limits := policyLimits(cfg.PolicyLimits)
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
+		Load: func(dir string) (*engine.Set, error) { return reload.LoadDirWith(dir, limits) },
 		Prepare: func(ctx context.Context, set *engine.Set) error {
 			return prepareMemory(ctx, mem, store, cfg.RulesDir, set, log)
 		},
@@ -124,6 +126,7 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		Memory: mem, Lists: listService(store, mem, live),
 		BodyLimit: cfg.HTTP.BodyLimit, RequestTimeout: cfg.HTTP.RequestTimeout,
 		TrustForwardedProto: cfg.HTTP.TrustForwardedProto,
+		PolicyLimits:        limits,
 		ContextLimits:       api.ContextLimits{MaxDepth: cfg.HTTP.ContextMaxDepth, MaxKeys: cfg.HTTP.ContextMaxKeys, MaxString: cfg.HTTP.ContextMaxString},
 	})
 	if err != nil {
@@ -302,4 +305,11 @@ func (a *app) watchStatus() string {
 		return "ok"
 	}
 	return "off: " + st.Detail + "; SIGHUP and POST /v1/policies/reload still reload"
+}
+
+// policyLimits is the configuration's policy_limits as the engine's Limits
+// (zero fields keep the engine's defaults).
+func policyLimits(c config.PolicyLimitsConfig) engine.Limits {
+	return engine.Limits{Cost: c.Cost, Memory: c.MemoryBytes, FileBytes: c.FileBytes, ExprChars: c.ExprChars,
+		Nesting: c.Nesting, Variables: c.Variables, Rules: c.Rules}.WithDefaults()
 }

@@ -29,11 +29,25 @@ func chainLog(t *testing.T, s audit.Store) audit.CheckpointLog {
 	return l
 }
 
+// mustVerify verifies l, and again in parts of 3 traces (for logs that read
+// by seq range), and fails unless both say the same.
 func mustVerify(t *testing.T, l audit.CheckpointLog, opts audit.VerifyOptions) audit.VerifyResult {
 	t.Helper()
 	res, err := audit.Verify(context.Background(), l, opts)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
+	}
+	opts.PartSize = 3
+	parts, err := audit.Verify(context.Background(), l, opts)
+	if err != nil {
+		t.Fatalf("verify in parts: %v", err)
+	}
+	if fmt.Sprint(parts.Verified, parts.Legacy, parts.Chains, parts.Anchors, parts.Break) !=
+		fmt.Sprint(res.Verified, res.Legacy, res.Chains, res.Anchors, res.Break) {
+		// a break found in a later part stops the count at that part
+		if res.Break == nil || parts.Break == nil || *res.Break != *parts.Break {
+			t.Fatalf("verify in parts of 3 says %+v (break %v); at once %+v (break %v)", parts, parts.Break, res, res.Break)
+		}
 	}
 	return res
 }

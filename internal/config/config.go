@@ -36,6 +36,10 @@ type Config struct {
 	// Reload configures policy hot reload.
 	Reload ReloadConfig `yaml:"reload"`
 
+	// PolicyLimits bound what a policy may ask of loading and of each
+	// decision (the engine's Limits); zero keeps the engine's default.
+	PolicyLimits PolicyLimitsConfig `yaml:"policy_limits"`
+
 	// Roundtable configures the upstream report API.
 	Roundtable RoundtableConfig `yaml:"roundtable"`
 
@@ -115,6 +119,29 @@ type ReloadConfig struct {
 	// Debounce waits this long after the last change before reloading, so an
 	// editor's several writes make one reload. Default 250ms.
 	Debounce time.Duration `yaml:"debounce"`
+}
+
+// PolicyLimitsConfig is engine.Limits as configuration: a policy over any of
+// them does not load (lint, validate, reload), with the limit named. Zero
+// (absent) keeps the engine's default, given in brackets; docs/policies.md
+// says what each counts.
+type PolicyLimitsConfig struct {
+	// Cost is the most work one decision may take, in cost units, summed
+	// over the policy's rules (2,000,000: well within 50 ms of CPU).
+	// Env VERDICT_POLICY_COST.
+	Cost int64 `yaml:"cost"`
+	// MemoryBytes is the most one decision may allocate in the worst case
+	// (16 MiB). Env VERDICT_POLICY_MEMORY_BYTES.
+	MemoryBytes int64 `yaml:"memory_bytes"`
+	// FileBytes is the largest policy file (1 MiB).
+	FileBytes int `yaml:"file_bytes"`
+	// ExprChars is the longest expression, in characters (10,000).
+	ExprChars int `yaml:"expr_chars"`
+	// Nesting is the deepest nesting in an expression (100).
+	Nesting int `yaml:"nesting"`
+	// Variables and Rules are the most a policy may define (5,000 each).
+	Variables int `yaml:"variables"`
+	Rules     int `yaml:"rules"`
 }
 
 // RoundtableConfig configures the Roundtable client.

@@ -35,6 +35,7 @@ func TestLoadFileThenEnv(t *testing.T) {
 		"VERDICT_API_KEYS":        "ops:admin:aaaaaaaaaaaaaaaaaaaa, checkout:decide:bbbbbbbbbbbbbbbbbbbb",
 		"VERDICT_DATABASE_URL":    "postgres://verdict:pw@db:5432/verdict",
 		"VERDICT_MONITOR_ONLY":    "true",
+		"VERDICT_POLICY_COST":     "750000",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -45,6 +46,8 @@ func TestLoadFileThenEnv(t *testing.T) {
 	}{
 		{"listen_addr from env", c.ListenAddr, "127.0.0.1:7070"},
 		{"rules_dir from file", c.RulesDir, "/etc/verdict/rules"},
+		{"policy_limits.cost from env", c.PolicyLimits.Cost, int64(750000)},
+		{"policy_limits from file", c.PolicyLimits, PolicyLimitsConfig{Cost: 750000, MemoryBytes: 4 << 20, FileBytes: 256 << 10, ExprChars: 4000, Nesting: 50, Variables: 200, Rules: 300}},
 		{"log.format from file", c.Log.Format, "console"},
 		{"body_limit from file", c.HTTP.BodyLimit, int64(32768)},
 		{"request_timeout from env", c.HTTP.RequestTimeout, 4 * time.Second},
@@ -76,6 +79,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"unknown yaml key", "testdata/unknown_key.yaml", nil, "field listen_adr not found"},
 		{"missing file", "testdata/nope.yaml", nil, "no such file"},
+		{"negative policy cost", "", map[string]string{"VERDICT_POLICY_COST": "-1"}, "policy_limits.cost"},
+		{"policy cost in words", "", map[string]string{"VERDICT_POLICY_COST": "lots"}, "VERDICT_POLICY_COST"},
 		{"demo key on all interfaces", "", map[string]string{"VERDICT_LISTEN_ADDR": ":8080"}, "demo key may only serve a loopback"},
 		{"demo key named explicitly on a public address", "", map[string]string{"VERDICT_LISTEN_ADDR": "10.0.0.1:8080", "VERDICT_API_KEYS": DemoKey}, "demo key may only serve a loopback"},
 		{"bad listen addr", "", map[string]string{"VERDICT_LISTEN_ADDR": "8080"}, "listen_addr"},

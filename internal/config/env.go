@@ -62,6 +62,21 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*v.dst = n
 		}
 	}
+	for _, v := range []struct {
+		name string
+		dst  *int64
+	}{
+		{"VERDICT_POLICY_COST", &c.PolicyLimits.Cost},
+		{"VERDICT_POLICY_MEMORY_BYTES", &c.PolicyLimits.MemoryBytes},
+	} {
+		if s := strings.TrimSpace(getenv(v.name)); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
 	if err := dur("VERDICT_REQUEST_TIMEOUT", &c.HTTP.RequestTimeout); err != nil {
 		return err
 	}

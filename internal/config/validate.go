@@ -105,6 +105,20 @@ func (c *Config) Validate() error {
 	if c.HTTP.ShutdownDelay < 0 {
 		bad("http.shutdown_delay", "must not be negative")
 	}
+	pl := c.PolicyLimits
+	for _, l := range []struct {
+		name string
+		v    int64
+	}{
+		{"policy_limits.cost", pl.Cost}, {"policy_limits.memory_bytes", pl.MemoryBytes},
+		{"policy_limits.file_bytes", int64(pl.FileBytes)}, {"policy_limits.expr_chars", int64(pl.ExprChars)},
+		{"policy_limits.nesting", int64(pl.Nesting)}, {"policy_limits.variables", int64(pl.Variables)},
+		{"policy_limits.rules", int64(pl.Rules)},
+	} {
+		if l.v < 0 {
+			bad(l.name, "%d is negative (0 keeps the default)", l.v)
+		}
+	}
 	if c.Reload.Debounce < 0 {
 		bad("reload.debounce", "must not be negative")
 	}

@@ -383,3 +383,47 @@ func TestBrowserResolveReviewByKeyboard(t *testing.T) {
 	c.checkAccessible("performance")
 	c.screenshot("performance")
 }
+
+func TestBrowserListAddSearchRemove(t *testing.T) {
+	h := newHarness(t)
+	c := newChrome(t)
+	c.signIn(h.url, "/console/lists", keyAnalyst)
+	c.run("open the list", chromedp.Click(chromedp.Search(`//table//a[text()="blocked_users"]`)), chromedp.WaitVisible(chromedp.ID("l-value")))
+	c.checkAccessible("list-empty")
+	c.screenshot("list-empty")
+	for _, it := range []struct{ value, ttl, comment string }{
+		{"user-t-allow", "30d", "chargeback ring, case 4411"},
+		{"user-9001", "", "bot farm"},
+	} {
+		c.run("add "+it.value, chromedp.SendKeys(chromedp.ID("l-value"), it.value), chromedp.SendKeys(chromedp.ID("l-ttl"), it.ttl),
+			chromedp.SendKeys(chromedp.ID("l-comment"), it.comment), chromedp.Click(chromedp.Search(`//button[text()="Add"]`)),
+			chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Added. Decisions from now on see it.")]`)))
+	}
+	if got := c.text("main table.list tbody"); !strings.Contains(got, "user-t-allow") || !strings.Contains(got, "chargeback ring, case 4411") || !strings.Contains(got, "user-9001") {
+		t.Errorf("items read %q", got)
+	}
+	c.checkAccessible("list")
+	c.screenshot("list")
+	// The list changes the next decision at once.
+	id := h.decide("t-allow", "")
+	c.run("the decision", chromedp.Navigate(h.url+"/console/decisions/"+id), chromedp.WaitVisible(chromedp.ID("h-outcome")))
+	if got := c.text("#h-outcome"); got != "Outcome: deny" {
+		t.Errorf("a listed user's decision: %q, want deny", got)
+	}
+	c.run("back to the list", chromedp.Navigate(h.url+"/console/lists/blocked_users"), chromedp.WaitVisible(chromedp.ID("l-q")))
+	c.run("search", chromedp.SendKeys(chromedp.ID("l-q"), "bot"), chromedp.Submit(chromedp.ID("l-q")),
+		chromedp.WaitVisible(chromedp.Search(`//h2[contains(., "matching")]`)))
+	if n := eval[int](c, "rows", `document.querySelectorAll("main table.list")[0].querySelectorAll("tbody tr").length`); n != 1 {
+		t.Errorf("search for bot lists %d items, want 1", n)
+	}
+	c.screenshot("list-search")
+	c.run("remove", chromedp.Click(chromedp.CSS(`button[aria-label="Remove user-9001"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Removed.")]`)))
+	if got := c.text("main table.list tbody"); strings.Contains(got, "user-9001") {
+		t.Errorf("removed item still listed: %q", got)
+	}
+	if got := value(c, "history", chromedp.Text(chromedp.Search(`//caption[contains(., "changes, newest first")]/..`))); !strings.Contains(got, "remove") || !strings.Contains(got, "user-9001") {
+		t.Errorf("history %q lacks the removal", got)
+	}
+	c.screenshot("list-removed")
+}

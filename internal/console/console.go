@@ -8,6 +8,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/lists"
 )
 
 // The API scopes the console reads (the same strings as api.Scope*; api
@@ -33,9 +34,9 @@ type Options struct {
 	// ParseFilter reads the API's decision filters from query parameters
 	// (the same function GET /v1/decisions uses), so both accept the same.
 	ParseFilter func(q url.Values, now time.Time) (audit.Filter, error)
-	// RulesDir is the folder the live set was loaded from: a policy's source
-	// is read from its file there when the file still has the loaded version.
-	RulesDir string
+	// Lists is the list service (the one behind /v1/lists); nil shows the
+	// list pages as unavailable.
+	Lists *lists.Service
 	// Sources, when set, looks up a policy's source by version first (the
 	// decision log's kept policy sources).
 	Sources SourceFinder
@@ -97,6 +98,10 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/reviews/{id}/claim", c.page(ScopeReview, c.claimReview))
 	m.HandleFunc("POST /console/reviews/{id}/resolve", c.page(ScopeReview, c.resolveReview))
 	m.HandleFunc("GET /console/performance", c.page(ScopeAudit, c.performance))
+	m.HandleFunc("GET /console/lists", c.page(ScopeAudit, c.listsPage, ScopeReview))
+	m.HandleFunc("GET /console/lists/{name}", c.page(ScopeAudit, c.listPage, ScopeReview))
+	m.HandleFunc("POST /console/lists/{name}/items", c.page(ScopeReview, c.addListItem))
+	m.HandleFunc("POST /console/lists/{name}/items/remove", c.page(ScopeReview, c.removeListItem))
 	m.HandleFunc("GET /console/policies", c.page(ScopeAudit, c.policies))
 	m.HandleFunc("GET /console/policies/{name}", c.page(ScopeAudit, c.policy))
 	m.HandleFunc("GET /console/drafts", c.page(ScopeAdmin, c.draftForm))

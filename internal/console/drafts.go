@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/decision"
@@ -27,6 +29,86 @@ type draftView struct {
 	BacktestErr  string
 	Replaces     string // the live policy the draft replaces in the backtest, "" when it is added
 	Matrix       []matrixRow
+	Labels       *labelResults // nil when the log keeps no labels
+}
+
+// labelResults are a backtest against the fraud labels: for the labelled
+// decisions, what the stored policies answered and what the draft would.
+type labelResults struct {
+	Labels int64 // labels in the log
+	Rows   []labelRow
+}
+
+// labelRow is one outcome's decisions by the label in force on them.
+type labelRow struct {
+	Outcome                  engine.Outcome
+	StoredFraud, StoredLegit int64 // every decision of the window (the stored outcome)
+	DraftFraud, DraftLegit   int64 // the decisions decided again
+}
+
+// labelTally counts the draft's outcomes by label, from every replay worker.
+type labelTally struct {
+	idx    *audit.LabelIndex
+	counts [3][2]atomic.Int64 // outcome severity × (fraud, legitimate)
+}
+
+func (lt *labelTally) wrap(decide audit.Decider) audit.Decider {
+	return func(in audit.ReplayInput) engine.Decision {
+		d := decide(in)
+		var session, user string
+		if in.Report != nil {
+			session, user = in.Report.SessionID, in.Report.UserID
+		}
+		sev := d.Outcome.Severity()
+		if sev < 0 {
+			return d
+		}
+		switch lt.idx.Label(in.ID, session, user, in.DecidedAt.UnixMicro()) {
+		case audit.LabelFraud:
+			lt.counts[sev][0].Add(1)
+		case audit.LabelLegitimate:
+			lt.counts[sev][1].Add(1)
+		}
+		return d
+	}
+}
+
+// labelsFor indexes the log's labels for a backtest, or nil without labels.
+func (c *Console) labelsFor(ctx context.Context) (*labelTally, error) {
+	lb, ok := c.opts.Log.(audit.Labels)
+	if !ok {
+		return nil, nil
+	}
+	idx := audit.NewLabelIndex()
+	if err := lb.EachLabel(ctx, func(l *audit.Label) error { idx.Add(l); return nil }); err != nil {
+		return nil, err
+	}
+	idx.Seal()
+	return &labelTally{idx: idx}, nil
+}
+
+// results lays the tally out beside the stored outcomes by label (the
+// rule-performance matrix of the same window).
+func (lt *labelTally) results(ctx context.Context, log audit.Store, since, until time.Time) *labelResults {
+	res := &labelResults{Labels: lt.idx.Len()}
+	stored := map[engine.Outcome]audit.LabelCounts{}
+	if pr, ok := log.(audit.PerformanceReader); ok {
+		if p, err := pr.RulePerformance(ctx, audit.PerfFilter{Since: since, Until: until}); err == nil {
+			for _, pp := range p.Policies {
+				for o, lc := range pp.Matrix {
+					s := stored[o]
+					s.Fraud += lc.Fraud
+					s.Legitimate += lc.Legitimate
+					stored[o] = s
+				}
+			}
+		}
+	}
+	for i, o := range []engine.Outcome{engine.Allow, engine.Review, engine.Deny} {
+		res.Rows = append(res.Rows, labelRow{Outcome: o, StoredFraud: stored[o].Fraud, StoredLegit: stored[o].Legitimate,
+			DraftFraud: lt.counts[i][0].Load(), DraftLegit: lt.counts[i][1].Load()})
+	}
+	return res
 }
 
 // matrixRow is one stored outcome's row of the transition matrix.
@@ -166,7 +248,15 @@ func (c *Console) runBacktest(ctx context.Context, v *draftView) (int, error) {
 	default:
 		return http.StatusTooManyRequests, errors.New("another backtest is running; try again when it has finished")
 	}
-	rep, err := audit.Replay(ctx, c.opts.Log, decision.ReplayDecider(set), opts)
+	decide := decision.ReplayDecider(set)
+	labels, err := c.labelsFor(ctx)
+	if err != nil {
+		return http.StatusServiceUnavailable, errors.New("the labels could not be read; retry")
+	}
+	if labels != nil {
+		decide = labels.wrap(decide)
+	}
+	rep, err := audit.Replay(ctx, c.opts.Log, decide, opts)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, errors.New("the backtest did not finish within the request's time limit; narrow the window, or run `verdict replay` for long windows")
@@ -174,6 +264,9 @@ func (c *Console) runBacktest(ctx context.Context, v *draftView) (int, error) {
 		return http.StatusServiceUnavailable, errors.New("the decision log could not be read; retry")
 	}
 	v.Backtest, v.Matrix = rep, matrix(rep.Transitions)
+	if labels != nil {
+		v.Labels = labels.results(ctx, c.opts.Log, opts.Since, opts.Until)
+	}
 	return http.StatusOK, nil
 }
 

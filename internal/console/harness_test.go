@@ -22,6 +22,8 @@ import (
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 	"github.com/verdicthq/verdict/internal/config"
+	"github.com/verdicthq/verdict/internal/lists"
+	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
 
@@ -55,6 +57,12 @@ func newHarness(t testing.TB) *harness { return newHarnessRules(t, "testdata/rul
 // newHarnessRules is newHarness over another rules folder.
 func newHarnessRules(t testing.TB, rules string) *harness {
 	t.Helper()
+	return newHarnessOn(t, rules, filepath.Join(t.TempDir(), "verdict.db"))
+}
+
+// newHarnessOn is newHarness over a rules folder and a decision log URL.
+func newHarnessOn(t testing.TB, rules, dbURL string) *harness {
+	t.Helper()
 	sim, err := roundtabletest.Start(roundtabletest.Options{ReportsDir: "testdata/reports", APIKey: simKey})
 	if err != nil {
 		t.Fatalf("start simulator: %v", err)
@@ -65,7 +73,7 @@ func newHarnessRules(t testing.TB, rules string) *harness {
 		t.Fatalf("fetcher: %v", err)
 	}
 	t.Cleanup(client.Close)
-	store, err := audit.Open(context.Background(), filepath.Join(t.TempDir(), "verdict.db"), audit.Options{})
+	store, err := audit.Open(context.Background(), dbURL, audit.Options{})
 	if err != nil {
 		t.Fatalf("open log: %v", err)
 	}
@@ -79,7 +87,14 @@ func newHarnessRules(t testing.TB, rules string) *harness {
 	if err != nil {
 		t.Fatalf("keys: %v", err)
 	}
-	srv, err := api.New(api.Options{Live: live, Fetcher: client, Keys: keys, Logger: zerolog.Nop(), Log: store, Reloader: rl})
+	ls := store.(audit.ListStore)
+	mem := &memory.Memory{Lists: lists.NewMemory()}
+	if err := mem.Lists.Load(context.Background(), ls); err != nil {
+		t.Fatalf("load lists: %v", err)
+	}
+	svc := &lists.Service{Store: ls, Memory: mem.Lists, Declared: func() map[string]lists.Decl { return lists.DeclsOf(live.Load()) }}
+	srv, err := api.New(api.Options{Live: live, Fetcher: client, Keys: keys, Logger: zerolog.Nop(), Log: store, Reloader: rl,
+		Lists: svc, Memory: mem})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}

@@ -202,11 +202,20 @@ func TestValidateDraftShowsErrorsAtTheirLine(t *testing.T) {
 
 func TestBacktestDraft(t *testing.T) {
 	h := newHarness(t)
+	var reviewID string
 	for _, s := range []string{"t-allow", "t-deny", "t-review", "t-vpn"} {
-		h.decide(s, "")
+		id := h.decide(s, "")
+		if s == "t-review" {
+			reviewID = id
+		}
 	}
 	b := h.browser()
 	b.mustSignIn(keyAdmin)
+	// The review is resolved deny: a fraud label on that decision.
+	rtok := b.get("/console/reviews/" + reviewID).csrf(t)
+	if r := b.post("/console/reviews/"+reviewID+"/resolve", url.Values{"csrf": {rtok}, "outcome": {"deny"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("resolve: %d", r.status)
+	}
 	start := b.get("/console/drafts?from=checkout")
 	if !strings.Contains(start.body, "name: checkout") {
 		t.Fatalf("draft from checkout lacks its source")
@@ -226,6 +235,16 @@ func TestBacktestDraft(t *testing.T) {
 	}
 	if !regexp.MustCompile(`<th scope="row">review</th><td>0</td><td>0</td><td class="moved">1</td>`).MatchString(p.body) {
 		t.Errorf("the matrix does not move the review to deny:\n%s", p.body)
+	}
+	// Against the labels: the fraud the stored policy sent to review, the draft denies.
+	for _, want := range []string{
+		`<tr><th scope="row">review</th><td>1</td><td>0</td><td>0</td><td>0</td></tr>`,
+		`<tr><th scope="row">deny</th><td>0</td><td>0</td><td>1</td><td>0</td></tr>`,
+		"1 labels in the log.",
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("label results lack %q", want)
+		}
 	}
 	for _, tc := range []struct{ since, until, want string }{
 		{"yesterday", "", "since:"},

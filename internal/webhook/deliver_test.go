@@ -358,3 +358,25 @@ func TestHostileReceivers(t *testing.T) {
 		}
 	})
 }
+
+// TestOldEventsAreNotSentToANewEndpoint: events queued while no endpoint
+// was configured, older than a day when the deliverer first runs, are
+// marked and not sent; a fresh one is.
+func TestOldEventsAreNotSentToANewEndpoint(t *testing.T) {
+	s := newSetup(t)
+	old := deny(0)
+	old.DecidedAt = s.clock.Now().Add(-48 * time.Hour)
+	fresh := deny(1)
+	fresh.DecidedAt = s.clock.Now().Add(-time.Minute)
+	audittest.MustAppend(t, s.store, old, fresh)
+	rc := newReceiver(t, nil)
+	d := s.deliverer(t, endpoint(rc.URL))
+	runOnce(t, d)
+	got := rc.events()
+	if len(got) != 1 || got[0].event.DecisionID != fresh.ID {
+		t.Fatalf("sent %+v, want only the fresh event", got)
+	}
+	if n := runOnce(t, d); n != 0 {
+		t.Fatalf("a second round sent %d", n)
+	}
+}

@@ -102,7 +102,7 @@ func TestDocsShowTheReceiver(t *testing.T) {
 	if !ok || len(code) < 500 {
 		t.Fatal("markers not found")
 	}
-	doc, err := os.ReadFile("../docs/webhooks.md")
+	doc, err := os.ReadFile("../../docs/webhooks.md")
 	if err != nil {
 		t.Fatal(err)
 	}
