@@ -38,6 +38,11 @@ type app struct {
 	memory   *memory.Memory
 }
 
+// setTimeFormat sets zerolog's time format, which is process-wide, once:
+// written again while another logger logs (two servers in one test process)
+// it would be a data race.
+var setTimeFormat sync.Once
+
 // newLogger builds the service logger: JSON lines, or a console writer for a
 // terminal (tty says whether the final output is one).
 func newLogger(c config.LogConfig, w io.Writer, tty bool) zerolog.Logger {
@@ -45,7 +50,7 @@ func newLogger(c config.LogConfig, w io.Writer, tty bool) zerolog.Logger {
 	if err != nil {
 		level = zerolog.InfoLevel
 	}
-	zerolog.TimeFieldFormat = time.RFC3339Nano
+	setTimeFormat.Do(func() { zerolog.TimeFieldFormat = time.RFC3339Nano })
 	if c.Format == "console" || c.Format == "auto" && tty {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000"}
 	}
