@@ -20,25 +20,22 @@ func (s *Server) rulePerformance(c echo.Context) error {
 	now := s.clock()
 	f := audit.PerfFilter{}
 	sinceSet := false
-	for name, vals := range c.QueryParams() {
-		if len(vals) != 1 {
-			return readError(fmt.Errorf("%w: parameter %s given %d times", audit.ErrInvalid, name, len(vals)))
-		}
-		var err error
+	err := eachParam(c.QueryParams(), func(name, v string) (err error) {
 		switch name {
 		case "since":
-			f.Since, err = audit.ParseTime(vals[0], now)
+			f.Since, err = audit.ParseTime(v, now)
 			sinceSet = true
 		case "until":
-			f.Until, err = audit.ParseTime(vals[0], now)
+			f.Until, err = audit.ParseTime(v, now)
 		case "policy":
-			f.Policy = vals[0]
+			f.Policy = v
 		default:
-			return readError(fmt.Errorf("%w: unknown parameter %q", audit.ErrInvalid, name))
+			return errUnknownParam
 		}
-		if err != nil {
-			return readError(fmt.Errorf("%w: %s: %v", audit.ErrInvalid, name, err))
-		}
+		return err
+	})
+	if err != nil {
+		return readError(err)
 	}
 	if !sinceSet {
 		f.Since, _ = audit.ParseTime("30d", now)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -17,12 +18,7 @@ import (
 // Errors wrap audit.ErrInvalid (a 400 invalid_query).
 func filterFromQuery(q url.Values, now time.Time) (audit.Filter, error) {
 	var f audit.Filter
-	for name, vals := range q {
-		if len(vals) != 1 {
-			return f, fmt.Errorf("%w: parameter %s given %d times", audit.ErrInvalid, name, len(vals))
-		}
-		v := vals[0]
-		var err error
+	err := eachParam(q, func(name, v string) (err error) {
 		switch name {
 		case "session_id":
 			f.SessionID = v
@@ -39,19 +35,47 @@ func filterFromQuery(q url.Values, now time.Time) (audit.Filter, error) {
 		case "until":
 			f.Until, err = audit.ParseTime(v, now)
 		case "limit":
-			f.Limit, err = strconv.Atoi(v)
-			if err == nil && f.Limit < 1 {
-				err = fmt.Errorf("must be at least 1")
-			}
+			f.Limit, err = parseLimit(v)
 		case "cursor":
 			f.Cursor = v
 		default:
-			return f, fmt.Errorf("%w: unknown parameter %q", audit.ErrInvalid, name)
+			return errUnknownParam
 		}
-		if err != nil {
-			return f, fmt.Errorf("%w: %s: %v", audit.ErrInvalid, name, err)
+		return err
+	})
+	if err != nil {
+		return f, err
+	}
+	_, err = f.Normalize()
+	return f, err
+}
+
+// errUnknownParam is what an eachParam callback returns for a parameter
+// its route does not take.
+var errUnknownParam = errors.New("unknown parameter")
+
+// eachParam calls set for every query parameter, each of which must be given
+// once, so a repeated or misspelt filter never silently matches everything.
+// Errors wrap audit.ErrInvalid (a 400 invalid_query) and name the parameter.
+func eachParam(q url.Values, set func(name, value string) error) error {
+	for name, vals := range q {
+		if len(vals) != 1 {
+			return fmt.Errorf("%w: parameter %s given %d times", audit.ErrInvalid, name, len(vals))
+		}
+		if err := set(name, vals[0]); errors.Is(err, errUnknownParam) {
+			return fmt.Errorf("%w: unknown parameter %q", audit.ErrInvalid, name)
+		} else if err != nil {
+			return fmt.Errorf("%w: %s: %v", audit.ErrInvalid, name, err)
 		}
 	}
-	_, err := f.Normalize()
-	return f, err
+	return nil
+}
+
+// parseLimit reads a page size: a whole number, at least 1.
+func parseLimit(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err == nil && n < 1 {
+		err = errors.New("must be at least 1")
+	}
+	return n, err
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,12 +84,7 @@ func (s *Server) listReviews(c echo.Context) error {
 
 func reviewFilterFromQuery(c echo.Context, now time.Time) (audit.ReviewFilter, error) {
 	var f audit.ReviewFilter
-	for name, vals := range c.QueryParams() {
-		if len(vals) != 1 {
-			return f, fmt.Errorf("%w: parameter %s given %d times", audit.ErrInvalid, name, len(vals))
-		}
-		v := vals[0]
-		var err error
+	err := eachParam(c.QueryParams(), func(name, v string) (err error) {
 		switch name {
 		case "status":
 			f.Status = v
@@ -101,20 +95,18 @@ func reviewFilterFromQuery(c echo.Context, now time.Time) (audit.ReviewFilter, e
 		case "since":
 			f.Since, err = audit.ParseTime(v, now)
 		case "limit":
-			f.Limit, err = strconv.Atoi(v)
-			if err == nil && f.Limit < 1 {
-				err = errors.New("must be at least 1")
-			}
+			f.Limit, err = parseLimit(v)
 		case "cursor":
 			f.Cursor = v
 		default:
-			return f, fmt.Errorf("%w: unknown parameter %q", audit.ErrInvalid, name)
+			return errUnknownParam
 		}
-		if err != nil {
-			return f, fmt.Errorf("%w: %s: %v", audit.ErrInvalid, name, err)
-		}
+		return err
+	})
+	if err != nil {
+		return f, err
 	}
-	_, err := f.Normalize()
+	_, err = f.Normalize()
 	return f, err
 }
 

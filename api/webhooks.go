@@ -24,24 +24,20 @@ func (s *Server) listDeliveries(c echo.Context) error {
 		return errNoLog
 	}
 	var f audit.DeliveryFilter
-	for name, vals := range c.QueryParams() {
-		if len(vals) != 1 {
-			return readError(fmt.Errorf("%w: parameter %s given %d times", audit.ErrInvalid, name, len(vals)))
-		}
+	if err := eachParam(c.QueryParams(), func(name, v string) (err error) {
 		switch name {
 		case "status":
-			f.Status = vals[0]
+			f.Status = v
 		case "cursor":
-			f.Cursor = vals[0]
+			f.Cursor = v
 		case "limit":
-			n, err := strconv.Atoi(vals[0])
-			if err != nil || n < 1 {
-				return readError(fmt.Errorf("%w: limit: must be a number of at least 1", audit.ErrInvalid))
-			}
-			f.Limit = n
+			f.Limit, err = parseLimit(v)
 		default:
-			return readError(fmt.Errorf("%w: unknown parameter %q", audit.ErrInvalid, name))
+			return errUnknownParam
 		}
+		return err
+	}); err != nil {
+		return readError(err)
 	}
 	page, err := ob.Deliveries(c.Request().Context(), f)
 	if err != nil {
