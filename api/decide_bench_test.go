@@ -71,16 +71,27 @@ func serveOnce(h http.Handler, body string) *httptest.ResponseRecorder {
 // commit. Run in parallel, as a server does, so appends commit in groups.
 //
 //	go test -run '^$' -bench 'DecideParallel|DecideLogged' -benchmem ./api/
+//
+// Two sessions: t-review, whose every decision also opens a review and
+// queues a webhook event in the same commit (the write path's worst case),
+// and t-allow, the common decision, which writes its trace only.
 func BenchmarkDecideLogged(b *testing.B) {
-	benchDecideParallel(b, true)
+	for _, session := range []string{"t-review", "t-allow"} {
+		b.Run(session, func(b *testing.B) { benchDecideParallel(b, true, decideBodyOf(session)) })
+	}
 }
 
 // BenchmarkDecideParallel is BenchmarkDecideLogged without the log.
 func BenchmarkDecideParallel(b *testing.B) {
-	benchDecideParallel(b, false)
+	benchDecideParallel(b, false, decideBody)
 }
 
-func benchDecideParallel(b *testing.B, logged bool) {
+// decideBodyOf is decideBody for another session.
+func decideBodyOf(session string) string {
+	return `{"session_id":"` + session + `","context":{"amount":120}}`
+}
+
+func benchDecideParallel(b *testing.B, logged bool, body string) {
 	o := harnessOpts{rules: "testdata/rules", reports: "testdata/reports", cacheTTL: time.Hour, quiet: true}
 	if logged {
 		s, err := audit.Open(context.Background(), filepath.Join(b.TempDir(), "verdict.db"), audit.Options{})
@@ -91,7 +102,7 @@ func benchDecideParallel(b *testing.B, logged bool) {
 		o.log = s
 	}
 	handler := newHarness(b, o).server.Handler()
-	if rec := serveOnce(handler, decideBody); rec.Code != 200 {
+	if rec := serveOnce(handler, body); rec.Code != 200 {
 		b.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	b.ReportAllocs()
@@ -100,7 +111,7 @@ func benchDecideParallel(b *testing.B, logged bool) {
 	cpu0 := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if rec := serveOnce(handler, decideBody); rec.Code != 200 {
+			if rec := serveOnce(handler, body); rec.Code != 200 {
 				b.Errorf("status %d", rec.Code)
 				return
 			}

@@ -163,18 +163,42 @@ func (s *Store) newLoop() *audit.LoopSQL {
 	return l
 }
 
-// openReviews writes, in the batch's transaction, the reviews its stored
-// traces open and the webhook events they raise.
-func openReviews(ctx context.Context, tx *sql.Tx, rows []*audit.Row, errs []error) error {
+// insertLoop writes, in the batch's transaction, the reviews its stored
+// traces open (with their rules and first event) and the webhook events they
+// raise, each table in multi-row INSERTs.
+func (s *Store) insertLoop(ctx context.Context, tx *sql.Tx, rows []*audit.Row, errs []error) error {
 	stored := func(i int) bool { return errs[i] == nil }
 	if ops := audit.ReviewOpenings(rows, stored); len(ops) > 0 {
-		if err := audit.OpenReviews(ctx, loopDB{tx}, ops); err != nil {
-			return err
+		reviews := make([]any, 0, len(ops)*reviewsTable.cols)
+		events := make([]any, 0, len(ops)*reviewEventsTable.cols)
+		var rules []any
+		for _, o := range ops {
+			reviews = append(reviews, o.DecisionID, o.OpenedAt, o.SessionID, o.UserID, o.Policy.Name, o.Policy.Version,
+				o.RulesJSON, "open", "", 0, "", "", 0, "")
+			for _, rule := range o.Rules {
+				rules = append(rules, rule, o.DecisionID)
+			}
+			events = append(events, o.DecisionID, 1, "opened", "verdict", o.OpenedAt, "", "")
+		}
+		for _, in := range []struct {
+			t    table
+			args []any
+		}{{reviewsTable, reviews}, {reviewRulesTable, rules}, {reviewEventsTable, events}} {
+			if _, err := s.inserts.exec(ctx, tx, in.t, in.args); err != nil {
+				return fmt.Errorf("open %d reviews: %w", len(ops), err)
+			}
 		}
 	}
 	events, err := audit.TraceEvents(rows, stored)
 	if err != nil || len(events) == 0 {
 		return err
 	}
-	return audit.InsertEvents(ctx, loopDB{tx}, events)
+	args := make([]any, 0, len(events)*webhookEventsTable.cols)
+	for _, e := range events {
+		args = append(args, e.ID, e.Type, e.DecisionID, e.At, e.Payload)
+	}
+	if _, err := s.inserts.exec(ctx, tx, webhookEventsTable, args); err != nil {
+		return fmt.Errorf("queue %d webhook events: %w", len(events), err)
+	}
+	return nil
 }

@@ -35,6 +35,7 @@ type Store struct {
 	readOnly bool
 	ins      *sql.Stmt          // insert a trace
 	insRule  *sql.Stmt          // insert a fired rule id
+	inserts  *inserts           // the batches' multi-row INSERTs
 	hasher   *audit.ChainHasher // the writer's (commits run one at a time)
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
 	mask     *audit.Mask        // masks searches by masked fields
@@ -86,6 +87,11 @@ func dsn(path string, readOnly bool) string {
 		q.Set("mode", "ro")
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
+		// Statement and savepoint journals (a batch's multi-row INSERTs
+		// under a savepoint) in memory rather than in a temporary file:
+		// they only undo within a transaction, the WAL stays the durable
+		// record.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	}
 	q.Add("_pragma", "synchronous(FULL)")
@@ -124,6 +130,10 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 			return nil, fmt.Errorf("migrate %s: %w", path, err)
 		}
 		if err := s.prepare(ctx); err != nil {
+			s.w.Close()
+			return nil, err
+		}
+		if s.inserts, err = prepareInserts(ctx, s.w); err != nil {
 			s.w.Close()
 			return nil, err
 		}

@@ -39,7 +39,12 @@ func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
 	return s.batch.Append(ctx, t)
 }
 
-// commit writes one batch in one transaction (audit.CommitFunc).
+// commit writes one batch in one transaction (audit.CommitFunc): its
+// traces, their fired rules, the reviews they open and the webhook events
+// they raise, each table in multi-row INSERTs. When a trace conflicts with
+// one stored (its id or idempotency key), the chain as computed for the
+// whole batch is wrong from that trace on, so the batch is written again a
+// trace at a time (insertEach), skipping the conflicting ones.
 func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -50,24 +55,91 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 	if err != nil {
 		return err
 	}
+	all, err := s.insertAll(ctx, tx, seq, prev, rows)
+	if err != nil {
+		return err
+	}
+	if !all {
+		if err := s.insertEach(ctx, tx, seq, prev, rows, errs); err != nil {
+			return err
+		}
+	}
+	if err := s.insertLoop(ctx, tx, rows, errs); err != nil { // reviews and events commit with their traces
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// traceArgs appends the traces columns of r, as seq in the chain after prev,
+// to args, and returns them with r's hash (in a new slice).
+func (s *Store) traceArgs(args []any, r *audit.Row, seq int64, prev []byte) ([]any, []byte) {
+	t := r.Trace
+	var idem any
+	if t.IdempotencyKey != "" {
+		idem = t.IdempotencyKey
+	}
+	cr := audit.ChainRowOf(r, nil)
+	cr.Seq = seq
+	hash := append([]byte(nil), s.hasher.Hash(prev, &cr)...)
+	var context any
+	if r.Context != nil {
+		context = string(r.Context)
+	}
+	return append(args, cr.Seq, t.ID, cr.DecidedAt, t.SessionID, t.UserID, string(t.Outcome),
+		t.Policy.Name, t.Policy.Version, t.KeyID, idem,
+		t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, cr.Report, prev, hash), hash
+}
+
+// insertAll writes every trace of the batch and its fired rules in
+// multi-row INSERTs under a savepoint, and reports whether all were stored;
+// when one was not, it rolls back to the savepoint and returns false.
+func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, rows []*audit.Row) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT batch`); err != nil {
+		return false, fmt.Errorf("savepoint: %w", err)
+	}
+	args := make([]any, 0, len(rows)*tracesTable.cols)
+	var rules []any
+	for _, r := range rows {
+		seq++
+		args, prev = s.traceArgs(args, r, seq, prev)
+		micros := r.Trace.DecidedAt.UnixMicro()
+		for _, rule := range r.Rules {
+			rules = append(rules, rule, micros, r.Trace.ID)
+		}
+	}
+	n, err := s.inserts.exec(ctx, tx, tracesTable, args)
+	if err != nil {
+		return false, err
+	}
+	if n < int64(len(rows)) {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO batch`); err != nil {
+			return false, fmt.Errorf("roll back to savepoint: %w", err)
+		}
+		return false, nil
+	}
+	if _, err := s.inserts.exec(ctx, tx, traceRulesTable, rules); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE batch`); err != nil {
+		return false, fmt.Errorf("release savepoint: %w", err)
+	}
+	return true, nil
+}
+
+// insertEach writes the batch's traces one at a time, chaining each stored
+// trace to the last one stored and setting errs[i] for a trace that
+// conflicts with one stored.
+func (s *Store) insertEach(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, rows []*audit.Row, errs []error) error {
 	ins, insRule := tx.StmtContext(ctx, s.ins), tx.StmtContext(ctx, s.insRule)
+	args := make([]any, 0, tracesTable.cols)
 	for i, r := range rows {
 		t := r.Trace
-		micros := t.DecidedAt.UnixMicro()
-		var idem any
-		if t.IdempotencyKey != "" {
-			idem = t.IdempotencyKey
-		}
-		cr := audit.ChainRowOf(r, nil)
-		cr.Seq = seq + 1
-		hash := append([]byte(nil), s.hasher.Hash(prev, &cr)...)
-		var context any
-		if r.Context != nil {
-			context = string(r.Context)
-		}
-		res, err := ins.ExecContext(ctx, cr.Seq, t.ID, micros, t.SessionID, t.UserID, string(t.Outcome),
-			t.Policy.Name, t.Policy.Version, t.KeyID, idem,
-			t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, cr.Report, prev, hash)
+		var hash []byte
+		args, hash = s.traceArgs(args[:0], r, seq+1, prev)
+		res, err := ins.ExecContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("insert trace %s: %w", t.ID, err)
 		}
@@ -75,18 +147,13 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 			errs[i] = audit.ConflictError(t)
 			continue
 		}
-		seq, prev = cr.Seq, hash
+		seq, prev = seq+1, hash
+		micros := t.DecidedAt.UnixMicro()
 		for _, rule := range r.Rules {
 			if _, err := insRule.ExecContext(ctx, rule, micros, t.ID); err != nil {
 				return fmt.Errorf("insert fired rule %s of trace %s: %w", rule, t.ID, err)
 			}
 		}
-	}
-	if err := openReviews(ctx, tx, rows, errs); err != nil { // loop.go: reviews commit with their traces
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
