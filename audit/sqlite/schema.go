@@ -80,7 +80,8 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
 	}},
-	outboxMigration, // webhook outbox: loop.go
+	outboxMigration,    // webhook outbox: loop.go
+	leanIndexMigration, // fewer index writes per append
 }
 
 // traceColumns are the columns schema versions 1 and 2 share.
@@ -241,3 +242,14 @@ func checkVersion(ctx context.Context, db *sql.DB) error {
 
 // SchemaVersion is the newest schema version this build writes.
 func SchemaVersion() int { return migrations[len(migrations)-1].Version }
+
+// leanIndexMigration trims what each append writes besides the trace: the
+// outcome index keeps only the decisions that are not allow (a search for
+// allow, most of the log, reads the time index), and trace_rules loses its
+// time index (retention deletes fired-rule rows rule by rule through the
+// primary key instead; see pruneRules).
+var leanIndexMigration = audit.Migration{Version: 6, Stmts: []string{
+	`DROP INDEX IF EXISTS traces_outcome`,
+	`CREATE INDEX traces_outcome ON traces (outcome, decided_at, id) WHERE outcome <> 'allow'`,
+	`DROP INDEX IF EXISTS trace_rules_time`,
+}}

@@ -206,7 +206,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if err := s.AddCheckpoint(ctx, c); err != nil {
 		return 0, fmt.Errorf("prune: %w", err)
 	}
-	// The fired-rule rows of the removed traces, by time (trace_rules_time):
+	// The fired-rule rows of the removed traces, rule by rule (pruneRules):
 	// those decided before the oldest trace kept. Traces commit close to, not
 	// exactly in, decision order, so the oldest kept is looked for among the
 	// next pruneLookahead traces; a removed trace decided after it leaves
@@ -221,8 +221,7 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	if oldestKept.Valid && oldestKept.Int64 < rulesBefore {
 		rulesBefore = oldestKept.Int64
 	}
-	if _, err := deleteChunks(ctx, s.w, `DELETE FROM trace_rules WHERE (rule_id, decided_at, trace_id) IN
-		(SELECT rule_id, decided_at, trace_id FROM trace_rules WHERE decided_at < ? LIMIT ?)`, rulesBefore); err != nil {
+	if err := s.pruneRules(ctx, rulesBefore); err != nil {
 		return 0, fmt.Errorf("prune fired rules: %w", err)
 	}
 	n, err := deleteChunks(ctx, s.w, `DELETE FROM traces WHERE seq IN
@@ -231,6 +230,35 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		return n, fmt.Errorf("prune traces: %w", err)
 	}
 	return n, nil
+}
+
+// pruneRules deletes the fired-rule rows decided before a time (unix
+// microseconds). trace_rules is keyed by (rule_id, decided_at, trace_id), so
+// it walks the rule ids (one index seek each) and deletes each rule's old
+// rows from the front of its range.
+func (s *Store) pruneRules(ctx context.Context, before int64) error {
+	rule := ""
+	for {
+		var next sql.NullString
+		if err := s.w.QueryRowContext(ctx, `SELECT MIN(rule_id) FROM trace_rules WHERE rule_id > ?`, rule).Scan(&next); err != nil {
+			return fmt.Errorf("next rule after %q: %w", rule, err)
+		}
+		if !next.Valid {
+			return nil
+		}
+		rule = next.String
+		if _, err := audit.DeleteInChunks(pruneChunk, func() (int64, error) {
+			res, err := s.w.ExecContext(ctx, `DELETE FROM trace_rules WHERE (rule_id, decided_at, trace_id) IN
+				(SELECT rule_id, decided_at, trace_id FROM trace_rules WHERE rule_id = ? AND decided_at < ? LIMIT ?)`,
+				rule, before, pruneChunk)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		}); err != nil {
+			return fmt.Errorf("rule %q: %w", rule, err)
+		}
+	}
 }
 
 func deleteChunks(ctx context.Context, db *sql.DB, stmt string, arg int64) (int64, error) {

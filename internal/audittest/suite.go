@@ -35,6 +35,7 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newURL) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, newURL) })
 	t.Run("Chain", func(t *testing.T) { testChain(t, newURL) })
+	t.Run("ChainConflicts", func(t *testing.T) { testChainConflicts(t, newURL) })
 	t.Run("Checkpoints", func(t *testing.T) { testCheckpoints(t, newURL) })
 	t.Run("PolicyVersions", func(t *testing.T) { testPolicyVersions(t, newURL) })
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,6 +82,42 @@ func testChain(t *testing.T, newURL NewURL) {
 	ranged := mustVerify(t, l, audit.VerifyOptions{Since: Base.Add(5 * time.Second), Until: Base.Add(20 * time.Second)})
 	if ranged.Break != nil || ranged.Verified < 15 || ranged.Verified > 41 {
 		t.Fatalf("verify of [5s, 20s): %+v; want the 15 and the chain between them verified", ranged)
+	}
+}
+
+// testChainConflicts appends, all at once, twenty retries carrying one
+// idempotency key among twenty other decisions, so that batches hold
+// conflicting traces beside new ones: one retry and the twenty others are
+// stored and the chain verifies over exactly them.
+func testChainConflicts(t *testing.T, newURL NewURL) {
+	s := MustOpen(t, newURL(t), audit.Options{})
+	l := chainLog(t, s)
+	var stored, conflicts atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := SampleTrace(200 + i)
+			if i%2 == 0 {
+				tr.KeyID, tr.IdempotencyKey = "key-chain", "order-chain"
+			}
+			switch err := s.Append(context.Background(), tr); {
+			case err == nil:
+				stored.Add(1)
+			case errors.Is(err, audit.ErrConflict):
+				conflicts.Add(1)
+			default:
+				t.Errorf("append %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if stored.Load() != 21 || conflicts.Load() != 19 {
+		t.Fatalf("%d stored, %d conflicts; want 21 and 19", stored.Load(), conflicts.Load())
+	}
+	if res := mustVerify(t, l, audit.VerifyOptions{}); res.Break != nil || res.Verified != 21 {
+		t.Fatalf("verify: %+v (break %v); want 21 verified", res, res.Break)
 	}
 }
 
