@@ -78,15 +78,14 @@ func Path(dbURL string) (string, error) {
 }
 
 // dsn builds a modernc.org/sqlite URI for the file. Every connection waits up
-// to 10 s on a lock; WAL and synchronous=FULL make a commit durable once it
-// returns.
+// to 10 s on a lock; WAL (set by migrate: setJournal) and synchronous=FULL
+// make a commit durable once it returns.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	if readOnly {
 		q.Set("mode", "ro")
 	} else {
-		q.Add("_pragma", "journal_mode(WAL)")
 		// Statement and savepoint journals (a batch's multi-row INSERTs
 		// under a savepoint) in memory rather than in a temporary file:
 		// they only undo within a transaction, the WAL stays the durable

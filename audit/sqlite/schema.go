@@ -159,6 +159,9 @@ var migration2 = []string{
 // migrate brings the schema up to date in one IMMEDIATE transaction, so two
 // processes opening the same file at once apply each version exactly once.
 func migrate(ctx context.Context, db *sql.DB) error {
+	if err := setJournal(ctx, db); err != nil {
+		return err
+	}
 	tx, err := db.BeginTx(ctx, nil) // _txlock=immediate: takes the write lock now
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -242,6 +245,24 @@ func checkVersion(ctx context.Context, db *sql.DB) error {
 
 // SchemaVersion is the newest schema version this build writes.
 func SchemaVersion() int { return migrations[len(migrations)-1].Version }
+
+// setJournal turns on the write-ahead log. It is run by migrate rather than
+// set as a DSN pragma so that every open checks that the file really is in
+// WAL mode, which durability relies on. (A larger page size was tried: 16
+// KiB pages cut the writes of a commit by 60% in BenchmarkDecideLogged,
+// whose decisions share one session and one user, but the same 28 traces
+// of a batch with random session and user ids dirty a random leaf of each
+// of those indexes, four times the bytes at 16 KiB; docs/bench-audit.md.)
+func setJournal(ctx context.Context, db *sql.DB) error {
+	var mode string
+	if err := db.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+		return fmt.Errorf("turn on the write-ahead log: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("turn on the write-ahead log: journal mode is %q", mode)
+	}
+	return nil
+}
 
 // leanIndexMigration trims what each append writes besides the trace: the
 // outcome index keeps only the decisions that are not allow (a search for
