@@ -73,6 +73,20 @@ func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(
 	return audit.ScanReplayRows(rows, &micros, func() time.Time { return time.UnixMicro(micros) }, fn)
 }
 
+// CounterRows streams what counters read of the traces in [since, until),
+// oldest first (audit.RowSource).
+func (s *Store) CounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
+	where, args := timeRange(since, until)
+	rows, err := s.r.QueryContext(ctx, `SELECT id, decided_at, report_status, policy_outcome, fired, context, report FROM traces`+
+		where+` ORDER BY decided_at, id`, args...)
+	if err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	defer rows.Close()
+	var micros int64
+	return audit.ScanCounterRows(rows, &micros, func() time.Time { return time.UnixMicro(micros) }, fn)
+}
+
 // Count returns how many traces lie in [since, until) (audit.RowSource).
 func (s *Store) Count(ctx context.Context, since, until time.Time) (int64, error) {
 	where, args := timeRange(since, until)
