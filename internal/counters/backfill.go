@@ -63,9 +63,10 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 			total = n
 		}
 	}
+	remember := now.Add(-c.cfg.Lookback).UnixMicro()
 	err := feed(ctx, src, since, time.Time{}, scalarsOnly(fresh), func(id string, p engine.PastDecision) {
 		for _, st := range fresh {
-			st.observe(id, p)
+			st.observeFrom(id, p, remember)
 		}
 	}, func(done int64) error {
 		if progress != nil {

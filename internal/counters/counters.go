@@ -212,7 +212,14 @@ func (c *Counters) Observe(id string, past engine.PastDecision) {
 	}
 }
 
-func (st *state) observe(id string, past engine.PastDecision) {
+func (st *state) observe(id string, past engine.PastDecision) { st.observeFrom(id, past, math.MinInt64) }
+
+// observeFrom is observe for a backfill: a decision older than remember
+// (µs) is checked against the ids counted already but not itself
+// remembered, as nothing observed later can be it (it is older than the
+// Lookback before the backfill began); remembering every id of a window
+// would cost a map entry per decision and counter.
+func (st *state) observeFrom(id string, past engine.PastDecision, remember int64) {
 	key, v, ok := st.decl.Contribution(past)
 	if !ok {
 		return
@@ -225,10 +232,10 @@ func (st *state) observe(id string, past engine.PastDecision) {
 	case string:
 		bits = maphash.String(st.parent.seed, x)
 	}
-	st.add(id, key, event{at: at, v: bits})
+	st.add(id, key, event{at: at, v: bits}, at >= remember)
 }
 
-func (st *state) add(id, key string, e event) {
+func (st *state) add(id, key string, e event, remember bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	look := st.parent.cfg.Lookback.Microseconds()
@@ -237,7 +244,7 @@ func (st *state) add(id, key string, e event) {
 			return
 		}
 	}
-	if id != "" && e.at >= st.newest-look {
+	if id != "" && remember && e.at >= st.newest-look {
 		st.seen[id] = e.at
 		st.parent.bytes.Add(int64(seenBytes + len(id)))
 	}
