@@ -212,7 +212,9 @@ func (c *Counters) Observe(id string, past engine.PastDecision) {
 	}
 }
 
-func (st *state) observe(id string, past engine.PastDecision) { st.observeFrom(id, past, math.MinInt64) }
+func (st *state) observe(id string, past engine.PastDecision) {
+	st.observeFrom(id, past, math.MinInt64)
+}
 
 // observeFrom is observe for a backfill: a decision older than remember
 // (µs) is checked against the ids counted already but not itself
