@@ -8,8 +8,8 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/internal/audittest"
