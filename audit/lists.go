@@ -35,6 +35,9 @@ type ListStore interface {
 	ListChanges(ctx context.Context, afterSeq int64, fn func(ListChange) error) error
 	// ListSeq returns the highest change sequence number recorded, 0 when none.
 	ListSeq(ctx context.Context) (int64, error)
+	// ListSizes returns how many items each list holds, expired ones
+	// included (what a reader of every item sizes its maps by).
+	ListSizes(ctx context.Context) (map[string]int, error)
 }
 
 // ListItem is one item of a list.

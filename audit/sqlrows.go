@@ -63,6 +63,27 @@ func ScanReplayRows(rows RowScanner, at any, decidedAt func() time.Time, fn func
 	return nil
 }
 
+// ScanCounterRows reads rows of the counter columns (id, decided_at,
+// report_status, policy_outcome, fired, context, report, in that order)
+// and hands each to fn, as ScanReplayRows does.
+func ScanCounterRows(rows RowScanner, at any, decidedAt func() time.Time, fn func(*ReplayRow) error) error {
+	for rows.Next() {
+		var r ReplayRow
+		var outcome string
+		if err := rows.Scan(&r.ID, at, &r.ReportStatus, &outcome, &r.FiredRules, &r.Context, &r.Report); err != nil {
+			return fmt.Errorf("read trace: %w", err)
+		}
+		r.DecidedAt, r.Outcome = decidedAt().UTC(), engine.Outcome(outcome)
+		if err := fn(&r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	return nil
+}
+
 // Where builds a SQL WHERE clause and its arguments for a backend: the
 // backend supplies how the n-th placeholder is written and how a time is
 // stored, the conditions are the same everywhere.

@@ -103,6 +103,14 @@ type RowSource interface {
 	// ReplayRows calls fn for every trace with since <= decided_at < until,
 	// oldest first. The row and its slices are fn's to keep.
 	ReplayRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
+	// CounterRows is ReplayRows reading only what counters read: ID,
+	// DecidedAt, ReportStatus, Outcome, FiredRules, Context and Report are
+	// filled, the other fields left empty. Backfilling a counter reads
+	// every trace of its window, so the columns it skips (the body's
+	// memory above all) are most of the reading. The order is oldest first
+	// or commit order (nearly the same: a trace commits within the request
+	// timeout of its decision), as is cheaper for the store.
+	CounterRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
 	// Count returns how many traces have since <= decided_at < until.
 	Count(ctx context.Context, since, until time.Time) (int64, error)
 }

@@ -22,7 +22,8 @@ func TestReportFixtures(t *testing.T) {
 		t.Fatalf("only %d fixtures", len(files))
 	}
 	seen := map[string]string{}
-	demos := map[string]Outcome{"demo-allow": Allow, "demo-review": Review, "demo-deny": Deny}
+	demos := map[string]Outcome{"demo-allow": Allow, "demo-review": Review, "demo-deny": Deny,
+		"demo-account-allow": Allow, "demo-account-trusted": Review, "demo-account-deny": Deny}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			data, err := os.ReadFile(f)
@@ -38,7 +39,20 @@ func TestReportFixtures(t *testing.T) {
 			}
 			seen[r.SessionID] = f
 			live, _ := set.Select(r.Tags)
-			d := live.Evaluate(Facts{Report: r, Context: nil})
+			facts := Facts{Report: r, Context: nil}
+			if len(live.Lists()) > 0 || len(live.Counters()) > 0 {
+				// A policy with memory (the demo's account-checkout
+				// sessions): its context, its lists, counters at 0.
+				facts.Context = map[string]any{"amount": 40.0, "card_fingerprint": "card-demo", "ip": "198.51.100.7"}
+				if facts.Lists, err = NewStaticLists(live.Lists(), map[string][]string{"trusted_users": {"user-trusted-001"}}); err != nil {
+					t.Fatal(err)
+				}
+				facts.Counters = map[string]CounterValue{}
+				for _, c := range live.Counters() {
+					facts.Counters[c.Name] = CounterValue{Key: "k"}
+				}
+			}
+			d := live.Evaluate(facts)
 			if d.Reason == ReasonOnError {
 				t.Errorf("on_error: %v", d.RuleErrors)
 			}

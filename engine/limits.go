@@ -44,6 +44,13 @@ type Limits struct {
 	// larger is not evaluated: it ends in on_error, saying which input.
 	InputString int
 	InputItems  int
+	// CounterBytes is the memory all counters may take, in bytes
+	// (internal/counters' budget); a set whose counters cannot each hold
+	// one key at CounterEventsPerKey within it does not load.
+	CounterBytes int64
+	// CounterEventsPerKey is the most decisions one key of one counter
+	// keeps within its window (the per-key cap).
+	CounterEventsPerKey int
 }
 
 // DefaultLimits are the limits a policy loads under unless the caller gives
@@ -61,6 +68,9 @@ var DefaultLimits = Limits{
 	Memory:        16 << 20,
 	InputString:   64 << 10,
 	InputItems:    1_000,
+
+	CounterBytes:        DefaultCounterBytes,
+	CounterEventsPerKey: DefaultCounterEventsPerKey,
 }
 
 // MaxNesting is the most Limits.Nesting may be.
@@ -92,5 +102,6 @@ func (l Limits) orDefault() Limits {
 		Rules: pick(l.Rules, d.Rules), ContextFields: pick(l.ContextFields, d.ContextFields), Nodes: pick(l.Nodes, d.Nodes), TotalNodes: pick(l.TotalNodes, d.TotalNodes),
 		Cost: pick64(l.Cost, d.Cost), Memory: pick64(l.Memory, d.Memory),
 		InputString: pick(l.InputString, d.InputString), InputItems: pick(l.InputItems, d.InputItems),
+		CounterBytes: pick64(l.CounterBytes, d.CounterBytes), CounterEventsPerKey: pick(l.CounterEventsPerKey, d.CounterEventsPerKey),
 	}
 }

@@ -68,6 +68,7 @@ func (lim Limits) LoadFiles(dir string, files []string) (*Set, error) {
 	}
 	s := &Set{policies: policies, loadedAt: time.Now(), live: map[string]*Policy{}, shadow: map[string]*Policy{}}
 	all = append(all, s.index(dir)...)
+	all = append(all, s.checkCounterBudget(lim.orDefault())...)
 	if len(all) > 0 {
 		sortErrors(all)
 		return nil, all

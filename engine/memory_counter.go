@@ -173,3 +173,23 @@ func number(v any) (float64, bool) {
 func (c *CounterDecl) String() string {
 	return fmt.Sprintf("%s (%s)", c.Name, c.Definition)
 }
+
+// ReadsChecks reports whether the counter's key, where or value expressions
+// read a device or biometric check. One that does not reads only the
+// report's top-level fields, so a report decoded with report.DecodeScalars
+// gives it what the full decode would (backfill decodes that way).
+func (c *CounterDecl) ReadsChecks() bool {
+	if c.prog == nil {
+		return true
+	}
+	l := &c.prog.layout
+	if len(l.checks) > 0 {
+		return true
+	}
+	for _, r := range l.roots {
+		if r == nameDevice || r == nameBiometric {
+			return true
+		}
+	}
+	return false
+}

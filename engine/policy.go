@@ -53,6 +53,9 @@ func ParsePolicy(file string, data []byte) (*Policy, error) {
 func (lim Limits) ParsePolicy(file string, data []byte) (*Policy, error) {
 	el := &errList{file: file}
 	p := buildPolicy(file, data, el, lim.orDefault())
+	if p != nil {
+		el.errs = append(el.errs, checkCounterBudget(p.counters, lim.orDefault())...)
+	}
 	if len(el.errs) > 0 {
 		sortErrors(el.errs)
 		return nil, el.errs

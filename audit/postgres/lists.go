@@ -194,6 +194,28 @@ func (s *Store) ListSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
+// ListSizes returns how many items each list holds (audit.ListStore).
+func (s *Store) ListSizes(ctx context.Context) (map[string]int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT list, count(*) FROM list_items GROUP BY list`)
+	if err != nil {
+		return nil, fmt.Errorf("count list items: %w", err)
+	}
+	defer rows.Close()
+	sizes := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("count list items: %w", err)
+		}
+		sizes[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count list items: %w", err)
+	}
+	return sizes, nil
+}
+
 func expiresArg(t time.Time) any {
 	if t.IsZero() {
 		return nil

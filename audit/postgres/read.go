@@ -75,6 +75,20 @@ func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(
 	return audit.ScanReplayRows(rows, &at, func() time.Time { return at }, fn)
 }
 
+// CounterRows streams what counters read of the traces in [since, until),
+// oldest first (audit.RowSource).
+func (s *Store) CounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
+	where, args := timeRange(since, until)
+	rows, err := s.pool.Query(ctx, `SELECT id, decided_at, report_status, policy_outcome, fired::text, context::text, report FROM traces`+
+		where+` ORDER BY decided_at, id`, args...)
+	if err != nil {
+		return fmt.Errorf("read traces: %w", err)
+	}
+	defer rows.Close()
+	var at time.Time
+	return audit.ScanCounterRows(rows, &at, func() time.Time { return at }, fn)
+}
+
 // Count returns how many traces lie in [since, until) (audit.RowSource).
 func (s *Store) Count(ctx context.Context, since, until time.Time) (int64, error) {
 	where, args := timeRange(since, until)

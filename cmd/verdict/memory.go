@@ -22,10 +22,11 @@ const (
 	counterSweep     = time.Minute
 )
 
-// openMemory builds serve's lists and counters and loads the lists from the
-// decision log (the counters are built per policy set, in prepareMemory).
-func openMemory(store audit.Store, log zerolog.Logger) (*memory.Memory, error) {
-	mem := &memory.Memory{Lists: lists.NewMemory(), Counters: counters.New(counters.Config{})}
+// openMemory builds serve's lists and counters (bounded by cc) and loads
+// the lists from the decision log (the counters are built per policy set,
+// in prepareMemory).
+func openMemory(store audit.Store, cc counters.Config, log zerolog.Logger) (*memory.Memory, error) {
+	mem := &memory.Memory{Lists: lists.NewMemory(), Counters: counters.New(cc)}
 	if ls, ok := store.(audit.ListStore); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), openLogTimeout)
 		defer cancel()

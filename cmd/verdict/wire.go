@@ -21,6 +21,7 @@ import (
 	"github.com/verdicthq/verdict/fetcher"
 	"github.com/verdicthq/verdict/fetcher/roundtabletest"
 	"github.com/verdicthq/verdict/internal/config"
+	"github.com/verdicthq/verdict/internal/counters"
 	"github.com/verdicthq/verdict/internal/memory"
 	"github.com/verdicthq/verdict/internal/reload"
 )
@@ -95,14 +96,14 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 
 	live := &engine.Live{}
 	record := policyRecorder(store, log)
-	mem, err := openMemory(store, log)
+	mem, err := openMemory(store, counters.Config{Budget: cfg.Counters.BudgetBytes, MaxEventsPerKey: cfg.Counters.MaxEventsPerKey}, log)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
 	a.memory = mem
 	var previous *engine.Set // the set before the live one: its counters stay while decisions finish on it
-	limits := policyLimits(cfg.PolicyLimits)
+	limits := policyLimits(cfg.PolicyLimits, cfg.Counters)
 	a.reloader = reload.New(reload.Options{
 		Dir: cfg.RulesDir, Live: live, Logger: log,
 		Load: func(dir string) (*engine.Set, error) { return reload.LoadDirWith(dir, limits) },
@@ -312,9 +313,10 @@ func (a *app) watchStatus() string {
 	return "off: " + st.Detail + "; SIGHUP and POST /v1/policies/reload still reload"
 }
 
-// policyLimits is the configuration's policy_limits as the engine's Limits
-// (zero fields keep the engine's defaults).
-func policyLimits(c config.PolicyLimitsConfig) engine.Limits {
+// policyLimits is the configuration's policy_limits and counters as the
+// engine's Limits (zero fields keep the engine's defaults).
+func policyLimits(c config.PolicyLimitsConfig, cc config.CountersConfig) engine.Limits {
 	return engine.Limits{Cost: c.Cost, Memory: c.MemoryBytes, FileBytes: c.FileBytes, ExprChars: c.ExprChars,
-		Nesting: c.Nesting, Variables: c.Variables, Rules: c.Rules}.WithDefaults()
+		Nesting: c.Nesting, Variables: c.Variables, Rules: c.Rules,
+		CounterBytes: cc.BudgetBytes, CounterEventsPerKey: cc.MaxEventsPerKey}.WithDefaults()
 }

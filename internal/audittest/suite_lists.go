@@ -98,6 +98,9 @@ func testListPut(t *testing.T, newURL NewURL) {
 	if got := ListHistory(t, s, seq-1); len(got) != 1 || got[0] != "add vip_users u-1 ana" {
 		t.Errorf("changes after seq-1 = %q, want the last one", got)
 	}
+	if sizes, err := s.ListSizes(ctx); err != nil || len(sizes) != 2 || sizes["blocked_users"] != 2 || sizes["vip_users"] != 1 {
+		t.Errorf("ListSizes = %v, %v; want blocked_users 2, vip_users 1", sizes, err)
+	}
 }
 
 func testListDelete(t *testing.T, newURL NewURL) {

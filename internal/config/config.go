@@ -40,6 +40,9 @@ type Config struct {
 	// decision (the engine's Limits); zero keeps the engine's default.
 	PolicyLimits PolicyLimitsConfig `yaml:"policy_limits"`
 
+	// Counters bounds the memory of the policies' velocity counters.
+	Counters CountersConfig `yaml:"counters"`
+
 	// Roundtable configures the upstream report API.
 	Roundtable RoundtableConfig `yaml:"roundtable"`
 
@@ -142,6 +145,22 @@ type PolicyLimitsConfig struct {
 	// Variables and Rules are the most a policy may define (5,000 each).
 	Variables int `yaml:"variables"`
 	Rules     int `yaml:"rules"`
+}
+
+// CountersConfig bounds the velocity counters' memory (docs/memory.md).
+// Zero (absent) keeps the default, given in brackets. A policy set whose
+// counters cannot each hold one key at MaxEventsPerKey within BudgetBytes
+// does not load (lint under these limits, validate, reload); one whose
+// counters, built from the decision log, would go over BudgetBytes is
+// refused when it would go live, the counters named.
+type CountersConfig struct {
+	// BudgetBytes is the memory all counters together may take, in bytes
+	// (536870912: 512 MiB). Env VERDICT_COUNTER_BUDGET_BYTES.
+	BudgetBytes int64 `yaml:"budget_bytes"`
+	// MaxEventsPerKey is the most decisions one key of one counter keeps
+	// within its window (10,000): past it a key reads "at least".
+	// Env VERDICT_COUNTER_MAX_EVENTS_PER_KEY.
+	MaxEventsPerKey int `yaml:"max_events_per_key"`
 }
 
 // RoundtableConfig configures the Roundtable client.

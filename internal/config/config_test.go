@@ -29,13 +29,14 @@ func TestLoadDefaultsAreTheDemo(t *testing.T) {
 
 func TestLoadFileThenEnv(t *testing.T) {
 	c, err := Load("testdata/full.yaml", env(map[string]string{
-		"VERDICT_LISTEN_ADDR":     "127.0.0.1:7070",
-		"VERDICT_REQUEST_TIMEOUT": "4s",
-		"ROUNDTABLE_API_KEY":      "sk-from-env",
-		"VERDICT_API_KEYS":        "ops:admin:aaaaaaaaaaaaaaaaaaaa, checkout:decide:bbbbbbbbbbbbbbbbbbbb",
-		"VERDICT_DATABASE_URL":    "postgres://verdict:pw@db:5432/verdict",
-		"VERDICT_MONITOR_ONLY":    "true",
-		"VERDICT_POLICY_COST":     "750000",
+		"VERDICT_LISTEN_ADDR":                "127.0.0.1:7070",
+		"VERDICT_REQUEST_TIMEOUT":            "4s",
+		"ROUNDTABLE_API_KEY":                 "sk-from-env",
+		"VERDICT_API_KEYS":                   "ops:admin:aaaaaaaaaaaaaaaaaaaa, checkout:decide:bbbbbbbbbbbbbbbbbbbb",
+		"VERDICT_DATABASE_URL":               "postgres://verdict:pw@db:5432/verdict",
+		"VERDICT_MONITOR_ONLY":               "true",
+		"VERDICT_POLICY_COST":                "750000",
+		"VERDICT_COUNTER_MAX_EVENTS_PER_KEY": "2000",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -48,6 +49,8 @@ func TestLoadFileThenEnv(t *testing.T) {
 		{"rules_dir from file", c.RulesDir, "/etc/verdict/rules"},
 		{"policy_limits.cost from env", c.PolicyLimits.Cost, int64(750000)},
 		{"policy_limits from file", c.PolicyLimits, PolicyLimitsConfig{Cost: 750000, MemoryBytes: 4 << 20, FileBytes: 256 << 10, ExprChars: 4000, Nesting: 50, Variables: 200, Rules: 300}},
+		{"counters.budget_bytes from file", c.Counters.BudgetBytes, int64(256 << 20)},
+		{"counters.max_events_per_key from env", c.Counters.MaxEventsPerKey, 2000},
 		{"log.format from file", c.Log.Format, "console"},
 		{"body_limit from file", c.HTTP.BodyLimit, int64(32768)},
 		{"request_timeout from env", c.HTTP.RequestTimeout, 4 * time.Second},
@@ -81,6 +84,9 @@ func TestLoadErrors(t *testing.T) {
 		{"missing file", "testdata/nope.yaml", nil, "no such file"},
 		{"negative policy cost", "", map[string]string{"VERDICT_POLICY_COST": "-1"}, "policy_limits.cost"},
 		{"policy cost in words", "", map[string]string{"VERDICT_POLICY_COST": "lots"}, "VERDICT_POLICY_COST"},
+		{"negative counter budget", "", map[string]string{"VERDICT_COUNTER_BUDGET_BYTES": "-1"}, "counters.budget_bytes"},
+		{"counter budget in words", "", map[string]string{"VERDICT_COUNTER_BUDGET_BYTES": "512MiB"}, "VERDICT_COUNTER_BUDGET_BYTES"},
+		{"negative per-key cap", "", map[string]string{"VERDICT_COUNTER_MAX_EVENTS_PER_KEY": "-5"}, "counters.max_events_per_key"},
 		{"demo key on all interfaces", "", map[string]string{"VERDICT_LISTEN_ADDR": ":8080"}, "demo key may only serve a loopback"},
 		{"demo key named explicitly on a public address", "", map[string]string{"VERDICT_LISTEN_ADDR": "10.0.0.1:8080", "VERDICT_API_KEYS": DemoKey}, "demo key may only serve a loopback"},
 		{"bad listen addr", "", map[string]string{"VERDICT_LISTEN_ADDR": "8080"}, "listen_addr"},

@@ -53,6 +53,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		{"VERDICT_CONTEXT_MAX_DEPTH", &c.HTTP.ContextMaxDepth},
 		{"VERDICT_CONTEXT_MAX_KEYS", &c.HTTP.ContextMaxKeys},
 		{"VERDICT_CONTEXT_MAX_STRING", &c.HTTP.ContextMaxString},
+		{"VERDICT_COUNTER_MAX_EVENTS_PER_KEY", &c.Counters.MaxEventsPerKey},
 	} {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			n, err := strconv.Atoi(s)
@@ -68,6 +69,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}{
 		{"VERDICT_POLICY_COST", &c.PolicyLimits.Cost},
 		{"VERDICT_POLICY_MEMORY_BYTES", &c.PolicyLimits.MemoryBytes},
+		{"VERDICT_COUNTER_BUDGET_BYTES", &c.Counters.BudgetBytes},
 	} {
 		if s := strings.TrimSpace(getenv(v.name)); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)

@@ -114,6 +114,7 @@ func (c *Config) Validate() error {
 		{"policy_limits.file_bytes", int64(pl.FileBytes)}, {"policy_limits.expr_chars", int64(pl.ExprChars)},
 		{"policy_limits.nesting", int64(pl.Nesting)}, {"policy_limits.variables", int64(pl.Variables)},
 		{"policy_limits.rules", int64(pl.Rules)},
+		{"counters.budget_bytes", c.Counters.BudgetBytes}, {"counters.max_events_per_key", int64(c.Counters.MaxEventsPerKey)},
 	} {
 		if l.v < 0 {
 			bad(l.name, "%d is negative (0 keeps the default)", l.v)

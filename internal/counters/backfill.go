@@ -63,9 +63,10 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 			total = n
 		}
 	}
-	err := feed(ctx, src, since, time.Time{}, func(id string, p engine.PastDecision) {
+	remember := now.Add(-c.cfg.Lookback).UnixMicro()
+	err := feed(ctx, src, since, time.Time{}, scalarsOnly(fresh), func(id string, p engine.PastDecision) {
 		for _, st := range fresh {
-			st.observe(id, p)
+			st.observeFrom(id, p, remember)
 		}
 	}, func(done int64) error {
 		if progress != nil {
@@ -77,24 +78,18 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 		return nil
 	})
 	if errors.Is(err, errBudget) {
-		need := int64(0)
-		for _, st := range fresh {
-			need += st.bytes()
-		}
+		refusal := c.errOverBudget(fresh)
 		drop()
-		return c.errOverBudget(names, need)
+		return refusal
 	}
 	if err != nil {
 		drop()
 		return fmt.Errorf("backfill counters %v from the decision log: %w", names, err)
 	}
 	if c.bytes.Load() > c.cfg.Budget {
-		need := int64(0)
-		for _, st := range fresh {
-			need += st.bytes()
-		}
+		refusal := c.errOverBudget(fresh)
 		drop()
-		return c.errOverBudget(names, need)
+		return refusal
 	}
 	return nil
 }
@@ -106,12 +101,24 @@ func (c *Counters) Rebuild(ctx context.Context, set *engine.Set, src audit.RowSo
 	return c.Install(ctx, set, src, now, progress)
 }
 
+// scalarsOnly reports whether none of the states' counters reads a check:
+// their rows' reports can then be decoded with report.DecodeScalars.
+func scalarsOnly(states []*state) bool {
+	for _, st := range states {
+		if st.decl.ReadsChecks() {
+			return false
+		}
+	}
+	return true
+}
+
 // feed reads the log's rows decided in [since, until) (a zero until: to the
-// end), decodes them on
-// every core, and hands each recorded decision to fn; tick is called every
-// few thousand rows with how many were done; an error from it stops the
-// feed and is returned.
-func feed(ctx context.Context, src audit.RowSource, since, until time.Time, fn func(id string, p engine.PastDecision), tick func(done int64) error) error {
+// end), only the columns counters read, decodes them on every core (with
+// report.DecodeScalars when scalars is set: no counter fed reads a check),
+// and hands each recorded decision to fn; tick is called every few
+// thousand rows with how many were done; an error from it stops the feed
+// and is returned.
+func feed(ctx context.Context, src audit.RowSource, since, until time.Time, scalars bool, fn func(id string, p engine.PastDecision), tick func(done int64) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
@@ -129,7 +136,7 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, fn f
 					continue // drain, so the reader ends
 				}
 				for _, r := range batch {
-					if p, ok := PastOf(r); ok {
+					if p, ok := pastOf(r, scalars); ok {
 						fn(r.ID, p)
 					}
 				}
@@ -143,7 +150,7 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, fn f
 		}()
 	}
 	batch := make([]*audit.ReplayRow, 0, chunk)
-	readErr := src.ReplayRows(ctx, since, until, func(r *audit.ReplayRow) error {
+	readErr := src.CounterRows(ctx, since, until, func(r *audit.ReplayRow) error {
 		batch = append(batch, r)
 		if len(batch) < chunk {
 			return nil
@@ -176,16 +183,24 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, fn f
 // PastOf decodes a stored row into what counters read; ok is false for a
 // row without a report (it counts for nothing) or one that cannot be
 // decoded.
-func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) {
+func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) { return pastOf(r, false) }
+
+// pastOf is PastOf; with scalars the report's check groups are skipped
+// (report.DecodeScalars), for counters that read none.
+func pastOf(r *audit.ReplayRow, scalars bool) (engine.PastDecision, bool) {
 	if r.ReportStatus != report.StatusOK || len(r.Report) == 0 {
 		return engine.PastDecision{}, false
 	}
-	rep, err := report.DecodeOwned(r.Report) // the row is ours: no copy of the bytes
+	decode := report.DecodeOwned // the row is ours: no copy of the bytes
+	if scalars {
+		decode = report.DecodeScalars
+	}
+	rep, err := decode(r.Report)
 	if err != nil {
 		return engine.PastDecision{}, false
 	}
 	p := engine.PastDecision{Outcome: r.Outcome, Report: rep, DecidedAt: r.DecidedAt}
-	if len(r.FiredRules) > 0 && json.Unmarshal(r.FiredRules, &p.FiredRules) != nil {
+	if len(r.FiredRules) > 0 && string(r.FiredRules) != "[]" && json.Unmarshal(r.FiredRules, &p.FiredRules) != nil {
 		return engine.PastDecision{}, false
 	}
 	if len(r.Context) > 0 && string(r.Context) != "null" && json.Unmarshal(r.Context, &p.Context) != nil {
@@ -214,7 +229,7 @@ func History(ctx context.Context, set *engine.Set, src audit.RowSource, since, u
 	if len(fresh) == 0 {
 		return c, nil
 	}
-	err := feed(ctx, src, since.Add(-window), until, func(_ string, p engine.PastDecision) {
+	err := feed(ctx, src, since.Add(-window), until, scalarsOnly(fresh), func(_ string, p engine.PastDecision) {
 		for _, st := range fresh {
 			st.observe("", p)
 		}

@@ -11,11 +11,13 @@
 package counters
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,10 +47,10 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.MaxEventsPerKey <= 0 {
-		c.MaxEventsPerKey = 10000
+		c.MaxEventsPerKey = engine.DefaultCounterEventsPerKey
 	}
 	if c.Budget <= 0 {
-		c.Budget = 512 << 20
+		c.Budget = engine.DefaultCounterBytes
 	}
 	if c.Lookback <= 0 {
 		c.Lookback = 10 * time.Second
@@ -58,9 +60,9 @@ func (c Config) withDefaults() Config {
 
 // Memory costs, estimated, in bytes: what Bytes counts.
 const (
-	eventBytes = 16  // one decision in one key's window
-	keyBytes   = 112 // a key's map entry, series header and slice header, beside the key's text
-	seenBytes  = 72  // a remembered trace id
+	eventBytes = engine.CounterEventBytes // one decision in one key's window
+	keyBytes   = engine.CounterKeyBytes   // a key's map entry, series header and slice header, beside the key's text
+	seenBytes  = 72                       // a remembered trace id
 )
 
 // Counters holds every counter state. It is safe for concurrent use.
@@ -211,6 +213,15 @@ func (c *Counters) Observe(id string, past engine.PastDecision) {
 }
 
 func (st *state) observe(id string, past engine.PastDecision) {
+	st.observeFrom(id, past, math.MinInt64)
+}
+
+// observeFrom is observe for a backfill: a decision older than remember
+// (µs) is checked against the ids counted already but not itself
+// remembered, as nothing observed later can be it (it is older than the
+// Lookback before the backfill began); remembering every id of a window
+// would cost a map entry per decision and counter.
+func (st *state) observeFrom(id string, past engine.PastDecision, remember int64) {
 	key, v, ok := st.decl.Contribution(past)
 	if !ok {
 		return
@@ -223,10 +234,10 @@ func (st *state) observe(id string, past engine.PastDecision) {
 	case string:
 		bits = maphash.String(st.parent.seed, x)
 	}
-	st.add(id, key, event{at: at, v: bits})
+	st.add(id, key, event{at: at, v: bits}, at >= remember)
 }
 
-func (st *state) add(id, key string, e event) {
+func (st *state) add(id, key string, e event, remember bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	look := st.parent.cfg.Lookback.Microseconds()
@@ -235,7 +246,7 @@ func (st *state) add(id, key string, e event) {
 			return
 		}
 	}
-	if id != "" && e.at >= st.newest-look {
+	if id != "" && remember && e.at >= st.newest-look {
 		st.seen[id] = e.at
 		st.parent.bytes.Add(int64(seenBytes + len(id)))
 	}
@@ -373,8 +384,34 @@ func (c *Counters) newState(d engine.CounterDecl) *state {
 		keys: map[string]*series{}, seen: map[string]int64{}}
 }
 
-// errOverBudget builds the refusal of a set whose counters do not fit.
-func (c *Counters) errOverBudget(names []string, need int64) error {
-	return fmt.Errorf("the counters %v need about %d MiB built from the decision log, over the counters' budget of %d MiB: shorten their windows or narrow their where",
-		names, need>>20, c.cfg.Budget>>20)
+// errOverBudget builds the refusal of a set whose new counters do not fit:
+// it names each, largest first, with what it took when the budget was
+// passed (a backfill stops there, so the whole need is at least that).
+func (c *Counters) errOverBudget(fresh []*state) error {
+	type size struct {
+		name  string
+		bytes int64
+	}
+	sizes := make([]size, 0, len(fresh))
+	for _, st := range fresh {
+		sizes = append(sizes, size{st.decl.Name, st.bytes()})
+	}
+	slices.SortFunc(sizes, func(a, b size) int { return cmp.Compare(b.bytes, a.bytes) })
+	parts := make([]string, len(sizes))
+	for i, s := range sizes {
+		parts[i] = fmt.Sprintf("%s %s", s.name, mib(s.bytes))
+	}
+	return fmt.Errorf("the counters built from the decision log go over the counters' memory budget of %s (counters.budget_bytes; %s in use by the others): %s at least; shorten their windows, narrow their where, or raise the budget",
+		mib(c.cfg.Budget), mib(c.bytes.Load()-sum(sizes, func(s size) int64 { return s.bytes })), strings.Join(parts, ", "))
+}
+
+// mib writes a byte count in MiB with one decimal.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func sum[T any](xs []T, f func(T) int64) int64 {
+	n := int64(0)
+	for _, x := range xs {
+		n += f(x)
+	}
+	return n
 }

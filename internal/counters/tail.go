@@ -26,7 +26,8 @@ func (c *Counters) Tail(ctx context.Context, src audit.RowSource, every time.Dur
 		case <-t.C:
 		}
 		start := time.Now()
-		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, c.Observe, func(int64) error { return nil })
+		// Full decodes: a state installed during the poll may read checks.
+		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, false, c.Observe, func(int64) error { return nil })
 		if err != nil {
 			if ctx.Err() == nil && report != nil {
 				report(err)

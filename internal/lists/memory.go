@@ -47,8 +47,11 @@ type list struct {
 	v6   bool       // some prefix is IPv6
 }
 
-func newList() *list {
-	return &list{strs: map[string]int64{}, nets: map[netip.Prefix]int64{}}
+func newList() *list { return newListSized(0) }
+
+// newListSized is newList with room for n values.
+func newListSized(n int) *list {
+	return &list{strs: make(map[string]int64, n), nets: map[netip.Prefix]int64{}}
 }
 
 // NewMemory returns an empty snapshot.
@@ -66,18 +69,13 @@ func (m *Memory) Load(ctx context.Context, s audit.ListStore) error {
 	if err != nil {
 		return fmt.Errorf("load lists: %w", err)
 	}
-	fresh := map[string]*list{}
-	var cur *list
-	err = s.ListItems(ctx, audit.ListQuery{Lean: true}, func(it audit.ListItem) error {
-		if cur == nil || fresh[it.List] != cur {
-			if cur = fresh[it.List]; cur == nil {
-				cur = newList()
-				fresh[it.List] = cur
-			}
-		}
-		cur.put(it.Value, expiryMicros(it.ExpiresAt))
-		return nil
-	})
+	// Each list's map is made at its size: growing a map of a million
+	// values rehashes it twenty times over.
+	sizes, err := s.ListSizes(ctx)
+	if err != nil {
+		return fmt.Errorf("load lists: %w", err)
+	}
+	fresh, err := loadItems(ctx, s, sizes)
 	if err != nil {
 		return fmt.Errorf("load lists: %w", err)
 	}
@@ -92,6 +90,61 @@ func (m *Memory) Load(ctx context.Context, s audit.ListStore) error {
 	// Changes committed while the items were read apply again, in order:
 	// applying a change twice leaves what applying it once does.
 	return m.syncLocked(ctx, s)
+}
+
+// loadBatch is how many items the reader hands the builder at once.
+const loadBatch = 4096
+
+// pending is an item read and not yet put.
+type pending struct {
+	l     *list
+	value string
+	exp   int64
+}
+
+// loadItems reads every present item of the log into fresh lists, sized
+// by sizes. Reading the rows and putting the values into the maps take
+// about as long as each other, so they run on two goroutines: the reader
+// hands batches, in order, to one builder.
+func loadItems(ctx context.Context, s audit.ListStore, sizes map[string]int) (map[string]*list, error) {
+	fresh := map[string]*list{}
+	batches := make(chan []pending, 4)
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		for b := range batches {
+			for _, p := range b {
+				p.l.put(p.value, p.exp)
+			}
+		}
+	}()
+	var cur *list
+	curName := ""
+	batch := make([]pending, 0, loadBatch)
+	err := s.ListItems(ctx, audit.ListQuery{Lean: true}, func(it audit.ListItem) error {
+		if cur == nil || it.List != curName {
+			if cur = fresh[it.List]; cur == nil {
+				cur = newListSized(sizes[it.List])
+				fresh[it.List] = cur
+			}
+			curName = it.List
+		}
+		batch = append(batch, pending{cur, it.Value, expiryMicros(it.ExpiresAt)})
+		if len(batch) == loadBatch {
+			batches <- batch
+			batch = make([]pending, 0, loadBatch)
+		}
+		return nil
+	})
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	<-built
+	if err != nil {
+		return nil, err
+	}
+	return fresh, nil
 }
 
 // Sync applies the log's changes recorded since the last Load or Sync, in

@@ -46,7 +46,20 @@ func (m *Memory) readCounters(vals map[string]engine.CounterValue, p *engine.Pol
 		if _, done := vals[d.Name]; done {
 			continue
 		}
-		key, ok := d.Key(*f)
+		// Counters of one key expression (user_id, say) share its value:
+		// the expression runs once per decision, not once per counter.
+		key, ok := "", false
+		shared := false
+		for j := range i {
+			if decls[j].KeyExpr == d.KeyExpr {
+				cv := vals[decls[j].Name]
+				key, ok, shared = cv.Key, !cv.KeyMissing, true
+				break
+			}
+		}
+		if !shared {
+			key, ok = d.Key(*f)
+		}
 		cv := engine.CounterValue{Key: key, KeyMissing: !ok}
 		if ok && m.Counters != nil {
 			cv.Value, _ = m.Counters.Value(d, key, f.Now)
