@@ -229,7 +229,7 @@ const minPart = 2000
 // cores keep every core busy when one goroutine gets less CPU than another.
 const partsPerCore = 4
 
-// verifyParts verifies each chain in parts, GOMAXPROCS of them at once,
+// verifyParts verifies each chain in parts, two per GOMAXPROCS at once,
 // and stitches them: a part's first trace must follow the previous part's
 // last. Each part reads and checks its rows on one goroutine, on the
 // row's own buffers (no copy, no hand-over between goroutines); a part
@@ -280,7 +280,9 @@ func verifyParts(ctx context.Context, rg ChainRanger, opts VerifyOptions, anchor
 			p.cancel()
 		}
 	}
-	sem := make(chan struct{}, n)
+	// Two parts a core in flight: a part that waits on its database (a
+	// PostgreSQL server computing the next rows) leaves its core to another.
+	sem := make(chan struct{}, 2*n)
 	var wg sync.WaitGroup
 	for i, p := range parts {
 		wg.Add(1)
