@@ -24,10 +24,23 @@ func (s *Store) ChainBounds(ctx context.Context, since, until time.Time) ([]audi
 			out = append(out, audit.ChainBound{Chain: "", Lo: 0, Hi: 0})
 		}
 	}
-	w := newWhere()
-	w.Add(`chain IS NOT NULL`)
-	w.TimeRange(`decided_at`, since, until)
-	rows, err := s.pool.Query(ctx, `SELECT chain, MIN(seq), MAX(seq) FROM traces`+w.SQL()+` GROUP BY chain ORDER BY chain`, w.Args()...)
+	// The whole log: each chain found by one probe of traces_chain (chain,
+	// seq) after the last, and its ends by two more, instead of a GROUP BY
+	// over every row (1.7 s for 250,000 traces, about what verifying them takes).
+	q := `WITH RECURSIVE c AS (
+			SELECT min(chain) AS chain FROM traces WHERE chain IS NOT NULL
+			UNION ALL
+			SELECT (SELECT min(chain) FROM traces WHERE chain > c.chain) FROM c WHERE c.chain IS NOT NULL)
+		SELECT chain, (SELECT min(seq) FROM traces t WHERE t.chain = c.chain), (SELECT max(seq) FROM traces t WHERE t.chain = c.chain)
+		FROM c WHERE chain IS NOT NULL ORDER BY chain`
+	var args []any
+	if !since.IsZero() || !until.IsZero() {
+		w := newWhere()
+		w.Add(`chain IS NOT NULL`)
+		w.TimeRange(`decided_at`, since, until)
+		q, args = `SELECT chain, MIN(seq), MAX(seq) FROM traces`+w.SQL()+` GROUP BY chain ORDER BY chain`, w.Args()
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the chains' bounds: %w", err)
 	}
