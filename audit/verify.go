@@ -223,10 +223,18 @@ type ChainBound struct {
 }
 
 // minPart is the fewest traces worth a part of their own.
-const minPart = 5000
+const minPart = 2000
 
-// verifyParts verifies each chain in up to GOMAXPROCS parts at once and
-// stitches them: a part's first trace must follow the previous part's last.
+// partsPerCore is how many parts each core gets by default: more parts than
+// cores keep every core busy when one goroutine gets less CPU than another.
+const partsPerCore = 4
+
+// verifyParts verifies each chain in parts, two per GOMAXPROCS at once,
+// and stitches them: a part's first trace must follow the previous part's
+// last. Each part reads and checks its rows on one goroutine, on the
+// row's own buffers (no copy, no hand-over between goroutines); a part
+// that finds a break stops the parts after it, whose result can no longer
+// matter.
 func verifyParts(ctx context.Context, rg ChainRanger, opts VerifyOptions, anchors map[string]map[int64][]byte,
 	want map[string]map[int64]string, ranged bool) (*verifier, error) {
 	bounds, err := rg.ChainBounds(ctx, opts.Since, opts.Until)
@@ -238,6 +246,8 @@ func verifyParts(ctx context.Context, rg ChainRanger, opts VerifyOptions, anchor
 		lo, hi int64
 		v      *verifier
 		err    error
+		ctx    context.Context
+		cancel context.CancelFunc
 	}
 	var parts []*part
 	n := int64(runtime.GOMAXPROCS(0))
@@ -248,24 +258,45 @@ func verifyParts(ctx context.Context, rg ChainRanger, opts VerifyOptions, anchor
 		}
 		k := max(1, (b.Hi-b.Lo+1)/partSize)
 		if opts.PartSize <= 0 {
-			k = min(n, k) // by default, one part per core
+			k = min(n*partsPerCore, k)
 		}
 		size := (b.Hi - b.Lo + k) / k
 		for lo := b.Lo; lo <= b.Hi; lo += size {
+			pctx, cancel := context.WithCancel(ctx)
 			parts = append(parts, &part{chain: b.Chain, lo: lo, hi: min(lo+size-1, b.Hi),
-				v: newVerifier(anchors, want, ranged || lo != b.Lo)})
+				v: newVerifier(anchors, want, ranged || lo != b.Lo), ctx: pctx, cancel: cancel})
 		}
 	}
-	sem := make(chan struct{}, n)
+	defer func() {
+		for _, p := range parts {
+			p.cancel()
+		}
+	}()
+	var mu sync.Mutex
+	stopAfter := func(i int) { // a break in part i: the later parts cannot change the answer
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range parts[i+1:] {
+			p.cancel()
+		}
+	}
+	// Two parts a core in flight: a part that waits on its database (a
+	// PostgreSQL server computing the next rows) leaves its core to another.
+	sem := make(chan struct{}, 2*n)
 	var wg sync.WaitGroup
-	for _, p := range parts {
+	for i, p := range parts {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			p.err = pipeRows(ctx, func(ctx context.Context, fn func(*ChainRow) error) error {
-				return rg.ChainRange(ctx, p.chain, p.lo, p.hi, fn)
-			}, p.v.check)
+			if p.ctx.Err() != nil {
+				p.err = p.ctx.Err()
+				return
+			}
+			p.err = rg.ChainRange(p.ctx, p.chain, p.lo, p.hi, p.v.check)
+			if errors.Is(p.err, errStop) {
+				stopAfter(i)
+			}
 		}()
 	}
 	wg.Wait()

@@ -30,36 +30,7 @@ func (s *Store) ChainRows(ctx context.Context, since, until time.Time, fn func(*
 			ORDER BY t.chain, t.seq`
 		args = w.Args()
 	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	defer rows.Close()
-	var r audit.ChainRow
-	var at time.Time
-	var tags, fired, body string
-	var cx *string
-	for rows.Next() {
-		r.Prev, r.Hash, r.IdempotencyKey = nil, nil, nil
-		if err := rows.Scan(&r.Chain, &r.Seq, &r.ID, &at, &r.SessionID, &r.UserID, &r.Outcome, &r.PolicyName,
-			&r.PolicyVersion, &r.KeyID, &r.IdempotencyKey, &r.ReportStatus, &r.PolicyOutcome, &tags, &cx, &fired,
-			&body, &r.Report, &r.Prev, &r.Hash); err != nil {
-			return fmt.Errorf("read trace: %w", err)
-		}
-		r.DecidedAt = at.UnixMicro()
-		r.Tags, r.Fired, r.Body = []byte(tags), []byte(fired), []byte(body)
-		r.Context = nil
-		if cx != nil {
-			r.Context = []byte(*cx)
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	return nil
+	return s.chainScan(ctx, q, args, fn)
 }
 
 // Heads returns every chain's last trace.

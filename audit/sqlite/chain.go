@@ -30,8 +30,14 @@ func (s *Store) ChainRows(ctx context.Context, since, until time.Time, fn func(*
 // (audit.ChainRanger): none in an empty log.
 func (s *Store) ChainBounds(ctx context.Context, since, until time.Time) ([]audit.ChainBound, error) {
 	w, a := timeRange(since, until)
+	q := `SELECT MIN(seq), MAX(seq) FROM traces` + w
+	if w == "" {
+		// Two lookups of the primary key: SQLite answers MIN and MAX
+		// together by scanning an index of every row.
+		q = `SELECT (SELECT MIN(seq) FROM traces), (SELECT MAX(seq) FROM traces)`
+	}
 	var lo, hi sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM traces`+w, a...).Scan(&lo, &hi); err != nil {
+	if err := s.r.QueryRowContext(ctx, q, a...).Scan(&lo, &hi); err != nil {
 		return nil, fmt.Errorf("read the chain's bounds: %w", err)
 	}
 	if !lo.Valid {
@@ -46,43 +52,6 @@ func (s *Store) ChainRange(ctx context.Context, chain string, lo, hi int64, fn f
 		return nil // SQLite's one chain is ""
 	}
 	return s.chainScan(ctx, ` WHERE seq BETWEEN ? AND ?`, []any{lo, hi}, fn)
-}
-
-func (s *Store) chainScan(ctx context.Context, where string, args []any, fn func(*audit.ChainRow) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, id, decided_at, session_id, user_id, outcome, policy_name,
-		policy_version, key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body,
-		report, prev_hash, hash FROM traces`+where+` ORDER BY seq`, args...)
-	if err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	defer rows.Close()
-	var r audit.ChainRow
-	var idem sql.NullString
-	// RawBytes: the columns are read in place, not copied (fn must not keep them).
-	var tags, cx, fired, body, report, prev, hash sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&r.Seq, &r.ID, &r.DecidedAt, &r.SessionID, &r.UserID, &r.Outcome, &r.PolicyName,
-			&r.PolicyVersion, &r.KeyID, &idem, &r.ReportStatus, &r.PolicyOutcome, &tags, &cx, &fired,
-			&body, &report, &prev, &hash); err != nil {
-			return fmt.Errorf("read trace: %w", err)
-		}
-		r.Tags, r.Context, r.Fired, r.Body, r.Report, r.Prev, r.Hash = tags, cx, fired, body, report, prev, hash
-		r.IdempotencyKey = nil
-		if idem.Valid {
-			k := idem.String
-			r.IdempotencyKey = &k
-		}
-		if r.Report == nil {
-			r.Report = []byte{}
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	return nil
 }
 
 // Heads returns the chain's head: its last chained trace (none in an empty

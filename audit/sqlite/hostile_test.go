@@ -28,6 +28,8 @@ func TestHostileTamper(t *testing.T) {
 		At   int    `yaml:"at"`
 		AtID string `yaml:"at_id"`
 		Want string `yaml:"want"`
+		// NoContext: the traces are appended without a context (NULL).
+		NoContext bool `yaml:"no_context"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -44,6 +46,9 @@ func TestHostileTamper(t *testing.T) {
 			var traces []*audit.Trace
 			for i := range 12 {
 				tr := audittest.SampleTrace(i)
+				if c.NoContext {
+					tr.Context = nil
+				}
 				audittest.MustAppend(t, s, tr)
 				traces = append(traces, tr)
 			}

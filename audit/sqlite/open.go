@@ -95,10 +95,11 @@ func dsn(path string, readOnly bool) string {
 	}
 	q.Add("_pragma", "synchronous(FULL)")
 	if readOnly {
-		// Readers map the file (256 MiB at most) instead of a read(2) per
-		// page: a verify or export pass over traces of a few KB each
-		// crosses overflow pages on every row.
-		q.Add("_pragma", "mmap_size(268435456)")
+		// Readers map the file (up to SQLite's limit, 2 GiB: address
+		// space, not memory) instead of a read(2) per page: a verify or
+		// export pass over traces of a few KB each reads a page or more a
+		// trace, and past the mapped part every page costs a system call.
+		q.Add("_pragma", "mmap_size(2147418112)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
