@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/internal/audittest"
 )
@@ -16,13 +17,19 @@ import (
 // BenchmarkDecideLoggedPostgres is BenchmarkDecideLogged with the decision
 // log in PostgreSQL (a fresh schema of VERDICT_TEST_POSTGRES_URL): each
 // answer waits for its trace's commit (synchronous_commit=on). Beside
-// cpu-µs/op (this process) it reports pg-cpu-µs/op, the CPU time of the
-// PostgreSQL server's processes on this machine per decision, read from
-// /proc: the server shares the cores, so its cost is part of a decision's.
+// cpu-µs/op (this process) it reports pg-cpu-µs/op, the CPU time per
+// decision of the PostgreSQL backends serving this benchmark's connections
+// (found by application_name, read from /proc: the server runs on this
+// machine and shares its cores), so other users of the server do not count.
 //
 //	VERDICT_TEST_POSTGRES_URL=... go test ./api -run '^$' -bench DecideLoggedPostgres -benchtime 20000x
 func BenchmarkDecideLoggedPostgres(b *testing.B) {
-	url := audittest.PostgresSchema(b, audittest.RequirePostgres(b))
+	base := audittest.RequirePostgres(b)
+	url := audittest.PostgresSchema(b, base)
+	app := "verdict-bench-" + strconv.Itoa(os.Getpid())
+	// Every connection opened at once (the pool opens its minimum in the
+	// background), so the backends measured are the same ones throughout.
+	url += "&application_name=" + app + "&pool_min_conns=" + strconv.Itoa(poolConns) + "&pool_max_conns=" + strconv.Itoa(poolConns)
 	s, err := audit.Open(context.Background(), url, audit.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -36,7 +43,14 @@ func BenchmarkDecideLoggedPostgres(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(16) // as BenchmarkDecideLogged
 	b.ResetTimer()
-	cpu0, pg0 := cpuTime(), postgresCPU()
+	var pids []int
+	for deadline := time.Now().Add(30 * time.Second); len(pids) < poolConns; {
+		if pids = backendPIDs(b, base, app); time.Now().After(deadline) {
+			b.Fatalf("%d of the pool's %d connections opened", len(pids), poolConns)
+		}
+		time.Sleep(10 * time.Millisecond) // polling the server for its backends, with a deadline
+	}
+	cpu0, pg0 := cpuTime(), processCPU(pids)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if rec := serveOnce(handler, decideBody); rec.Code != 200 {
@@ -47,35 +61,48 @@ func BenchmarkDecideLoggedPostgres(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-	if pg0 >= 0 {
-		b.ReportMetric(float64((postgresCPU()-pg0).Microseconds())/float64(b.N), "pg-cpu-µs/op")
+	if len(backendPIDs(b, base, app)) != len(pids) {
+		b.Fatalf("the pool's backends changed during the run: their CPU cannot be summed")
 	}
+	b.ReportMetric(float64((processCPU(pids)-pg0).Microseconds())/float64(b.N), "pg-cpu-µs/op")
 }
 
-// postgresCPU is the user and system CPU time of the processes named
-// postgres on this machine (the server and its backends), or -1 when /proc
-// cannot say. Backends that exit between two readings take theirs along,
-// so the pool's connections must outlive the measurement.
-func postgresCPU() time.Duration {
-	ents, err := os.ReadDir("/proc")
+// poolConns is the pool's size in BenchmarkDecideLoggedPostgres: the
+// default of Open (two writers and two for reads).
+const poolConns = 4
+
+// backendPIDs lists the process ids of the PostgreSQL backends whose
+// connections carry application_name app.
+func backendPIDs(b *testing.B, base, app string) []int {
+	b.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		return -1
+		b.Fatalf("connect: %v", err)
 	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid`, app)
+	if err != nil {
+		b.Fatalf("list backends: %v", err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		b.Fatalf("list backends of %s: %v", app, err)
+	}
+	return pids
+}
+
+// processCPU is the user and system CPU time of the processes pids, read
+// from /proc/PID/stat (fields 14 and 15, in USER_HZ = 100 ticks a second).
+func processCPU(pids []int) time.Duration {
 	var ticks int64
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+	for _, pid := range pids {
+		st, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 		if err != nil {
 			continue
 		}
 		s := string(st)
-		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-		if open < 0 || end < open || s[open+1:end] != "postgres" {
-			continue
-		}
-		f := strings.Fields(s[end+1:]) // f[0] is the state (field 3); utime, stime are fields 14, 15
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // f[0] is field 3
 		if len(f) < 13 {
 			continue
 		}
@@ -83,5 +110,5 @@ func postgresCPU() time.Duration {
 		k, _ := strconv.ParseInt(f[12], 10, 64)
 		ticks += u + k
 	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+	return time.Duration(ticks) * (time.Second / 100)
 }
