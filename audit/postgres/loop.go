@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -177,66 +176,4 @@ func newLoop(pool *pgxpool.Pool, readOnly bool) *audit.LoopSQL {
 		}
 	}
 	return l
-}
-
-// openReviewsSQL writes a batch's reviews, their rules and their opened
-// events in one statement, from arrays.
-const openReviewsSQL = `WITH ins AS (
-	INSERT INTO reviews (decision_id, opened_at, session_id, user_id, policy_name, policy_version, rules,
-		status, claimed_by, claimed_until, resolution, resolved_by, resolved_at, note)
-	SELECT d, o, s, u, pn, pv, r, 'open', '', 0, '', '', 0, ''
-	FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS v(d, o, s, u, pn, pv, r)
-	ON CONFLICT DO NOTHING
-	RETURNING decision_id, opened_at
-), rules AS (
-	INSERT INTO review_rules (rule_id, decision_id)
-	SELECT x.rule_id, ins.decision_id FROM ins JOIN unnest($8::text[], $9::text[]) AS x(decision_id, rule_id)
-		ON x.decision_id = ins.decision_id
-	ON CONFLICT DO NOTHING
-)
-INSERT INTO review_events (decision_id, seq, kind, actor, at, outcome, note)
-SELECT decision_id, 1, 'opened', 'verdict', opened_at, '', '' FROM ins`
-
-// openReviews writes, in the batch's transaction, the reviews its stored
-// traces open.
-func openReviews(ctx context.Context, tx pgx.Tx, rows []*audit.Row, stored func(i int) bool) error {
-	if err := queueEvents(ctx, tx, rows, stored); err != nil {
-		return err
-	}
-	ops := audit.ReviewOpenings(rows, stored)
-	if len(ops) == 0 {
-		return nil
-	}
-	n := len(ops)
-	ids, opened := make([]string, n), make([]int64, n)
-	sessions, users, names, versions, rules := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	var ruleIDs, ruleRules []string
-	for i, o := range ops {
-		ids[i], opened[i], sessions[i], users[i] = o.DecisionID, o.OpenedAt, pgText(o.SessionID), pgText(o.UserID)
-		names[i], versions[i], rules[i] = pgText(o.Policy.Name), o.Policy.Version, pgText(o.RulesJSON)
-		for _, r := range o.Rules {
-			ruleIDs, ruleRules = append(ruleIDs, o.DecisionID), append(ruleRules, pgText(r))
-		}
-	}
-	_, err := tx.Exec(ctx, openReviewsSQL, ids, opened, sessions, users, names, versions, rules, ruleIDs, ruleRules)
-	return err
-}
-
-// queueEvents writes the webhook events of a batch in one statement.
-func queueEvents(ctx context.Context, tx pgx.Tx, rows []*audit.Row, stored func(i int) bool) error {
-	events, err := audit.TraceEvents(rows, stored)
-	if err != nil || len(events) == 0 {
-		return err
-	}
-	n := len(events)
-	ids, types, decisions, payloads, ats := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]int64, n)
-	for i, e := range events {
-		ids[i], types[i], decisions[i], payloads[i], ats[i] = e.ID, e.Type, e.DecisionID, pgText(e.Payload), e.At
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO webhook_events (event_id, type, decision_id, at, payload)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[])`, ids, types, decisions, ats, payloads)
-	if err != nil {
-		return fmt.Errorf("queue %d webhook events: %w", n, err)
-	}
-	return nil
 }

@@ -51,7 +51,9 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: database URL: %v", audit.ErrInvalid, err)
 	}
 	rp := cfg.ConnConfig.RuntimeParams
-	rp["application_name"] = "verdict"
+	if rp["application_name"] == "" { // the URL may name the replica
+		rp["application_name"] = "verdict"
+	}
 	// A commit returns only once the server has flushed it to its WAL,
 	// whatever the server's default says.
 	rp["synchronous_commit"] = "on"

@@ -82,7 +82,8 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
 	}},
-	outboxMigration, // webhook outbox: loop.go
+	outboxMigration,      // webhook outbox: loop.go
+	compressionMigration, // lz4 for the traces' large columns: compression.go
 }
 
 // migration2 is the decision log v2: each trace gets its place in a hash

@@ -10,36 +10,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/verdicthq/verdict/audit"
 )
-
-// insertSQL stores a whole batch of traces and their fired rule ids in one
-// statement, from arrays (one element per trace; rules as parallel arrays of
-// trace id and rule id). It returns the ids it stored: a missing one was
-// already stored (same id, or same key id and idempotency key).
-const insertSQL = `WITH ins AS (
-	INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
-		policy_name, policy_version, key_id, idempotency_key,
-		report_status, policy_outcome, tags, context, fired, body, report, chain, seq, prev_hash, hash)
-	SELECT id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
-		key_id, idempotency_key, report_status, policy_outcome, tags::json, context::json,
-		fired::json, body::json, report, $19, seq, prev_hash, hash
-	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-		$12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[],
-		$20::int8[], $21::bytea[], $22::bytea[])
-		AS v(id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
-			key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body, report,
-			seq, prev_hash, hash)
-	ON CONFLICT DO NOTHING
-	RETURNING id, decided_at
-), rules AS (
-	INSERT INTO trace_rules (rule_id, decided_at, trace_id)
-	SELECT r.rule_id, ins.decided_at, ins.id
-	FROM ins JOIN unnest($17::text[], $18::text[]) AS r(trace_id, rule_id) ON r.trace_id = ins.id
-)
-SELECT id FROM ins`
 
 // pruneChunk bounds how many rows one prune statement deletes.
 const pruneChunk = 5000
@@ -60,12 +34,7 @@ type chainHead struct {
 	h    *audit.ChainHasher
 }
 
-// errRedo rolls back a batch in which some rows were refused (a known id or
-// idempotency key): it is written again without them, so refused rows take
-// no place in the chain.
-var errRedo = errors.New("redo without the refused rows")
-
-// commit writes one batch in one transaction of one statement
+// commit writes one batch in one transaction of one statement (exec)
 // (audit.CommitFunc), chained onto the head of a chain no other writer holds.
 func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) error {
 	head := <-s.heads
@@ -100,112 +69,106 @@ func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) err
 // nothing is written) or the new head's seq and hash.
 func (s *Store) insert(ctx context.Context, head *chainHead, rows []*audit.Row, live []int) (map[int]bool, int64, []byte, error) {
 	n := len(live)
-	var (
-		ids, sessions, users, outcomes = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		names, versions, keys, bodies  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		times                          = make([]time.Time, n)
-		idems, contexts                = make([]*string, n), make([]*string, n)
-		statuses, polOutcomes          = make([]string, n), make([]string, n)
-		tags, fired                    = make([]string, n), make([]string, n)
-		reports                        = make([][]byte, n)
-		seqs                           = make([]int64, n)
-		prevs, hashes                  = make([][]byte, n), make([][]byte, n)
-		ruleTraces, ruleIDs            []string
-	)
-	seq, prev := head.seq, head.hash
-	for j, i := range live {
-		r := rows[i]
-		t := r.Trace
-		ids[j], times[j], sessions[j], users[j], outcomes[j] = t.ID, t.DecidedAt, pgText(t.SessionID), pgText(t.UserID), string(t.Outcome)
-		names[j], versions[j], keys[j], bodies[j] = pgText(t.Policy.Name), t.Policy.Version, pgText(t.KeyID), string(r.Body)
-		if t.IdempotencyKey != "" {
-			idems[j] = &t.IdempotencyKey
-		}
-		statuses[j], polOutcomes[j], tags[j], fired[j] = t.ReportStatus, r.PolicyOutcome, string(r.Tags), string(r.FiredRules)
-		if r.Context != nil {
-			c := string(r.Context)
-			contexts[j] = &c
-		}
-		reports[j] = r.Report
-		if reports[j] == nil {
-			reports[j] = []byte{}
-		}
-		cr := audit.ChainRowOf(r, pgText)
-		cr.Chain, cr.Seq = head.name, seq+1
-		seq, seqs[j], prevs[j] = cr.Seq, cr.Seq, prev
-		hashes[j] = append([]byte(nil), head.h.Hash(prev, &cr)...)
-		prev = hashes[j]
-		for _, rule := range r.Rules {
-			ruleTraces, ruleIDs = append(ruleTraces, t.ID), append(ruleIDs, rule)
-		}
-	}
-	var refused map[int]bool
-	err := pgx.BeginFunc(ctx, freshBegin{s}, func(tx pgx.Tx) error {
-		res, err := tx.Query(ctx, insertSQL, ids, times, sessions, users, outcomes,
-			names, versions, keys, idems, statuses, polOutcomes, tags, contexts, fired,
-			bodies, reports, ruleTraces, ruleIDs, head.name, seqs, prevs, hashes)
-		if err != nil {
-			return err
-		}
-		got, err := pgx.CollectRows(res, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		if len(got) == n { // every row stored: their reviews commit with them (loop.go)
-			batch := make([]*audit.Row, n)
-			for j, i := range live {
-				batch[j] = rows[i]
-			}
-			return openReviews(ctx, tx, batch, func(int) bool { return true })
-		}
-		stored := make(map[string]bool, len(got))
-		for _, v := range got {
-			stored[v] = true
-		}
-		// An id stored once in this batch belongs to its first row only.
-		refused = map[int]bool{}
-		seen := make(map[string]bool, n)
-		for _, i := range live {
-			id := rows[i].Trace.ID
-			if !stored[id] || seen[id] {
-				refused[i] = true
-			}
-			seen[id] = true
-		}
-		return errRedo
-	})
-	if errors.Is(err, errRedo) {
-		return refused, 0, nil, nil
-	}
+	args, seq, prev, err := batchArgs(head, rows, live)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("insert %d traces: %w", n, err)
 	}
-	return nil, seq, prev, nil
+	got, err := s.exec(ctx, args)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("insert %d traces: %w", n, err)
+	}
+	if got == nil {
+		return nil, seq, prev, nil
+	}
+	stored := make(map[string]bool, len(got))
+	for _, v := range got {
+		stored[v] = true
+	}
+	// An id stored once in this batch belongs to its first row only.
+	refused := map[int]bool{}
+	seen := make(map[string]bool, n)
+	for _, i := range live {
+		id := rows[i].Trace.ID
+		if !stored[id] || seen[id] {
+			refused[i] = true
+		}
+		seen[id] = true
+	}
+	return refused, 0, nil, nil
 }
 
-// freshBegin begins a batch's transaction on a live connection (Store.begin).
-type freshBegin struct{ s *Store }
+// exec runs batchSQL in a transaction of two round trips: BEGIN and the
+// statement pipelined, then COMMIT once every row was stored. When some
+// were refused it rolls back and returns the ids stored (nil: all were,
+// and the commit is durable: synchronous_commit is on).
+func (s *Store) exec(ctx context.Context, args []any) ([]string, error) {
+	n := len(args[0].([]string))
+	conn, got, err := s.send(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release() // a connection left inside a transaction is closed, not reused
+	if len(got) != n {
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			return nil, fmt.Errorf("roll back: %w", err)
+		}
+		if got == nil {
+			got = []string{}
+		}
+		return got, nil
+	}
+	tag, err := conn.Exec(ctx, "COMMIT")
+	if err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	if tag.String() != "COMMIT" { // "ROLLBACK": the transaction had failed
+		return nil, fmt.Errorf("commit: the server rolled the transaction back")
+	}
+	return nil, nil
+}
 
-func (b freshBegin) Begin(ctx context.Context) (pgx.Tx, error) { return b.s.begin(ctx) }
-
-// begin starts a transaction, on another connection when the one the pool
-// handed out is dead — the server restarted, failed over or cut it (the pool
-// pings only connections idle for a second, so the busy ones find out on
-// their next statement): nothing of the batch was sent yet, so beginning
-// again is safe, and the batch is not failed for a connection that was
-// already gone. It tries at most once per pooled connection, and one more.
-func (s *Store) begin(ctx context.Context) (pgx.Tx, error) {
+// send begins a transaction and runs batchSQL in it, in one round trip, on
+// another connection when the one the pool handed out is dead — the server
+// restarted, failed over or cut it (the pool pings only connections idle
+// for a second, so the busy ones find out on their next statement): nothing
+// was committed, so sending again is safe, and the batch is not failed for
+// a connection that was already gone. It tries at most once per pooled
+// connection, and one more. On success the connection is inside the
+// transaction, for the caller to end and release.
+func (s *Store) send(ctx context.Context, args []any) (*pgxpool.Conn, []string, error) {
 	var err error
 	for range s.pool.Config().MaxConns + 1 {
-		var tx pgx.Tx
-		if tx, err = s.pool.Begin(ctx); err == nil {
-			return tx, nil
+		var conn *pgxpool.Conn
+		if conn, err = s.pool.Acquire(ctx); err != nil {
+			return nil, nil, fmt.Errorf("acquire a connection: %w", err)
 		}
-		if !deadConn(err) || ctx.Err() != nil {
-			break
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(batchSQL, args...)
+		br := conn.SendBatch(ctx, b)
+		if _, err = br.Exec(); err != nil {
+			_ = br.Close()
+			conn.Release()
+			if !deadConn(err) || ctx.Err() != nil {
+				return nil, nil, fmt.Errorf("begin: %w", err)
+			}
+			continue
 		}
+		res, qerr := br.Query()
+		var got []string
+		if qerr == nil {
+			got, qerr = pgx.CollectRows(res, pgx.RowTo[string])
+		}
+		if cerr := br.Close(); qerr == nil {
+			qerr = cerr
+		}
+		if qerr != nil {
+			conn.Release() // inside a failed transaction: the pool closes it
+			return nil, nil, qerr
+		}
+		return conn, got, nil
 	}
-	return nil, err
+	return nil, nil, fmt.Errorf("begin: %w", err)
 }
 
 // deadConn reports whether err says the connection, not the request, failed
