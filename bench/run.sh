@@ -11,7 +11,9 @@
 #
 # Needs wrk (apt-get install -y wrk). Knobs: DURATION (20s), CONNS (32),
 # THREADS (2), ROUNDS (2), RATE (200), AUDIT_DATABASE_URL (audit mode: the log, default a
-# temporary SQLite file). Everything listens on 127.0.0.1.
+# temporary SQLite file), VERDICT_BENCH_SESSION (audit mode: the demo session decided, default
+# demo-review, whose every decision also opens a review; demo-allow writes the trace only).
+# Everything listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -119,7 +121,7 @@ if [[ $what == audit ]]; then
   opa_on=false
   if [[ -x $OPA ]]; then
     # OPA gets the report verdict keeps cached, with the same context, as its input.
-    python3 -c 'import json,sys; r=json.load(open("testdata/reports/demo-review.json")); r["context"]={"amount":120}; json.dump({"input":r},sys.stdout)' \
+    python3 -c 'import json,sys; r=json.load(open("testdata/reports/"+sys.argv[1]+".json")); r["context"]={"amount":120}; json.dump({"input":r},sys.stdout)' "${VERDICT_BENCH_SESSION:-demo-review}" \
       > "$OUT/opa-input.json"
     "$OPA" run --server --addr "$O_ADDR" --log-level error bench/opa/checkout.rego 2>"$OUT/opa.log" & pids+=($!)
     wait_http "http://$O_ADDR/health"; opa_on=true
