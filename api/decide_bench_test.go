@@ -121,6 +121,11 @@ func benchDecideParallel(b *testing.B, logged bool, body string) {
 	// CPU per decision (the whole process, user+system): what a loaded,
 	// shared machine does not inflate, unlike ns/op.
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	if st, ok := o.log.(interface{ BatchStats() (int64, int64) }); ok {
+		if commits, traces := st.BatchStats(); commits > 0 {
+			b.ReportMetric(float64(traces)/float64(commits), "traces/commit")
+		}
+	}
 }
 
 // cpuTime is the process's user and system CPU time so far.

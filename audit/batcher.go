@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,8 @@ type Batcher struct {
 	queue  chan *pending
 	wg     sync.WaitGroup
 	health writeHealth // every commit's outcome, for CheckWrite
+
+	commits, rows atomic.Int64 // committed batches and the rows they held, for Stats
 }
 
 type pending struct {
@@ -110,6 +113,10 @@ func (b *Batcher) Close() {
 	b.wg.Wait()
 }
 
+// Stats returns how many batches were committed (or failed) and the rows
+// they held: rows/commits is the mean batch size.
+func (b *Batcher) Stats() (commits, rows int64) { return b.commits.Load(), b.rows.Load() }
+
 func (b *Batcher) run() {
 	defer b.wg.Done()
 	batch := make([]*pending, 0, b.maxBatch)
@@ -139,6 +146,8 @@ func (b *Batcher) flush(batch []*pending) {
 	errs := make([]error, len(batch))
 	err := b.safeCommit(rows, errs)
 	b.health.record(err)
+	b.commits.Add(1)
+	b.rows.Add(int64(len(rows)))
 	for i, p := range batch {
 		switch {
 		case err != nil:

@@ -18,6 +18,15 @@ import (
 // pruneChunk bounds how many rows one prune statement deletes.
 const pruneChunk = 5000
 
+// BatchStats returns how many batches the store committed and the traces
+// they held (zeros when read-only): traces/commits is the mean batch size.
+func (s *Store) BatchStats() (commits, traces int64) {
+	if s.batch == nil {
+		return 0, 0
+	}
+	return s.batch.Stats()
+}
+
 // Append stores a trace durably; see audit.Store.
 func (s *Store) Append(ctx context.Context, t *audit.Trace) error {
 	if s.readOnly {
