@@ -272,12 +272,9 @@ func verifyParts(ctx context.Context, rg ChainRanger, opts VerifyOptions, anchor
 			p.cancel()
 		}
 	}()
-	var mu sync.Mutex
 	stopAfter := func(i int) { // a break in part i: the later parts cannot change the answer
-		mu.Lock()
-		defer mu.Unlock()
 		for _, p := range parts[i+1:] {
-			p.cancel()
+			p.cancel() // safe from any goroutine
 		}
 	}
 	// Two parts a core in flight: a part that waits on its database (a
