@@ -25,6 +25,7 @@ type Store struct {
 	batch    *audit.Batcher
 	readOnly bool
 	heads    chan *chainHead    // one chain per writer, taken for a commit
+	chains   []string           // the writers' chain names
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
 	mask     *audit.Mask        // masks searches by masked fields
 
@@ -83,7 +84,9 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 	host, _ := os.Hostname()
 	run := audit.NewID()
 	for i := range writers {
-		s.heads <- &chainHead{name: fmt.Sprintf("%s/%s/%d", host, run[len(run)-12:], i), hash: audit.ZeroHash, h: audit.NewChainHasher()}
+		name := fmt.Sprintf("%s/%s/%d", host, run[len(run)-12:], i)
+		s.chains = append(s.chains, name)
+		s.heads <- &chainHead{name: name, hash: audit.ZeroHash, h: audit.NewChainHasher()}
 	}
 	if opts.ReadOnly {
 		err = checkVersion(ctx, pool)

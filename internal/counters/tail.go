@@ -11,12 +11,17 @@ import (
 // in a shared log: every interval it reads the rows decided since its last
 // poll began, less Lookback (a decision is committed after it is decided,
 // within the request timeout), and observes each; ids seen lately are
-// counted once,
-// so this replica's own decisions (observed when recorded) and rows read
-// twice count once. report, when not nil, gets each failure; the next poll
-// retries from the same place. It returns when ctx ends.
+// counted once, so this replica's own decisions (observed when recorded)
+// and rows read twice count once. When src lists other replicas' traces
+// apart (audit.ReplicaTail, PostgreSQL), only those are read, each in full
+// once (replicaTail). report, when not nil, gets each failure; the next
+// poll retries from the same place. It returns when ctx ends.
 func (c *Counters) Tail(ctx context.Context, src audit.RowSource, every time.Duration, report func(error)) {
 	last := time.Now()
+	var rt *replicaTail
+	if others, ok := src.(audit.ReplicaTail); ok {
+		rt = &replicaTail{src: others, read: map[string]int64{}}
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -26,6 +31,16 @@ func (c *Counters) Tail(ctx context.Context, src audit.RowSource, every time.Dur
 		case <-t.C:
 		}
 		start := time.Now()
+		if rt != nil {
+			if err := rt.poll(ctx, c, last.Add(-c.cfg.Lookback)); err != nil {
+				if ctx.Err() == nil && report != nil {
+					report(err)
+				}
+				continue
+			}
+			last = start
+			continue
+		}
 		// Full decodes: a state installed during the poll may read checks.
 		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, false, c.Observe, func(int64) error { return nil })
 		if err != nil {
