@@ -236,6 +236,7 @@ func TestConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := decl(t, set, "user_denials_1h")
+	sum := decl(t, set, "card_amount_24h")
 	e := events[0]
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -249,6 +250,12 @@ func TestConcurrent(t *testing.T) {
 				c.Observe(fmt.Sprintf("%s-%d", id, w), p)
 				c.Observe(fmt.Sprintf("%s-%d", id, w), p)
 				c.Value(d, "u1", t0.Add(time.Second))
+				// Read while others insert (out of order across the
+				// workers): a whole number of decisions, never a torn sum.
+				if v, _ := c.Value(sum, "c1", t0.Add(time.Second)); v < 0 || v > 1000*e.amount || v != e.amount*float64(int(v/e.amount)) {
+					t.Errorf("card_amount_24h[c1] read %v mid-way: not a whole number of %v decisions", v, e.amount)
+					return
+				}
 			}
 		}()
 	}
