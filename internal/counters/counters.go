@@ -222,9 +222,23 @@ func (st *state) observe(id string, past engine.PastDecision) {
 // Lookback before the backfill began); remembering every id of a window
 // would cost a map entry per decision and counter.
 func (st *state) observeFrom(id string, past engine.PastDecision, remember int64) {
+	if c, ok := st.contribution(id, past, remember); ok {
+		st.add(c)
+	}
+}
+
+// contribution is one decision's part in one state, worked out before the
+// state's lock is taken.
+type contribution struct {
+	id, key  string
+	e        event
+	remember bool
+}
+
+func (st *state) contribution(id string, past engine.PastDecision, remember int64) (contribution, bool) {
 	key, v, ok := st.decl.Contribution(past)
 	if !ok {
-		return
+		return contribution{}, false
 	}
 	at := past.DecidedAt.UnixMicro()
 	var bits uint64
@@ -234,12 +248,26 @@ func (st *state) observeFrom(id string, past engine.PastDecision, remember int64
 	case string:
 		bits = maphash.String(st.parent.seed, x)
 	}
-	st.add(id, key, event{at: at, v: bits}, at >= remember)
+	return contribution{id: id, key: key, e: event{at: at, v: bits}, remember: at >= remember}, true
 }
 
-func (st *state) add(id, key string, e event, remember bool) {
+func (st *state) add(c contribution) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.addLocked(c)
+}
+
+// addAll adds contributions in order under one taking of the lock.
+func (st *state) addAll(cs []contribution) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, c := range cs {
+		st.addLocked(c)
+	}
+}
+
+func (st *state) addLocked(c contribution) {
+	id, key, e, remember := c.id, c.key, c.e, c.remember
 	look := st.parent.cfg.Lookback.Microseconds()
 	if id != "" {
 		if _, dup := st.seen[id]; dup {
