@@ -433,8 +433,13 @@ func (c *Counters) errOverBudget(fresh []*state) error {
 		mib(c.cfg.Budget), mib(c.bytes.Load()-sum(sizes, func(s size) int64 { return s.bytes })), strings.Join(parts, ", "))
 }
 
-// mib writes a byte count in MiB with one decimal.
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// mib writes a byte count in MiB with one decimal (in KiB under 1 MiB).
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
 
 func sum[T any](xs []T, f func(T) int64) int64 {
 	n := int64(0)

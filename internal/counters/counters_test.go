@@ -182,8 +182,13 @@ func TestOverBudgetRefused(t *testing.T) {
 	}
 	c := counters.New(counters.Config{Budget: 512})
 	err := c.Install(context.Background(), set, store.(audit.RowSource), t0, nil)
-	if err == nil || !strings.Contains(err.Error(), "budget") {
+	if err == nil || !strings.Contains(err.Error(), "over the counters' memory budget of 0.5 KiB") {
 		t.Fatalf("install over budget: %v, want a refusal naming the budget", err)
+	}
+	for _, d := range set.Counters() {
+		if !strings.Contains(err.Error(), d.Name+" ") {
+			t.Errorf("the refusal %q does not name the counter %s", err, d.Name)
+		}
 	}
 	if c.Installed(decl(t, set, "user_denials_1h")) || c.Bytes() != 0 {
 		t.Errorf("a refused install kept its states (%d bytes)", c.Bytes())
