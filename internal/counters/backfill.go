@@ -42,6 +42,7 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 		names = append(names, d.Name)
 		window = max(window, d.Window)
 	}
+	c.relist()
 	c.mu.Unlock()
 	if len(fresh) == 0 {
 		return nil
@@ -52,6 +53,7 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 			delete(c.states, st.decl.Definition)
 			c.bytes.Add(-st.bytes())
 		}
+		c.relist()
 		c.mu.Unlock()
 	}
 	if src == nil {
@@ -250,6 +252,7 @@ func History(ctx context.Context, set *engine.Set, src audit.RowSource, since, u
 		fresh = append(fresh, st)
 		window = max(window, d.Window)
 	}
+	c.relist()
 	if len(fresh) == 0 {
 		return c, nil
 	}

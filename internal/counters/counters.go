@@ -69,7 +69,8 @@ const (
 type Counters struct {
 	cfg    Config
 	mu     sync.RWMutex
-	states map[string]*state // by engine.CounterDecl.Definition
+	states map[string]*state        // by engine.CounterDecl.Definition
+	list   atomic.Pointer[[]*state] // states' values, for Observe and Sweep without a copy each
 	bytes  atomic.Int64
 	seed   maphash.Seed
 }
@@ -201,15 +202,27 @@ func distinct(in []event) int {
 // each its decl's Contribution and an append. A decision already counted
 // (the same id within Lookback) is not counted again.
 func (c *Counters) Observe(id string, past engine.PastDecision) {
-	c.mu.RLock()
-	states := make([]*state, 0, len(c.states))
-	for _, st := range c.states {
-		states = append(states, st)
-	}
-	c.mu.RUnlock()
-	for _, st := range states {
+	for _, st := range c.snapshot() {
 		st.observe(id, past)
 	}
+}
+
+// snapshot is every state, as of the last change of the set of states.
+func (c *Counters) snapshot() []*state {
+	if l := c.list.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// relist refreshes the states' list after c.states changed; c.mu is held
+// for writing.
+func (c *Counters) relist() {
+	l := make([]*state, 0, len(c.states))
+	for _, st := range c.states {
+		l = append(l, st)
+	}
+	c.list.Store(&l)
 }
 
 func (st *state) observe(id string, past engine.PastDecision) {
@@ -325,14 +338,8 @@ func (st *state) insert(s *series, e event) {
 // window before now, keys left empty, and remembered ids older than
 // Lookback. serve runs it every minute, off the decision path.
 func (c *Counters) Sweep(now time.Time) {
-	c.mu.RLock()
-	states := make([]*state, 0, len(c.states))
-	for _, st := range c.states {
-		states = append(states, st)
-	}
-	c.mu.RUnlock()
 	at := now.UnixMicro()
-	for _, st := range states {
+	for _, st := range c.snapshot() {
 		st.sweep(at)
 	}
 }
@@ -392,6 +399,7 @@ func (c *Counters) Retain(sets ...*engine.Set) {
 			c.bytes.Add(-st.bytes())
 		}
 	}
+	c.relist()
 }
 
 func (st *state) bytes() int64 {
