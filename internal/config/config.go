@@ -150,7 +150,8 @@ type PolicyLimitsConfig struct {
 // CountersConfig bounds the velocity counters' memory (docs/memory.md).
 // Zero (absent) keeps the default, given in brackets. A policy set whose
 // counters cannot each hold one key at MaxEventsPerKey within BudgetBytes
-// does not load (lint under these limits, validate, reload); one whose
+// does not load (POST /v1/policies/validate and reloads; verdict lint
+// checks the defaults); one whose
 // counters, built from the decision log, would go over BudgetBytes is
 // refused when it would go live, the counters named.
 type CountersConfig struct {

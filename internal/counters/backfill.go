@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,7 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 		names = append(names, d.Name)
 		window = max(window, d.Window)
 	}
+	c.relist()
 	c.mu.Unlock()
 	if len(fresh) == 0 {
 		return nil
@@ -51,6 +53,7 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 			delete(c.states, st.decl.Definition)
 			c.bytes.Add(-st.bytes())
 		}
+		c.relist()
 		c.mu.Unlock()
 	}
 	if src == nil {
@@ -64,10 +67,8 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 		}
 	}
 	remember := now.Add(-c.cfg.Lookback).UnixMicro()
-	err := feed(ctx, src, since, time.Time{}, scalarsOnly(fresh), func(id string, p engine.PastDecision) {
-		for _, st := range fresh {
-			st.observeFrom(id, p, remember)
-		}
+	err := feed(ctx, src, since, time.Time{}, scalarsOnly(fresh), func(batch []decoded) {
+		observeBatch(fresh, batch, remember)
 	}, func(done int64) error {
 		if progress != nil {
 			progress(done, total, names)
@@ -112,13 +113,36 @@ func scalarsOnly(states []*state) bool {
 	return true
 }
 
+// decoded is a stored decision as counters read it.
+type decoded struct {
+	id   string
+	past engine.PastDecision
+}
+
+// observeBatch adds a batch of decisions, in order, to each state: the
+// contributions worked out first, then added under one taking of the
+// state's lock (per decision, the backfill's workers spent as long
+// waiting for the states' locks as adding).
+func observeBatch(states []*state, batch []decoded, remember int64) {
+	cs := make([]contribution, 0, len(batch))
+	for _, st := range states {
+		cs = cs[:0]
+		for i := range batch {
+			if c, ok := st.contribution(batch[i].id, batch[i].past, remember); ok {
+				cs = append(cs, c)
+			}
+		}
+		st.addAll(cs)
+	}
+}
+
 // feed reads the log's rows decided in [since, until) (a zero until: to the
 // end), only the columns counters read, decodes them on every core (with
 // report.DecodeScalars when scalars is set: no counter fed reads a check),
-// and hands each recorded decision to fn; tick is called every few
-// thousand rows with how many were done; an error from it stops the feed
-// and is returned.
-func feed(ctx context.Context, src audit.RowSource, since, until time.Time, scalars bool, fn func(id string, p engine.PastDecision), tick func(done int64) error) error {
+// and hands the recorded decisions to fn a batch at a time, in the order
+// read within a batch; tick is called every few thousand rows with how
+// many were done; an error from it stops the feed and is returned.
+func feed(ctx context.Context, src audit.RowSource, since, until time.Time, scalars bool, fn func(batch []decoded), tick func(done int64) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
@@ -135,11 +159,13 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, scal
 				if stop.Load() != nil {
 					continue // drain, so the reader ends
 				}
+				ds := make([]decoded, 0, len(batch))
 				for _, r := range batch {
 					if p, ok := pastOf(r, scalars); ok {
-						fn(r.ID, p)
+						ds = append(ds, decoded{r.ID, p})
 					}
 				}
+				fn(ds)
 				if n := done.Add(int64(len(batch))); n/8192 != (n-int64(len(batch)))/8192 {
 					if err := tick(n); err != nil {
 						stop.CompareAndSwap(nil, &err)
@@ -226,13 +252,15 @@ func History(ctx context.Context, set *engine.Set, src audit.RowSource, since, u
 		fresh = append(fresh, st)
 		window = max(window, d.Window)
 	}
+	c.relist()
 	if len(fresh) == 0 {
 		return c, nil
 	}
-	err := feed(ctx, src, since.Add(-window), until, scalarsOnly(fresh), func(_ string, p engine.PastDecision) {
-		for _, st := range fresh {
-			st.observe("", p)
+	err := feed(ctx, src, since.Add(-window), until, scalarsOnly(fresh), func(batch []decoded) {
+		for i := range batch {
+			batch[i].id = "" // every event is kept: no id to count once
 		}
+		observeBatch(fresh, batch, math.MinInt64)
 	}, func(int64) error { return nil })
 	if err != nil {
 		return nil, fmt.Errorf("build counters %s from the decision log: %w", since.Format(time.RFC3339), err)

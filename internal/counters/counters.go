@@ -69,7 +69,8 @@ const (
 type Counters struct {
 	cfg    Config
 	mu     sync.RWMutex
-	states map[string]*state // by engine.CounterDecl.Definition
+	states map[string]*state        // by engine.CounterDecl.Definition
+	list   atomic.Pointer[[]*state] // states' values, for Observe and Sweep without a copy each
 	bytes  atomic.Int64
 	seed   maphash.Seed
 }
@@ -201,15 +202,27 @@ func distinct(in []event) int {
 // each its decl's Contribution and an append. A decision already counted
 // (the same id within Lookback) is not counted again.
 func (c *Counters) Observe(id string, past engine.PastDecision) {
-	c.mu.RLock()
-	states := make([]*state, 0, len(c.states))
-	for _, st := range c.states {
-		states = append(states, st)
-	}
-	c.mu.RUnlock()
-	for _, st := range states {
+	for _, st := range c.snapshot() {
 		st.observe(id, past)
 	}
+}
+
+// snapshot is every state, as of the last change of the set of states.
+func (c *Counters) snapshot() []*state {
+	if l := c.list.Load(); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// relist refreshes the states' list after c.states changed; c.mu is held
+// for writing.
+func (c *Counters) relist() {
+	l := make([]*state, 0, len(c.states))
+	for _, st := range c.states {
+		l = append(l, st)
+	}
+	c.list.Store(&l)
 }
 
 func (st *state) observe(id string, past engine.PastDecision) {
@@ -222,9 +235,23 @@ func (st *state) observe(id string, past engine.PastDecision) {
 // Lookback before the backfill began); remembering every id of a window
 // would cost a map entry per decision and counter.
 func (st *state) observeFrom(id string, past engine.PastDecision, remember int64) {
+	if c, ok := st.contribution(id, past, remember); ok {
+		st.add(c)
+	}
+}
+
+// contribution is one decision's part in one state, worked out before the
+// state's lock is taken.
+type contribution struct {
+	id, key  string
+	e        event
+	remember bool
+}
+
+func (st *state) contribution(id string, past engine.PastDecision, remember int64) (contribution, bool) {
 	key, v, ok := st.decl.Contribution(past)
 	if !ok {
-		return
+		return contribution{}, false
 	}
 	at := past.DecidedAt.UnixMicro()
 	var bits uint64
@@ -234,12 +261,26 @@ func (st *state) observeFrom(id string, past engine.PastDecision, remember int64
 	case string:
 		bits = maphash.String(st.parent.seed, x)
 	}
-	st.add(id, key, event{at: at, v: bits}, at >= remember)
+	return contribution{id: id, key: key, e: event{at: at, v: bits}, remember: at >= remember}, true
 }
 
-func (st *state) add(id, key string, e event, remember bool) {
+func (st *state) add(c contribution) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.addLocked(c)
+}
+
+// addAll adds contributions in order under one taking of the lock.
+func (st *state) addAll(cs []contribution) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, c := range cs {
+		st.addLocked(c)
+	}
+}
+
+func (st *state) addLocked(c contribution) {
+	id, key, e, remember := c.id, c.key, c.e, c.remember
 	look := st.parent.cfg.Lookback.Microseconds()
 	if id != "" {
 		if _, dup := st.seen[id]; dup {
@@ -297,14 +338,8 @@ func (st *state) insert(s *series, e event) {
 // window before now, keys left empty, and remembered ids older than
 // Lookback. serve runs it every minute, off the decision path.
 func (c *Counters) Sweep(now time.Time) {
-	c.mu.RLock()
-	states := make([]*state, 0, len(c.states))
-	for _, st := range c.states {
-		states = append(states, st)
-	}
-	c.mu.RUnlock()
 	at := now.UnixMicro()
-	for _, st := range states {
+	for _, st := range c.snapshot() {
 		st.sweep(at)
 	}
 }
@@ -364,6 +399,7 @@ func (c *Counters) Retain(sets ...*engine.Set) {
 			c.bytes.Add(-st.bytes())
 		}
 	}
+	c.relist()
 }
 
 func (st *state) bytes() int64 {
@@ -405,8 +441,13 @@ func (c *Counters) errOverBudget(fresh []*state) error {
 		mib(c.cfg.Budget), mib(c.bytes.Load()-sum(sizes, func(s size) int64 { return s.bytes })), strings.Join(parts, ", "))
 }
 
-// mib writes a byte count in MiB with one decimal.
-func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+// mib writes a byte count in MiB with one decimal (in KiB under 1 MiB).
+func mib(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
 
 func sum[T any](xs []T, f func(T) int64) int64 {
 	n := int64(0)

@@ -182,8 +182,13 @@ func TestOverBudgetRefused(t *testing.T) {
 	}
 	c := counters.New(counters.Config{Budget: 512})
 	err := c.Install(context.Background(), set, store.(audit.RowSource), t0, nil)
-	if err == nil || !strings.Contains(err.Error(), "budget") {
+	if err == nil || !strings.Contains(err.Error(), "over the counters' memory budget of 0.5 KiB") {
 		t.Fatalf("install over budget: %v, want a refusal naming the budget", err)
+	}
+	for _, d := range set.Counters() {
+		if !strings.Contains(err.Error(), d.Name+" ") {
+			t.Errorf("the refusal %q does not name the counter %s", err, d.Name)
+		}
 	}
 	if c.Installed(decl(t, set, "user_denials_1h")) || c.Bytes() != 0 {
 		t.Errorf("a refused install kept its states (%d bytes)", c.Bytes())
@@ -236,6 +241,7 @@ func TestConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := decl(t, set, "user_denials_1h")
+	sum := decl(t, set, "card_amount_24h")
 	e := events[0]
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -249,6 +255,12 @@ func TestConcurrent(t *testing.T) {
 				c.Observe(fmt.Sprintf("%s-%d", id, w), p)
 				c.Observe(fmt.Sprintf("%s-%d", id, w), p)
 				c.Value(d, "u1", t0.Add(time.Second))
+				// Read while others insert (out of order across the
+				// workers): a whole number of decisions, never a torn sum.
+				if v, _ := c.Value(sum, "c1", t0.Add(time.Second)); v < 0 || v > 1000*e.amount || v != e.amount*float64(int(v/e.amount)) {
+					t.Errorf("card_amount_24h[c1] read %v mid-way: not a whole number of %v decisions", v, e.amount)
+					return
+				}
 			}
 		}()
 	}

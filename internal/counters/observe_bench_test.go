@@ -39,3 +39,34 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkObserveHotKey is recording decisions of one key that is at the
+// per-key cap (10,000 of its decisions in the window): each recorded
+// decision drops the key's oldest event and appends one, under the
+// counter's lock. The baseline beside it is a key far from the cap.
+func BenchmarkObserveHotKey(b *testing.B) {
+	set := loadSet(b)
+	e := event{user: "u1", card: "c1", amount: 10, outcome: "deny"}
+	_, p := e.past(b)
+	for _, tc := range []struct {
+		name string
+		fill int
+	}{{"at-cap", 10_000}, {"baseline-100-events", 100}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := counters.New(counters.Config{})
+			_ = c.Install(context.Background(), set, nil, time.Now(), nil)
+			start := time.Now()
+			for i := range tc.fill {
+				p.DecidedAt = start.Add(time.Duration(i) * time.Microsecond)
+				c.Observe("", p)
+			}
+			i := tc.fill
+			b.ReportAllocs()
+			for b.Loop() {
+				p.DecidedAt = start.Add(time.Duration(i) * time.Microsecond)
+				i++
+				c.Observe("", p)
+			}
+		})
+	}
+}

@@ -42,7 +42,11 @@ func (c *Counters) Tail(ctx context.Context, src audit.RowSource, every time.Dur
 			continue
 		}
 		// Full decodes: a state installed during the poll may read checks.
-		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, false, c.Observe, func(int64) error { return nil })
+		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, false, func(batch []decoded) {
+			for _, d := range batch {
+				c.Observe(d.id, d.past)
+			}
+		}, func(int64) error { return nil })
 		if err != nil {
 			if ctx.Err() == nil && report != nil {
 				report(err)
