@@ -115,9 +115,20 @@ type RowSource interface {
 	Count(ctx context.Context, since, until time.Time) (int64, error)
 }
 
+// LeanCounterSource is implemented by stores that can stream what counters
+// read without the reports, for counters that read no report field but
+// user_id, which traces keep in a column of its own (see
+// engine.CounterDecl.ReadsReportOnly): the bulk of a row is its report.
+type LeanCounterSource interface {
+	// LeanCounterRows is CounterRows with UserID filled and Report left
+	// out: ReportOmitted is set when the trace stored a report.
+	LeanCounterRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
+}
+
 // ReplayRow is the part of a stored trace that replay reads, undecoded.
 type ReplayRow struct {
 	ID           string
+	UserID       string // filled by LeanCounterRows only
 	DecidedAt    time.Time
 	SessionID    string
 	Tags         []byte // JSON array of strings
@@ -127,5 +138,7 @@ type ReplayRow struct {
 	Outcome      engine.Outcome // the policy's outcome: Trace.PolicyOutcome
 	FiredRules   []byte         // JSON array of the live fired rule ids
 	Report       []byte
+	// ReportOmitted says a report was stored but not read (LeanCounterRows).
+	ReportOmitted bool
 	Memory       []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
 }

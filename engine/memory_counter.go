@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -172,6 +173,30 @@ func number(v any) (float64, bool) {
 // String is the counter as a policy declares it, for messages.
 func (c *CounterDecl) String() string {
 	return fmt.Sprintf("%s (%s)", c.Name, c.Definition)
+}
+
+// ReadsReportOnly reports whether the counter's key, where and value
+// expressions read no field of the report but those named (e.g. "user_id",
+// which the decision log keeps in a column of its own): backfill then need
+// not read the stored reports at all. The context, the outcome, fired() and
+// now() are not report fields.
+func (c *CounterDecl) ReadsReportOnly(fields ...string) bool {
+	if c.prog == nil {
+		return false
+	}
+	l := &c.prog.layout
+	if l.score || len(l.checks) > 0 {
+		return false
+	}
+	for _, r := range l.roots {
+		if r == nameContext {
+			continue
+		}
+		if !slices.Contains(fields, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // ReadsChecks reports whether the counter's key, where or value expressions

@@ -42,7 +42,7 @@ func (c *Counters) Tail(ctx context.Context, src audit.RowSource, every time.Dur
 			continue
 		}
 		// Full decodes: a state installed during the poll may read checks.
-		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, false, func(batch []decoded) {
+		err := feed(ctx, src, last.Add(-c.cfg.Lookback), time.Time{}, readFull, func(batch []decoded) {
 			for _, d := range batch {
 				c.Observe(d.id, d.past)
 			}
