@@ -202,6 +202,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 			}
 			a.log.Info().Int64("pruned", pruned).Time("before", before).Msg("decision log retention")
 		},
+		ReportOutbox: func(pruned int64, before time.Time, err error) {
+			if err != nil {
+				a.log.Error().Err(err).Msg("webhook outbox retention failed; will retry")
+				return
+			}
+			a.log.Info().Int64("pruned_events", pruned).Time("before", before).Msg("webhook outbox retention")
+		},
 	}
 	if a.store != nil {
 		background.Add(2)

@@ -30,6 +30,8 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("Unreadable", func(t *testing.T) { testUnreadable(t, newURL) })
 	t.Run("ReplayRows", func(t *testing.T) { testReplayRows(t, newURL) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, newURL) })
+	t.Run("OutboxPrune", func(t *testing.T) { testOutboxPrune(t, newURL) })
+	t.Run("OutboxPruneChunks", func(t *testing.T) { testOutboxPruneChunks(t, newURL) })
 	t.Run("CloseDrains", func(t *testing.T) { testCloseDrains(t, newURL) })
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newURL) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newURL) })
