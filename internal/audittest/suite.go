@@ -32,6 +32,7 @@ func Run(t *testing.T, newURL NewURL) {
 	t.Run("Prune", func(t *testing.T) { testPrune(t, newURL) })
 	t.Run("OutboxPrune", func(t *testing.T) { testOutboxPrune(t, newURL) })
 	t.Run("OutboxPruneChunks", func(t *testing.T) { testOutboxPruneChunks(t, newURL) })
+	t.Run("OutboxPruneRace", func(t *testing.T) { testOutboxPruneRace(t, newURL) })
 	t.Run("CloseDrains", func(t *testing.T) { testCloseDrains(t, newURL) })
 	t.Run("ReadOnly", func(t *testing.T) { testReadOnly(t, newURL) })
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, newURL) })

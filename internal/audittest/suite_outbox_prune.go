@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,6 +176,14 @@ func testOutboxPrune(t *testing.T, newURL NewURL) {
 	mustPruneOutbox(t, s, before, Base.Add(12*time.Hour), 2)
 	kept := without(listed, list, done.ID)
 	assertKept(t, s, kept)
+	for _, d := range list {
+		if d.DecisionID == done.ID { // gone: it can no longer be sent again
+			if _, err := s.Redeliver(ctx, d.ID, fanAt.Add(time.Hour)); !errors.Is(err, audit.ErrNotFound) {
+				t.Fatalf("redeliver pruned delivery %d: %v, want ErrNotFound", d.ID, err)
+			}
+		}
+	}
+	assertKept(t, s, kept)
 	// A day later the never-fanned event goes too; no delivery changes.
 	mustPruneOutbox(t, s, before, Base.Add(48*time.Hour), 1)
 	assertKept(t, s, kept)
@@ -239,4 +248,82 @@ func testOutboxPruneChunks(t *testing.T, newURL NewURL) {
 	mustPruneOutbox(t, s, Base.Add(time.Hour), now, 2*each)
 	assertKept(t, s, listed)
 	mustPruneOutbox(t, s, Base.Add(time.Hour), now, 0)
+}
+
+// testOutboxPruneRace: deliveries sent again by hand while retention prunes
+// (from a second store on the same log, as another replica would) are
+// either pruned first (the redeliver answers ErrNotFound) or kept pending
+// and listed; never deleted once pending, never left without their event.
+func testOutboxPruneRace(t *testing.T, newURL NewURL) {
+	ctx := context.Background()
+	url := newURL(t)
+	s, other := mustOutbox(t, url, audit.Options{}), mustOutbox(t, url, audit.Options{})
+	const events = 300 // more than a chunk
+	for i := 0; i < events; i++ {
+		MustAppend(t, s, denyAt(i, Base.Add(time.Duration(i)*time.Millisecond)))
+	}
+	fanAt := Base.Add(time.Hour)
+	if n, err := s.FanOut(ctx, []audit.Endpoint{{ID: "a", Events: []string{audit.EventDecisionDenied}}}, fanAt, 1000); err != nil || n != events {
+		t.Fatalf("fan out: %d, %v; want %d", n, err, events)
+	}
+	leased, err := s.DueDeliveries(ctx, fanAt, time.Minute, 1000)
+	if err != nil || len(leased) != events {
+		t.Fatalf("due deliveries: %d, %v", len(leased), err)
+	}
+	for _, d := range leased {
+		if err := s.RecordAttempt(ctx, d, audit.Attempt{At: fanAt, StatusCode: 500}, false, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var pruned int64
+	var pruneErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-start
+		pruned, pruneErr = s.PruneOutbox(ctx, Base.Add(time.Hour), Base.Add(48*time.Hour))
+	}()
+	redelivered := map[int64]bool{} // those the redeliver found
+	var redeliverErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-start
+		for i := len(leased) - 1; i >= 0; i -= 3 { // from the newest, which the prune reaches last
+			d := leased[i]
+			_, err := other.Redeliver(ctx, d.ID, fanAt.Add(time.Hour))
+			switch {
+			case err == nil:
+				redelivered[d.ID] = true
+			case !errors.Is(err, audit.ErrNotFound):
+				redeliverErr = err
+				return
+			}
+		}
+	}()
+	close(start)
+	wg.Wait()
+	if pruneErr != nil || redeliverErr != nil {
+		t.Fatalf("prune: %v; redeliver: %v", pruneErr, redeliverErr)
+	}
+	_, list := allDeliveries(t, s)
+	listed := map[int64]*audit.Delivery{}
+	for _, d := range list {
+		listed[d.ID] = d
+	}
+	for id := range redelivered {
+		d, ok := listed[id]
+		switch {
+		case !ok:
+			t.Errorf("delivery %d was sent again (pending) and then pruned", id)
+		case d.Status != audit.DeliveryPending || len(d.History) != 1 || d.History[0].StatusCode != 500:
+			t.Errorf("delivery %d was sent again and then changed: status %s, attempts %+v; want pending with its one HTTP 500", id, d.Status, d.History)
+		}
+	}
+	if int(pruned)+len(list) != events {
+		t.Errorf("%d events pruned and %d deliveries left, want %d in all", pruned, len(list), events)
+	}
+	t.Logf("%d pruned, %d sent again and kept", pruned, len(redelivered))
 }
