@@ -76,9 +76,12 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		log.Warn().Str("simulator_url", base).Str("reports_dir", cfg.Demo.ReportsDir).
 			Msg("DEMO MODE: no ROUNDTABLE_API_KEY is set, so reports come from the built-in Roundtable simulator, not from Roundtable. Set ROUNDTABLE_API_KEY (and ROUNDTABLE_BASE_URL) for real decisions.")
 	}
+	br := cfg.Roundtable.Breaker // validated: each in range
 	client, err := fetcher.New(fetcher.Config{
 		BaseURL: base, APIKey: key,
 		Timeout: cfg.Roundtable.Timeout, CacheTTL: cfg.Roundtable.CacheTTL, CacheSize: cfg.Roundtable.CacheSize,
+		BreakerFailures: uint32(br.Failures), BreakerRatio: br.Ratio, BreakerWindow: br.Window,
+		BreakerCooldown: br.Cooldown, BreakerProbes: uint32(br.Probes),
 		Observer: metrics, Logger: log.With().Str("component", "fetcher").Logger(),
 	})
 	if err != nil {
@@ -86,6 +89,8 @@ func newApp(cfg *config.Config, log zerolog.Logger) (*app, error) {
 		return nil, fmt.Errorf("roundtable client: %w", err)
 	}
 	a.client = client
+	log.Info().Str("component", "fetcher").Int("failures", br.Failures).Float64("ratio", br.Ratio).Dur("window", br.Window).
+		Dur("cooldown", br.Cooldown).Int("probes", br.Probes).Msg("Roundtable circuit breaker (roundtable.breaker)")
 
 	store, err := openLog(cfg, log)
 	if err != nil {
@@ -201,6 +206,13 @@ func (a *app) run(ctx context.Context, hup <-chan os.Signal, ready func(addr str
 				return
 			}
 			a.log.Info().Int64("pruned", pruned).Time("before", before).Msg("decision log retention")
+		},
+		ReportOutbox: func(pruned int64, before time.Time, err error) {
+			if err != nil {
+				a.log.Error().Err(err).Msg("webhook outbox retention failed; will retry")
+				return
+			}
+			a.log.Info().Int64("pruned_events", pruned).Time("before", before).Msg("webhook outbox retention")
 		},
 	}
 	if a.store != nil {

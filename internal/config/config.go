@@ -181,6 +181,8 @@ type RoundtableConfig struct {
 	CacheTTL time.Duration `yaml:"cache_ttl"`
 	// CacheSize is the most reports kept in the cache. Default 10000.
 	CacheSize int `yaml:"cache_size"`
+	// Breaker configures the circuit breaker (breaker.go).
+	Breaker BreakerConfig `yaml:"breaker"`
 }
 
 // DemoConfig configures the demo mode.
@@ -246,7 +248,7 @@ func Default() *Config {
 			ShutdownTimeout:   20 * time.Second,
 		},
 		Reload:     ReloadConfig{Watch: true, Debounce: 250 * time.Millisecond},
-		Roundtable: RoundtableConfig{Timeout: 1500 * time.Millisecond, CacheTTL: 3 * time.Second, CacheSize: 10000},
+		Roundtable: RoundtableConfig{Timeout: 1500 * time.Millisecond, CacheTTL: 3 * time.Second, CacheSize: 10000, Breaker: DefaultBreaker()},
 		Demo:       DemoConfig{ReportsDir: "testdata/reports"},
 		Database:   DatabaseConfig{URL: DefaultDatabaseURL, RetentionEvery: time.Hour, CheckpointEvery: time.Hour},
 	}

@@ -58,6 +58,7 @@ func TestLoadFileThenEnv(t *testing.T) {
 		{"shutdown_delay from file", c.HTTP.ShutdownDelay, 3 * time.Second},
 		{"roundtable key from env", c.Roundtable.APIKey.Reveal(), "sk-from-env"},
 		{"roundtable cache_size from file", c.Roundtable.CacheSize, 500},
+		{"roundtable breaker from file", c.Roundtable.Breaker, BreakerConfig{Failures: 8, Ratio: 0.75, Window: time.Minute, Cooldown: 5 * time.Second, Probes: 2}},
 		{"keys replaced by env", len(c.Keys()), 2},
 		{"first key id", c.Keys()[0].ID, "ops"},
 		{"database url from env", c.Database.URL.Reveal(), "postgres://verdict:pw@db:5432/verdict"},

@@ -112,6 +112,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if err := dur("ROUNDTABLE_CACHE_TTL", &c.Roundtable.CacheTTL); err != nil {
 		return err
 	}
+	if err := c.Roundtable.Breaker.applyEnv(getenv); err != nil {
+		return err
+	}
 	str("VERDICT_DEMO_REPORTS_DIR", &c.Demo.ReportsDir)
 	if v := strings.TrimSpace(getenv("VERDICT_DATABASE_URL")); v != "" {
 		c.Database.URL = Secret(v)
@@ -160,4 +163,6 @@ var EnvVars = []string{
 	"VERDICT_DATABASE_URL", "VERDICT_RETENTION_DAYS", "VERDICT_MONITOR_ONLY",
 	"VERDICT_CHECKPOINT_KEY", "VERDICT_CHECKPOINT_EVERY", "VERDICT_MASK_FIELDS", "VERDICT_MASK_KEY",
 	"ROUNDTABLE_BASE_URL", "ROUNDTABLE_API_KEY", "ROUNDTABLE_TIMEOUT", "ROUNDTABLE_CACHE_TTL",
+	"ROUNDTABLE_BREAKER_FAILURES", "ROUNDTABLE_BREAKER_RATIO", "ROUNDTABLE_BREAKER_WINDOW",
+	"ROUNDTABLE_BREAKER_COOLDOWN", "ROUNDTABLE_BREAKER_PROBES",
 }

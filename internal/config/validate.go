@@ -146,6 +146,7 @@ func (c *Config) Validate() error {
 	if c.Roundtable.CacheSize <= 0 {
 		bad("roundtable.cache_size", "must be positive")
 	}
+	c.Roundtable.Breaker.validate(bad) // breaker.go
 	if c.DemoRoundtable() && strings.TrimSpace(c.Demo.ReportsDir) == "" {
 		bad("demo.reports_dir", "is empty, and no Roundtable is configured")
 	}
