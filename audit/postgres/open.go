@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,6 +28,8 @@ type Store struct {
 	heads    chan *chainHead    // one chain per writer, taken for a commit
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
 	mask     *audit.Mask        // masks searches by masked fields
+
+	partitionedUntil atomic.Pointer[time.Time] // day partitions exist up to here (ensurePartitions)
 
 	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
 	*audit.LoopSQL
@@ -95,6 +98,10 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
+		if err := s.ensurePartitions(ctx, time.Now()); err != nil {
+			pool.Close()
+			return nil, err
+		}
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
 		s.batch.Mask = opts.Mask
 	}
