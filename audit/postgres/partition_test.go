@@ -89,7 +89,8 @@ func TestPartitions(t *testing.T) {
 			t.Fatalf("prune: %d removed, %v; want 6", removed, err)
 		}
 		var left int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname IN ($1, $2, 'traces_legacy')`,
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname IN ($1, $2, 'traces_legacy')
+			AND relnamespace = current_schema()::regnamespace`,
 			"traces_p"+day(1).Format("20060102"), "traces_p"+day(2).Format("20060102")).Scan(&left); err != nil {
 			t.Fatal(err)
 		}
