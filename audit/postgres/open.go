@@ -30,6 +30,7 @@ type Store struct {
 	mask     *audit.Mask        // masks searches by masked fields
 
 	partitionedUntil atomic.Pointer[time.Time] // day partitions exist up to here (ensurePartitions)
+	partitionRetry   atomic.Int64              // after a failure, not before this (Unix ns)
 
 	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
 	*audit.LoopSQL
@@ -98,10 +99,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
-		if err := s.ensurePartitions(ctx, time.Now()); err != nil {
-			pool.Close()
-			return nil, err
-		}
+		_ = s.ensurePartitions(ctx, time.Now()) // a failure fails no write (see there); commits try again
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
 		s.batch.Mask = opts.Mask
 	}

@@ -128,6 +128,10 @@ func idTime(id string) pgtype.Timestamptz {
 // partitions for.
 const partitionsAhead = 3
 
+// partitionRetryAfter is how long ensurePartitions waits after a failure
+// before trying again.
+const partitionRetryAfter = time.Minute
+
 // partitionLock names the advisory lock under which partitions are created
 // and dropped, per schema, so replicas doing it at once do it once.
 const partitionLock = `SELECT pg_advisory_xact_lock(hashtext('verdict.audit.partitions.' || current_schema()))`
@@ -136,11 +140,17 @@ const partitionLock = `SELECT pg_advisory_xact_lock(hashtext('verdict.audit.part
 // from the end of the last one through partitionsAhead days after now, if
 // missing, and records them in trace_partitions. A day whose traces
 // already went to the default partition (a clock that ran ahead) is
-// skipped: its traces stay there, and retention deletes them by row.
+// skipped: its traces stay there, and retention deletes them by row. Its
+// failure (a role without CREATE on the schema) fails no write: traces go
+// to the default partition until it succeeds; it is tried again a minute
+// later.
 func (s *Store) ensurePartitions(ctx context.Context, now time.Time) error {
 	horizon := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, partitionsAhead+1)
 	if until := s.partitionedUntil.Load(); until != nil && !until.Before(horizon) {
 		return nil
+	}
+	if now.UnixNano() < s.partitionRetry.Load() {
+		return nil // failed a moment ago: not again on every commit
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, partitionLock); err != nil {
@@ -177,6 +187,7 @@ func (s *Store) ensurePartitions(ctx context.Context, now time.Time) error {
 		return nil
 	})
 	if err != nil {
+		s.partitionRetry.Store(now.Add(partitionRetryAfter).UnixNano())
 		return fmt.Errorf("create the decision log's day partitions: %w", err)
 	}
 	s.partitionedUntil.Store(&horizon)

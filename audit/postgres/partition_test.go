@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	neturl "net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,4 +123,70 @@ func TestPartitions(t *testing.T) {
 		}
 		verify(t, s, 2)
 	})
+}
+
+// TestPartitionsWithoutCreate: a store whose role loses the right to
+// create tables (CREATE on the schema, which opening needs: migrations)
+// still writes when its day partitions cannot be made: the trace goes to
+// the default partition and reads back.
+func TestPartitionsWithoutCreate(t *testing.T) {
+	ctx := context.Background()
+	url := audittest.PostgresSchema(t, audittest.RequirePostgres(t))
+	owner, err := Open(ctx, url, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.Close()
+	role := "verdict_test_writer_" + strings.ReplaceAll(audit.NewID()[24:], "-", "")
+	audittest.PostgresExec(t, url, `CREATE ROLE `+role+` LOGIN`,
+		`GRANT USAGE, CREATE ON SCHEMA `+schemaOf(t, url)+` TO `+role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA `+schemaOf(t, url)+` TO `+role)
+	t.Cleanup(func() { audittest.PostgresExec(t, url, `DROP OWNED BY `+role, `DROP ROLE `+role) })
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = neturl.User(role)
+	s, err := Open(ctx, u.String(), audit.Options{Writers: 1})
+	if err != nil {
+		t.Fatalf("open as %s: %v", role, err)
+	}
+	defer s.Close()
+	audittest.PostgresExec(t, url, `REVOKE CREATE ON SCHEMA `+schemaOf(t, url)+` FROM `+role)
+	far := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, partitionsAhead+3)
+	if err := s.ensurePartitions(ctx, far); err == nil {
+		t.Fatal("a role without CREATE made partitions")
+	}
+	tr := audittest.SampleTraceWithID(1, idAt(t, far.Add(time.Hour)))
+	tr.DecidedAt = far.Add(time.Hour)
+	if err := s.Append(ctx, tr); err != nil {
+		t.Fatalf("append with no partition for its day: %v", err)
+	}
+	var part string
+	if err := s.pool.QueryRow(ctx, `SELECT tableoid::regclass::text FROM traces WHERE id = $1`, tr.ID).Scan(&part); err != nil || part != "traces_default" {
+		t.Errorf("stored in %q (%v), want traces_default", part, err)
+	}
+	if _, err := s.Get(ctx, tr.ID); err != nil {
+		t.Errorf("read back: %v", err)
+	}
+	// a commit that has to make a day partition, and cannot, still commits
+	audittest.PostgresExec(t, url, `DELETE FROM trace_partitions WHERE until = (SELECT MAX(until) FROM trace_partitions)`)
+	s.partitionedUntil.Store(nil)
+	s.partitionRetry.Store(0)
+	if err := s.Append(ctx, audittest.SampleTrace(2)); err != nil {
+		t.Fatalf("append while the day partitions cannot be made: %v", err)
+	}
+	if s.partitionRetry.Load() == 0 {
+		t.Error("the commit did not try to make the partitions")
+	}
+}
+
+// schemaOf is the search_path a test URL names.
+func schemaOf(t *testing.T, url string) string {
+	t.Helper()
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("search_path")
 }
