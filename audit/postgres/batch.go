@@ -3,10 +3,13 @@ package postgres
 import (
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/verdicthq/verdict/audit"
 )
 
-// batchSQL stores a whole batch in one statement: the traces, their fired
+// batchSQL stores a whole batch in one statement: the idempotency keys
+// (a trace with a key is stored only if its key was new: the one decision
+// per key, across replicas, partition.go), the traces, their fired
 // rule ids, the reviews they open (with their rules and opened events) and
 // their webhook events, all from arrays (one element per row; rules as
 // parallel arrays of owner id and rule id). Reviews and events join the
@@ -14,25 +17,36 @@ import (
 // the ids it stored: a missing one was already stored (same id, or same key
 // id and idempotency key). One statement is one round trip however many
 // tables a decision touches.
-const batchSQL = `WITH ins AS (
+const batchSQL = `WITH keys AS (
+	INSERT INTO idempotency_keys (key_id, idempotency_key, id, id_time, decided_at)
+	SELECT k.key_id, k.idempotency_key, k.id, k.id_time, k.decided_at
+	FROM unnest($8::text[], $9::text[], $1::text[], $37::timestamptz[], $2::timestamptz[]) AS k(key_id, idempotency_key, id, id_time, decided_at)
+	WHERE k.idempotency_key IS NOT NULL
+	ON CONFLICT DO NOTHING
+	RETURNING id
+), ins AS (
 	INSERT INTO traces (id, decided_at, session_id, user_id, outcome,
 		policy_name, policy_version, key_id, idempotency_key,
-		report_status, policy_outcome, tags, context, fired, body, report, chain, seq, prev_hash, hash)
+		report_status, policy_outcome, tags, context, fired, body, report, chain, seq, prev_hash, hash, id_time)
 	SELECT id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
 		key_id, idempotency_key, report_status, policy_outcome, tags::json, context::json,
-		fired::json, body::json, report, $19, seq, prev_hash, hash
+		fired::json, body::json, report, $19, seq, prev_hash, hash, id_time
 	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
 		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
 		$12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[],
-		$20::int8[], $21::bytea[], $22::bytea[])
+		$20::int8[], $21::bytea[], $22::bytea[], $37::timestamptz[])
 		AS v(id, decided_at, session_id, user_id, outcome, policy_name, policy_version,
 			key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body, report,
-			seq, prev_hash, hash)
+			seq, prev_hash, hash, id_time)
+	WHERE (v.idempotency_key IS NULL OR v.id IN (SELECT id FROM keys))
+		-- a trace stored before schema 7 has id_time -infinity whatever its id;
+		-- a scalar subquery, so it runs as one primary-key probe per row
+		AND NOT (SELECT EXISTS (SELECT FROM traces o WHERE o.id = v.id AND o.id_time = '-infinity'))
 	ON CONFLICT DO NOTHING
-	RETURNING id, decided_at
+	RETURNING id, decided_at, id_time
 ), rules AS (
-	INSERT INTO trace_rules (rule_id, decided_at, trace_id)
-	SELECT r.rule_id, ins.decided_at, ins.id
+	INSERT INTO trace_rules (rule_id, decided_at, trace_id, id_time)
+	SELECT r.rule_id, ins.decided_at, ins.id, ins.id_time
 	FROM ins JOIN unnest($17::text[], $18::text[]) AS r(trace_id, rule_id) ON r.trace_id = ins.id
 ), rv AS (
 	INSERT INTO reviews (decision_id, opened_at, session_id, user_id, policy_name, policy_version, rules,
@@ -71,6 +85,7 @@ func batchArgs(head *chainHead, rows []*audit.Row, live []int) ([]any, int64, []
 		tags, fired                    = make([]string, n), make([]string, n)
 		reports                        = make([][]byte, n)
 		seqs                           = make([]int64, n)
+		idTimes                        = make([]pgtype.Timestamptz, n)
 		prevs, hashes                  = make([][]byte, n), make([][]byte, n)
 		ruleTraces, ruleIDs            []string
 	)
@@ -90,6 +105,7 @@ func batchArgs(head *chainHead, rows []*audit.Row, live []int) ([]any, int64, []
 			c := string(r.Context)
 			contexts[j] = &c
 		}
+		idTimes[j] = idTime(t.ID)
 		reports[j] = r.Report
 		if reports[j] == nil {
 			reports[j] = []byte{}
@@ -113,7 +129,8 @@ func batchArgs(head *chainHead, rows []*audit.Row, live []int) ([]any, int64, []
 		names, versions, keys, idems, statuses, polOutcomes, tags, contexts, fired,
 		bodies, reports, ruleTraces, ruleIDs, head.name, seqs, prevs, hashes}
 	args = append(args, reviews...)
-	return append(args, events...), seq, prev, nil
+	args = append(args, events...)
+	return append(args, idTimes), seq, prev, nil
 }
 
 // reviewArgs are batchSQL's review arrays ($23–$31).

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,6 +29,9 @@ type Store struct {
 	chains   []string           // the writers' chain names
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
 	mask     *audit.Mask        // masks searches by masked fields
+
+	partitionedUntil atomic.Pointer[time.Time] // day partitions exist up to here (ensurePartitions)
+	partitionRetry   atomic.Int64              // after a failure, not before this (Unix ns)
 
 	// LoopSQL is the review queue and the fraud labels (audit.Reviews, audit.Labels).
 	*audit.LoopSQL
@@ -98,6 +102,7 @@ func Open(ctx context.Context, url string, opts audit.Options) (*Store, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
+		_ = s.ensurePartitions(ctx, time.Now()) // a failure fails no write (see there); commits try again
 		s.batch = audit.NewBatcher(s.commit, opts.MaxBatchOrDefault(), writers, 30*time.Second)
 		s.batch.Mask = opts.Mask
 	}

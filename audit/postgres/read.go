@@ -13,7 +13,8 @@ import (
 
 // Get returns one trace by id.
 func (s *Store) Get(ctx context.Context, id string) (*audit.Trace, error) {
-	return s.one(ctx, `SELECT body::text, report FROM traces WHERE id = $1`, id)
+	// its id's day, or -infinity: stored before schema 7 (partition.go)
+	return s.one(ctx, `SELECT body::text, report FROM traces WHERE id = $1 AND (id_time = $2 OR id_time = '-infinity')`, id, idTime(id))
 }
 
 // FindIdempotent returns the trace a caller key stored under an idempotency key.
@@ -21,7 +22,9 @@ func (s *Store) FindIdempotent(ctx context.Context, keyID, idemKey string) (*aud
 	if idemKey == "" {
 		return nil, fmt.Errorf("%w: empty idempotency key", audit.ErrInvalid)
 	}
-	return s.one(ctx, `SELECT body::text, report FROM traces WHERE key_id = $1 AND idempotency_key = $2`, keyID, idemKey)
+	return s.one(ctx, `SELECT t.body::text, t.report FROM idempotency_keys k
+		JOIN traces t ON t.id = k.id AND t.id_time = k.id_time
+		WHERE k.key_id = $1 AND k.idempotency_key = $2`, keyID, idemKey)
 }
 
 func (s *Store) one(ctx context.Context, q string, args ...any) (*audit.Trace, error) {

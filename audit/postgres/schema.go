@@ -84,6 +84,7 @@ var migrations = []audit.Migration{
 	}},
 	outboxMigration,      // webhook outbox: loop.go
 	compressionMigration, // lz4 for the traces' large columns: compression.go
+	partitionMigration,   // traces and trace_rules by day: partition.go
 }
 
 // migration2 is the decision log v2: each trace gets its place in a hash

@@ -46,6 +46,9 @@ type chainHead struct {
 // commit writes one batch in one transaction of one statement (exec)
 // (audit.CommitFunc), chained onto the head of a chain no other writer holds.
 func (s *Store) commit(ctx context.Context, rows []*audit.Row, errs []error) error {
+	// once a day; its failure fails no trace (they go to the default
+	// partition), so the error is not the batch's
+	_ = s.ensurePartitions(ctx, time.Now())
 	head := <-s.heads
 	defer func() { s.heads <- head }()
 	live := make([]int, len(rows)) // indexes into rows still to write
@@ -258,8 +261,23 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		if oldest != nil && oldest.Before(rulesBefore) {
 			rulesBefore = *oldest
 		}
-		n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE ctid IN
-			(SELECT ctid FROM traces WHERE chain = $1 AND seq < $2 LIMIT $3)`, c.chain, c.keep)
+	}
+	// Every checkpoint is stored: whole days go first, by dropping their
+	// partitions (partition.go), then what is left of each chain's prefix,
+	// by row.
+	chains, keeps := make([]string, len(cuts)), make([]int64, len(cuts))
+	for i, c := range cuts {
+		chains[i], keeps[i] = c.chain, c.keep
+	}
+	dropped, err := s.dropPartitions(ctx, before, chains, keeps)
+	total += dropped
+	if err != nil {
+		return total, fmt.Errorf("prune: %w", err)
+	}
+	for _, c := range cuts {
+		// (tableoid, ctid): a row's place, unique across partitions
+		n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE (tableoid, ctid) IN
+			(SELECT tableoid, ctid FROM traces WHERE chain = $1 AND seq < $2 LIMIT $3)`, c.chain, c.keep)
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("prune traces: %w", err)
@@ -268,16 +286,22 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	// The fired-rule rows of what was removed, by time (trace_rules_time); a
 	// removed trace decided after the oldest kept leaves rule rows matching
 	// no trace (the rule filter joins traces) until a later prune.
-	if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE ctid IN
-		(SELECT ctid FROM trace_rules WHERE decided_at < $1 LIMIT $2)`, rulesBefore); err != nil {
+	if _, err := s.deleteChunks(ctx, `DELETE FROM trace_rules WHERE (tableoid, ctid) IN
+		(SELECT tableoid, ctid FROM trace_rules WHERE decided_at < $1 LIMIT $2)`, rulesBefore); err != nil {
 		return total, fmt.Errorf("prune fired rules: %w", err)
 	}
 	// traces from before the chain (schema 1), by time
-	n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE ctid IN
-		(SELECT ctid FROM traces WHERE chain IS NULL AND decided_at < $1 LIMIT $2)`, before)
+	n, err := s.deleteChunks(ctx, `DELETE FROM traces WHERE (tableoid, ctid) IN
+		(SELECT tableoid, ctid FROM traces WHERE chain IS NULL AND decided_at < $1 LIMIT $2)`, before)
 	total += n
 	if err != nil {
 		return total, fmt.Errorf("prune traces: %w", err)
+	}
+	// the idempotency keys of traces no longer stored
+	if _, err := s.deleteChunks(ctx, `DELETE FROM idempotency_keys WHERE (key_id, idempotency_key) IN
+		(SELECT k.key_id, k.idempotency_key FROM idempotency_keys k WHERE k.decided_at < $1
+			AND NOT EXISTS (SELECT FROM traces t WHERE t.id = k.id AND t.id_time = k.id_time) LIMIT $2)`, before); err != nil {
+		return total, fmt.Errorf("prune idempotency keys: %w", err)
 	}
 	return total, nil
 }
