@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/verdicthq/verdict/audit"
 )
 
@@ -43,8 +45,16 @@ func (s *Store) CounterRowsByID(ctx context.Context, ids []string, fn func(*audi
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, decided_at, report_status, policy_outcome, fired::text, context::text, report
-		FROM traces WHERE id = ANY($1)`, ids)
+	// Each id's partition key too (partition.go), so only the days the ids
+	// name are probed: their id times, and -infinity (traces from before
+	// schema 7).
+	times := make([]pgtype.Timestamptz, len(ids))
+	for i, id := range ids {
+		times[i] = idTime(id)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT t.id, t.decided_at, t.report_status, t.policy_outcome, t.fired::text, t.context::text, t.report
+		FROM traces t JOIN unnest($1::text[], $2::timestamptz[]) AS k(id, id_time)
+		ON t.id = k.id AND (t.id_time = k.id_time OR t.id_time = '-infinity')`, ids, times)
 	if err != nil {
 		return fmt.Errorf("read %d traces: %w", len(ids), err)
 	}
