@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/engine"
 	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/counters"
 )
@@ -83,6 +85,24 @@ func BenchmarkBackfill(b *testing.B) {
 			c := counters.New(counters.Config{})
 			var done int64
 			if err := c.Install(context.Background(), set, rs, time.Now(), func(n, _ int64, _ []string) { done = n }); err != nil {
+				b.Fatal(err)
+			}
+			return done
+		})
+	})
+	// The same five and a sixth whose where reads the report's risk_score:
+	// every report is then read and its top-level fields decoded
+	// (report.DecodeScalars), where the five alone read no report.
+	withScore, err := engine.LoadSources("rules", []engine.Source{{File: "rules/velocity.yaml",
+		Data: []byte(strings.Replace(policy, "rules:\n", "  user_risky_1h: { key: user_id, window: 1h, where: risk_score >= 50 }\nrules:\n  - { id: risky, when: 'counters.user_risky_1h > 2', action: review }\n", 1))}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("backfill-6-counters-one-reading-the-report", func(b *testing.B) {
+		rate(b, func() int64 {
+			c := counters.New(counters.Config{})
+			var done int64
+			if err := c.Install(context.Background(), withScore, rs, time.Now(), func(n, _ int64, _ []string) { done = n }); err != nil {
 				b.Fatal(err)
 			}
 			return done
