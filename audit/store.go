@@ -140,5 +140,5 @@ type ReplayRow struct {
 	Report       []byte
 	// ReportOmitted says a report was stored but not read (LeanCounterRows).
 	ReportOmitted bool
-	Memory       []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
+	Memory        []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
 }
