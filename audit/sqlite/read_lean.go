@@ -32,15 +32,15 @@ func (s *Store) LeanCounterRows(ctx context.Context, since, until time.Time, fn 
 		var r audit.ReplayRow
 		var micros, reportLen int64
 		var outcome string
-		var context sql.RawBytes
+		var contextJSON sql.RawBytes
 		var fired sql.RawBytes
-		if err := rows.Scan(&r.ID, &micros, &r.ReportStatus, &outcome, &fired, &context, &r.UserID, &reportLen); err != nil {
+		if err := rows.Scan(&r.ID, &micros, &r.ReportStatus, &outcome, &fired, &contextJSON, &r.UserID, &reportLen); err != nil {
 			return fmt.Errorf("read trace: %w", err)
 		}
 		r.DecidedAt, r.Outcome = time.UnixMicro(micros).UTC(), engine.Outcome(outcome)
 		r.FiredRules = append([]byte(nil), fired...)
-		if len(context) > 0 {
-			r.Context = append([]byte(nil), context...)
+		if len(contextJSON) > 0 {
+			r.Context = append([]byte(nil), contextJSON...)
 		}
 		r.ReportOmitted = reportLen > 0
 		if err := fn(&r); err != nil {
