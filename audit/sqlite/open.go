@@ -33,8 +33,6 @@ type Store struct {
 	r        *sql.DB // readers
 	batch    *audit.Batcher
 	readOnly bool
-	ins      *sql.Stmt          // insert a trace
-	insRule  *sql.Stmt          // insert a fired rule id
 	inserts  *inserts           // the batches' multi-row INSERTs
 	hasher   *audit.ChainHasher // the writer's (commits run one at a time)
 	key      ed25519.PrivateKey // signs retention checkpoints; nil: unsigned
@@ -129,10 +127,6 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 			s.w.Close()
 			return nil, fmt.Errorf("migrate %s: %w", path, err)
 		}
-		if err := s.prepare(ctx); err != nil {
-			s.w.Close()
-			return nil, err
-		}
 		if s.inserts, err = prepareInserts(ctx, s.w); err != nil {
 			s.w.Close()
 			return nil, err
@@ -162,17 +156,6 @@ func Open(ctx context.Context, dbURL string, opts audit.Options) (*Store, error)
 
 // File is the path of the database file.
 func (s *Store) File() string { return s.path }
-
-func (s *Store) prepare(ctx context.Context) error {
-	var err error
-	if s.ins, err = s.w.PrepareContext(ctx, insertTraceSQL); err != nil {
-		return fmt.Errorf("prepare trace insert: %w", err)
-	}
-	if s.insRule, err = s.w.PrepareContext(ctx, insertRuleSQL); err != nil {
-		return fmt.Errorf("prepare rule insert: %w", err)
-	}
-	return nil
-}
 
 // Ping checks that the file can be read and, unless the store is read-only,
 // written: a batch committed within audit.WriteTrust, or a write probe (see

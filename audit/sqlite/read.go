@@ -80,15 +80,7 @@ func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(
 // time index's order costs a lookup in the table per trace, which was
 // most of a backfill's reading.
 func (s *Store) CounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
-	w := newWhere()
-	if !since.IsZero() {
-		// Every trace decided at or after since is at or after the first
-		// such trace in commit order: the table is read from there (that
-		// trace found in the time index, not by reading the table from its
-		// start; none: seq >= NULL holds for no row).
-		w.Add(`seq >= (SELECT min(seq) FROM traces INDEXED BY traces_time WHERE decided_at >= ?)`, w.Time(since))
-	}
-	w.TimeRange(`decided_at`, since, until)
+	w := counterWhere(since, until)
 	rows, err := s.r.QueryContext(ctx, `SELECT id, decided_at, report_status, policy_outcome, fired, context, report FROM traces`+
 		w.SQL()+` ORDER BY seq`, w.Args()...)
 	if err != nil {
@@ -97,6 +89,20 @@ func (s *Store) CounterRows(ctx context.Context, since, until time.Time, fn func
 	defer rows.Close()
 	var micros int64
 	return audit.ScanCounterRows(rows, &micros, func() time.Time { return time.UnixMicro(micros) }, fn)
+}
+
+// counterWhere selects the traces in [since, until) for a read in commit
+// order: every trace decided at or after since is at or after the first
+// such trace in commit order, so the table is read from there (that trace
+// found in the time index, not by reading the table from its start; none:
+// seq >= NULL holds for no row).
+func counterWhere(since, until time.Time) *audit.Where {
+	w := newWhere()
+	if !since.IsZero() {
+		w.Add(`seq >= (SELECT min(seq) FROM traces INDEXED BY traces_time WHERE decided_at >= ?)`, w.Time(since))
+	}
+	w.TimeRange(`decided_at`, since, until)
+	return w
 }
 
 // Count returns how many traces lie in [since, until) (audit.RowSource).

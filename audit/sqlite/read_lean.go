@@ -16,12 +16,7 @@ var _ audit.LeanCounterSource = (*Store)(nil)
 // instead, and the report's length, which SQLite reads from the row's
 // header without its bytes (audit.LeanCounterSource).
 func (s *Store) LeanCounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
-	w := newWhere()
-	if !since.IsZero() {
-		// As in CounterRows: read from the first trace decided at or after since, in commit order.
-		w.Add(`seq >= (SELECT min(seq) FROM traces INDEXED BY traces_time WHERE decided_at >= ?)`, w.Time(since))
-	}
-	w.TimeRange(`decided_at`, since, until)
+	w := counterWhere(since, until)
 	rows, err := s.r.QueryContext(ctx, `SELECT id, decided_at, report_status, policy_outcome, fired, context, user_id, length(report) FROM traces`+
 		w.SQL()+` ORDER BY seq`, w.Args()...)
 	if err != nil {

@@ -11,17 +11,10 @@ import (
 	"github.com/verdicthq/verdict/audit"
 )
 
-const insertTraceSQL = `INSERT INTO traces (seq, id, decided_at, session_id, user_id, outcome,
-	policy_name, policy_version, key_id, idempotency_key,
-	report_status, policy_outcome, tags, context, fired, body, report, prev_hash, hash)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-
 // headSQL reads the chain's head: the last trace written. Inside the write
 // transaction (BEGIN IMMEDIATE holds the file's write lock) it is the head
 // for every process writing the file, so SQLite keeps one chain.
 const headSQL = `SELECT seq, hash FROM traces ORDER BY seq DESC LIMIT 1`
-
-const insertRuleSQL = `INSERT INTO trace_rules (rule_id, decided_at, trace_id) VALUES (?, ?, ?)`
 
 // pruneChunk bounds how many rows one prune transaction deletes, so appends
 // never wait long behind retention.
@@ -142,26 +135,26 @@ func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, seq int64, prev []byt
 // trace to the last one stored and setting errs[i] for a trace that
 // conflicts with one stored.
 func (s *Store) insertEach(ctx context.Context, tx *sql.Tx, seq int64, prev []byte, rows []*audit.Row, errs []error) error {
-	ins, insRule := tx.StmtContext(ctx, s.ins), tx.StmtContext(ctx, s.insRule)
 	args := make([]any, 0, tracesTable.cols)
 	for i, r := range rows {
 		t := r.Trace
 		var hash []byte
 		args, hash = s.traceArgs(args[:0], r, seq+1, prev)
-		res, err := ins.ExecContext(ctx, args...)
+		n, err := s.inserts.exec(ctx, tx, tracesTable, args)
 		if err != nil {
 			return fmt.Errorf("insert trace %s: %w", t.ID, err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n == 0 {
 			errs[i] = audit.ConflictError(t)
 			continue
 		}
 		seq, prev = seq+1, hash
-		micros := t.DecidedAt.UnixMicro()
+		rules := make([]any, 0, len(r.Rules)*traceRulesTable.cols)
 		for _, rule := range r.Rules {
-			if _, err := insRule.ExecContext(ctx, rule, micros, t.ID); err != nil {
-				return fmt.Errorf("insert fired rule %s of trace %s: %w", rule, t.ID, err)
-			}
+			rules = append(rules, rule, t.DecidedAt.UnixMicro(), t.ID)
+		}
+		if _, err := s.inserts.exec(ctx, tx, traceRulesTable, rules); err != nil {
+			return fmt.Errorf("insert fired rules of trace %s: %w", t.ID, err)
 		}
 	}
 	return nil
