@@ -7,12 +7,12 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/internal/audittest"
 )
 
 // BenchmarkDecide measures POST /v1/decisions through the whole handler
@@ -108,7 +108,7 @@ func benchDecideParallel(b *testing.B, logged bool, body string) {
 	b.ReportAllocs()
 	b.SetParallelism(16) // 16 goroutines per core: callers waiting on commits
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := audittest.CPUTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if rec := serveOnce(handler, body); rec.Code != 200 {
@@ -120,19 +120,10 @@ func benchDecideParallel(b *testing.B, logged bool, body string) {
 	b.StopTimer()
 	// CPU per decision (the whole process, user+system): what a loaded,
 	// shared machine does not inflate, unlike ns/op.
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((audittest.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	if st, ok := o.log.(interface{ BatchStats() (int64, int64) }); ok {
 		if commits, traces := st.BatchStats(); commits > 0 {
 			b.ReportMetric(float64(traces)/float64(commits), "traces/commit")
 		}
 	}
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

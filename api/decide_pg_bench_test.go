@@ -50,7 +50,7 @@ func BenchmarkDecideLoggedPostgres(b *testing.B) {
 		}
 		time.Sleep(10 * time.Millisecond) // polling the server for its backends, with a deadline
 	}
-	cpu0, pg0 := cpuTime(), processCPU(pids)
+	cpu0, pg0 := audittest.CPUTime(), processCPU(pids)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if rec := serveOnce(handler, decideBody); rec.Code != 200 {
@@ -60,7 +60,7 @@ func BenchmarkDecideLoggedPostgres(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((audittest.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	if len(backendPIDs(b, base, app)) != len(pids) {
 		b.Fatalf("the pool's backends changed during the run: their CPU cannot be summed")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/internal/audittest"
 	"github.com/verdicthq/verdict/internal/counters"
 	"github.com/verdicthq/verdict/internal/lists"
 	"github.com/verdicthq/verdict/internal/memory"
@@ -81,7 +82,7 @@ func BenchmarkDecideMemory(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(16)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := audittest.CPUTime()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if rec := serveOnce(handler, body); rec.Code != 200 {
@@ -90,7 +91,7 @@ func BenchmarkDecideMemory(b *testing.B) {
 					}
 				}
 			})
-			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((audittest.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
 }

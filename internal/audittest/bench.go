@@ -76,7 +76,7 @@ func BenchVerify(b *testing.B, url string, n int) {
 	}
 	l := s.(audit.CheckpointLog)
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), CPUTime()
 	for range b.N {
 		res, err := audit.Verify(ctx, l, audit.VerifyOptions{})
 		if err != nil || res.Break != nil || res.Verified != int64(n) {
@@ -88,11 +88,12 @@ func BenchVerify(b *testing.B, url string, n int) {
 	b.ReportMetric(total/time.Since(start).Seconds(), "traces/s")
 	// On a shared machine the wall figure says how busy the others are;
 	// traces per CPU-second (user+system, the whole process) do not.
-	b.ReportMetric(total/(cpuTime()-cpu0).Seconds(), "traces/cpu-s")
+	b.ReportMetric(total/(CPUTime()-cpu0).Seconds(), "traces/cpu-s")
 }
 
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
+// CPUTime is the process's user and system CPU time so far: what
+// benchmarks report beside wall time, which a loaded machine inflates.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

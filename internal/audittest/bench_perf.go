@@ -137,20 +137,20 @@ func BenchPerformance(b *testing.B, url string) {
 	b.Run("one-pass", func(b *testing.B) {
 		b.ReportAllocs()
 		var p *audit.Performance
-		cpu := cpuTime()
+		cpu := CPUTime()
 		for b.Loop() {
 			if p, err = s.(audit.PerformanceReader).RulePerformance(ctx, audit.PerfFilter{}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric((CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		b.ReportMetric(float64(p.Decisions), "decisions")
 		b.ReportMetric(float64(p.Labels), "labels")
 	})
 	b.Run("baseline-export-and-decode", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu := cpuTime()
-		defer func() { b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op") }()
+		cpu := CPUTime()
+		defer func() { b.ReportMetric((CPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op") }()
 		for b.Loop() {
 			idx := audit.NewLabelIndex()
 			if err := s.(audit.Labels).EachLabel(ctx, func(l *audit.Label) error { idx.Add(l); return nil }); err != nil {

@@ -3,11 +3,8 @@ package counters_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,28 +16,10 @@ import (
 
 const benchTraces = 200_000
 
-var (
-	benchOnce sync.Once
-	benchDB   string
-	benchErr  error
-)
-
 // benchLog is a SQLite log of benchTraces decisions of 1,000 users over the
 // last 30 minutes, made once per run (not measured).
 func benchLog(b *testing.B) string {
-	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "verdict-counters-bench")
-		if err != nil {
-			benchErr = err
-			return
-		}
-		benchDB = filepath.Join(dir, "d.db")
-		s, err := audit.Open(context.Background(), benchDB, audit.Options{})
-		if err != nil {
-			benchErr = err
-			return
-		}
-		defer s.Close()
+	return audittest.OnceLog(b, "counters", func(s audit.Store) error {
 		start := time.Now().Add(-30 * time.Minute)
 		var wg sync.WaitGroup
 		errs := make(chan error, 64)
@@ -61,12 +40,8 @@ func benchLog(b *testing.B) string {
 		}
 		wg.Wait()
 		close(errs)
-		benchErr = <-errs
+		return <-errs
 	})
-	if benchErr != nil {
-		b.Fatal(benchErr)
-	}
-	return benchDB
 }
 
 // BenchmarkBackfill builds the five counters of the test policy from a log
@@ -146,7 +121,7 @@ func BenchmarkBackfill(b *testing.B) {
 // inflate as much).
 func rate(b *testing.B, fn func() int64) {
 	var n int64
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), audittest.CPUTime()
 	for b.Loop() {
 		if got := fn(); got != benchTraces {
 			b.Fatalf("handled %d traces, want %d", got, benchTraces)
@@ -154,14 +129,5 @@ func rate(b *testing.B, fn func() int64) {
 		n += benchTraces
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "traces/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/trace")
-}
-
-// cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((audittest.CPUTime()-cpu0).Microseconds())/float64(n), "cpu-µs/trace")
 }

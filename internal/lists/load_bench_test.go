@@ -3,11 +3,7 @@ package lists_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,38 +15,17 @@ import (
 // benchItems is the size of the list BenchmarkLoad loads.
 const benchItems = 1_000_000
 
-var (
-	benchOnce sync.Once
-	benchDB   string
-	benchErr  error
-)
-
 // benchLog is a SQLite log whose list big holds benchItems items, made once
 // per run (the import is not measured).
 func benchLog(b *testing.B) string {
-	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "verdict-lists-bench")
-		if err != nil {
-			benchErr = err
-			return
-		}
-		benchDB = filepath.Join(dir, "d.db")
-		s, err := audit.Open(context.Background(), benchDB, audit.Options{})
-		if err != nil {
-			benchErr = err
-			return
-		}
-		defer s.Close()
+	return audittest.OnceLog(b, "lists", func(s audit.Store) error {
 		items := make([]audit.ListItem, benchItems)
 		for i := range items {
 			items[i] = audit.ListItem{Value: fmt.Sprintf("user-%012d", i*7919), KeyID: "cli"}
 		}
-		_, benchErr = s.(audit.ListStore).PutListItems(context.Background(), "big", items)
+		_, err := s.(audit.ListStore).PutListItems(context.Background(), "big", items)
+		return err
 	})
-	if benchErr != nil {
-		b.Fatal(benchErr)
-	}
-	return benchDB
 }
 
 // BenchmarkLoad loads a list of 1,000,000 items from a SQLite log into the
@@ -67,12 +42,12 @@ func BenchmarkLoad(b *testing.B) {
 			b.StopTimer()
 			before := liveHeap()
 			b.StartTimer()
-			cpu0 := cpuTime()
+			cpu0 := audittest.CPUTime()
 			m := lists.NewMemory()
 			if err := m.Load(context.Background(), st); err != nil {
 				b.Fatal(err)
 			}
-			cpu += cpuTime() - cpu0
+			cpu += audittest.CPUTime() - cpu0
 			b.StopTimer()
 			b.ReportMetric(float64(liveHeap()-before)/(1<<20), "heap-MB")
 			if got := m.Len("big", benchNow); got != benchItems {
@@ -92,12 +67,12 @@ func BenchmarkLoad(b *testing.B) {
 			b.StopTimer()
 			before := liveHeap()
 			b.StartTimer()
-			cpu0 := cpuTime()
+			cpu0 := audittest.CPUTime()
 			set := make(map[string]struct{})
 			for _, v := range values {
 				set[v] = struct{}{}
 			}
-			cpu += cpuTime() - cpu0
+			cpu += audittest.CPUTime() - cpu0
 			b.StopTimer()
 			b.ReportMetric(float64(liveHeap()-before)/(1<<20), "heap-MB")
 			if len(set) != benchItems {
@@ -115,14 +90,4 @@ func liveHeap() int64 {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapAlloc)
-}
-
-// cpuTime is the process's user and system CPU time (every thread: the
-// GC's too), which a loaded shared machine inflates less than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
