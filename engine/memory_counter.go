@@ -19,6 +19,7 @@ type counterProgs struct {
 	key, where, value *vm.Program // where and value nil when absent
 	layout            layout      // what the three read
 	pool              sync.Pool   // of *counterEval
+	guardLimit        int64       // the loop budget of one decision's expressions
 }
 
 // counterEval is a VM and env for a counter's expressions.
@@ -30,23 +31,27 @@ type counterEval struct {
 }
 
 func (cp *counterProgs) init(lim Limits) {
-	cp.pool.New = func() any {
-		ev := &counterEval{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, cp.layout.size()+2)}
-		ev.guard.limit = lim.Cost / 6
-		ev.env[guardKey] = &ev.guard
-		ev.env[nameFired] = firedFunc(func(id string) bool {
-			if ev.past == nil {
-				return false
-			}
-			for _, f := range ev.past.FiredRules {
-				if f == id {
-					return true
-				}
-			}
+	cp.guardLimit = lim.Cost / 6
+	cp.pool.New = func() any { return newCounterEval(cp.layout.size(), cp.guardLimit) }
+}
+
+// newCounterEval returns an evaluator whose env holds size keys.
+func newCounterEval(size int, guardLimit int64) *counterEval {
+	ev := &counterEval{vm: vm.VM{MemoryBudget: MemoryBudget}, env: make(map[string]any, size+2)}
+	ev.guard.limit = guardLimit
+	ev.env[guardKey] = &ev.guard
+	ev.env[nameFired] = firedFunc(func(id string) bool {
+		if ev.past == nil {
 			return false
-		})
-		return ev
-	}
+		}
+		for _, f := range ev.past.FiredRules {
+			if f == id {
+				return true
+			}
+		}
+		return false
+	})
+	return ev
 }
 
 // Key returns the counter's key for the decision over f: its key expression
@@ -81,8 +86,15 @@ func (c *CounterDecl) Contribution(past PastDecision) (key string, value any, ok
 		return "", nil, false
 	}
 	defer cp.pool.Put(ev)
+	return cp.contribute(ev, &past)
+}
+
+// contribute runs the counter's where, key and value over an env filled
+// with past's report, context and time (by cp's layout or a wider one).
+func (cp *counterProgs) contribute(ev *counterEval, past *PastDecision) (key string, value any, ok bool) {
+	ev.guard.n = 0
 	if cp.where != nil {
-		ev.past = &past
+		ev.past = past
 		ev.env[nameOutcome] = string(past.Outcome)
 		out, err := ev.vm.Run(cp.where, ev.env)
 		ev.past = nil

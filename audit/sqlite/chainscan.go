@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/verdicthq/verdict/audit"
@@ -23,26 +22,12 @@ const chainQuery = `SELECT seq, id, decided_at, session_id, user_id, outcome, po
 // conversion and locking are skipped. The row and its slices are valid
 // only until fn returns.
 func (s *Store) chainScan(ctx context.Context, where string, args []any, fn func(*audit.ChainRow) error) error {
-	conn, err := s.r.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	defer conn.Close()
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	err = conn.Raw(func(dc any) error {
-		q, ok := dc.(driver.QueryerContext)
-		if !ok {
-			return fmt.Errorf("the sqlite driver's connection (%T) cannot query", dc)
-		}
-		rows, err := q.QueryContext(ctx, chainQuery+where+` ORDER BY seq`, named)
-		if err != nil {
+	var rd chainRowReader
+	err := s.rawRows(ctx, chainQuery+where+` ORDER BY seq`, args, 19, func(dest []driver.Value) error {
+		if err := rd.fill(dest); err != nil {
 			return err
 		}
-		defer rows.Close()
-		return scanChainRows(rows, fn)
+		return fn(&rd.row)
 	})
 	if err != nil {
 		return fmt.Errorf("read traces: %w", err)
@@ -56,25 +41,6 @@ type chainRowReader struct {
 	row  audit.ChainRow
 	idem string
 	bufs [7][]byte // tags, context, fired, body, report, prev_hash, hash when not BLOBs
-}
-
-func scanChainRows(rows driver.Rows, fn func(*audit.ChainRow) error) error {
-	var rd chainRowReader
-	dest := make([]driver.Value, 19)
-	for {
-		if err := rows.Next(dest); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		if err := rd.fill(dest); err != nil {
-			return err
-		}
-		if err := fn(&rd.row); err != nil {
-			return err
-		}
-	}
 }
 
 // fill sets rd.row from one driver row, as database/sql's Scan into the

@@ -3,11 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/verdicthq/verdict/audit"
+	"github.com/verdicthq/verdict/engine"
 )
 
 // Get returns one trace by id.
@@ -81,14 +83,52 @@ func (s *Store) ReplayRows(ctx context.Context, since, until time.Time, fn func(
 // most of a backfill's reading.
 func (s *Store) CounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
 	w := counterWhere(since, until)
-	rows, err := s.r.QueryContext(ctx, `SELECT id, decided_at, report_status, policy_outcome, fired, context, report FROM traces`+
-		w.SQL()+` ORDER BY seq`, w.Args()...)
+	// fired and context cast to BLOBs: the driver's buffers become the
+	// row's, with no copy.
+	err := s.rawRows(ctx, `SELECT id, decided_at, report_status, policy_outcome, CAST(fired AS BLOB), CAST(context AS BLOB), report FROM traces`+
+		w.SQL()+` ORDER BY seq`, w.Args(), 7, func(d []driver.Value) error {
+		r, err := counterRow(d)
+		if err != nil {
+			return err
+		}
+		if r.Report, err = ownBytes(d[6]); err != nil {
+			return fmt.Errorf("read trace %s: report: %w", r.ID, err)
+		}
+		return fn(r)
+	})
 	if err != nil {
 		return fmt.Errorf("read traces: %w", err)
 	}
-	defer rows.Close()
-	var micros int64
-	return audit.ScanCounterRows(rows, &micros, func() time.Time { return time.UnixMicro(micros) }, fn)
+	return nil
+}
+
+// counterRow is the first six columns of a counters' read (id, decided_at,
+// report_status, policy_outcome, fired, context) from rawRows.
+func counterRow(d []driver.Value) (*audit.ReplayRow, error) {
+	r := &audit.ReplayRow{}
+	var err error
+	if r.ID, err = asString(d[0]); err != nil {
+		return nil, fmt.Errorf("read trace: id: %w", err)
+	}
+	micros, err := asInt(d[1])
+	if err != nil {
+		return nil, fmt.Errorf("read trace %s: decided_at: %w", r.ID, err)
+	}
+	var outcome string
+	if r.ReportStatus, err = asString(d[2]); err != nil {
+		return nil, fmt.Errorf("read trace %s: report_status: %w", r.ID, err)
+	}
+	if outcome, err = asString(d[3]); err != nil {
+		return nil, fmt.Errorf("read trace %s: policy_outcome: %w", r.ID, err)
+	}
+	if r.FiredRules, err = ownBytes(d[4]); err != nil {
+		return nil, fmt.Errorf("read trace %s: fired: %w", r.ID, err)
+	}
+	if r.Context, err = ownBytes(d[5]); err != nil {
+		return nil, fmt.Errorf("read trace %s: context: %w", r.ID, err)
+	}
+	r.DecidedAt, r.Outcome = time.UnixMicro(micros).UTC(), engine.Outcome(outcome)
+	return r, nil
 }
 
 // counterWhere selects the traces in [since, until) for a read in commit

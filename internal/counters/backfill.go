@@ -69,8 +69,9 @@ func (c *Counters) Install(ctx context.Context, set *engine.Set, src audit.RowSo
 		}
 	}
 	remember := now.Add(-c.cfg.Lookback).UnixMicro()
+	obs := newBatchObserver(fresh)
 	err := feed(ctx, src, since, time.Time{}, readingFor(fresh, src), func(batch []decoded) {
-		observeBatch(fresh, batch, remember)
+		obs.observe(batch, remember)
 	}, func(done int64) error {
 		if progress != nil {
 			progress(done, total, names)
@@ -136,20 +137,54 @@ type decoded struct {
 	past engine.PastDecision
 }
 
-// observeBatch adds a batch of decisions, in order, to each state: the
-// contributions worked out first, then added under one taking of the
-// state's lock (per decision, the backfill's workers spent as long
-// waiting for the states' locks as adding).
-func observeBatch(states []*state, batch []decoded, remember int64) {
-	cs := make([]contribution, 0, len(batch))
-	for _, st := range states {
-		cs = cs[:0]
-		for i := range batch {
-			if c, ok := st.contribution(batch[i].id, batch[i].past, remember); ok {
-				cs = append(cs, c)
+// batchObserver adds batches of decisions to states. Each decision's
+// contributions to every state are worked out together, from one env per
+// group of counters (engine.GroupCounters), then added state by state under
+// one taking of each state's lock (per decision, the backfill's workers
+// spent as long waiting for the states' locks as adding).
+type batchObserver struct {
+	groups []*engine.CounterGroup
+	slots  [][]int  // per group, the index in states of each of its decls
+	states []*state // every state observed
+}
+
+func newBatchObserver(states []*state) *batchObserver {
+	decls := make([]*engine.CounterDecl, len(states))
+	slot := make(map[*engine.CounterDecl]int, len(states))
+	for i, st := range states {
+		decls[i] = &st.decl
+		slot[&st.decl] = i
+	}
+	o := &batchObserver{groups: engine.GroupCounters(decls), states: states}
+	for _, g := range o.groups {
+		slots := make([]int, len(g.Decls()))
+		for i, d := range g.Decls() {
+			slots[i] = slot[d]
+		}
+		o.slots = append(o.slots, slots)
+	}
+	return o
+}
+
+// observe adds a batch of decisions, in order, to each state.
+func (o *batchObserver) observe(batch []decoded, remember int64) {
+	cs := make([][]contribution, len(o.states))
+	var got []engine.Contributed
+	for i := range batch {
+		d := &batch[i]
+		at := d.past.DecidedAt.UnixMicro()
+		for gi, g := range o.groups {
+			got = g.Contributions(d.past, got[:0])
+			for _, c := range got {
+				k := o.slots[gi][c.Index]
+				cs[k] = append(cs[k], o.states[k].contributionOf(d.id, at, c.Key, c.Value, remember))
 			}
 		}
-		st.addAll(cs)
+	}
+	for k, st := range o.states {
+		if len(cs[k]) > 0 {
+			st.addAll(cs[k])
+		}
 	}
 }
 
@@ -297,11 +332,12 @@ func History(ctx context.Context, set *engine.Set, src audit.RowSource, since, u
 	if len(fresh) == 0 {
 		return c, nil
 	}
+	obs := newBatchObserver(fresh)
 	err := feed(ctx, src, since.Add(-window), until, readingFor(fresh, src), func(batch []decoded) {
 		for i := range batch {
 			batch[i].id = "" // every event is kept: no id to count once
 		}
-		observeBatch(fresh, batch, math.MinInt64)
+		obs.observe(batch, math.MinInt64)
 	}, func(int64) error { return nil })
 	if err != nil {
 		return nil, fmt.Errorf("build counters %s from the decision log: %w", since.Format(time.RFC3339), err)

@@ -253,7 +253,12 @@ func (st *state) contribution(id string, past engine.PastDecision, remember int6
 	if !ok {
 		return contribution{}, false
 	}
-	at := past.DecidedAt.UnixMicro()
+	return st.contributionOf(id, past.DecidedAt.UnixMicro(), key, v, remember), true
+}
+
+// contributionOf is the contribution of a decision decided at (µs) that
+// adds v under key (engine.CounterDecl.Contribution's results).
+func (st *state) contributionOf(id string, at int64, key string, v any, remember int64) contribution {
 	var bits uint64
 	switch x := v.(type) {
 	case float64:
@@ -261,46 +266,52 @@ func (st *state) contribution(id string, past engine.PastDecision, remember int6
 	case string:
 		bits = maphash.String(st.parent.seed, x)
 	}
-	return contribution{id: id, key: key, e: event{at: at, v: bits}, remember: at >= remember}, true
+	return contribution{id: id, key: key, e: event{at: at, v: bits}, remember: at >= remember}
 }
 
 func (st *state) add(c contribution) {
 	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.addLocked(c)
+	grown := st.addLocked(c)
+	st.mu.Unlock()
+	st.parent.bytes.Add(grown)
 }
 
-// addAll adds contributions in order under one taking of the lock.
+// addAll adds contributions in order under one taking of the lock, and
+// counts the bytes they take once (the total is shared by every state and
+// worker: one atomic add a contribution was a tenth of a backfill's adding).
 func (st *state) addAll(cs []contribution) {
+	var grown int64
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	for _, c := range cs {
-		st.addLocked(c)
+		grown += st.addLocked(c)
 	}
+	st.mu.Unlock()
+	st.parent.bytes.Add(grown)
 }
 
-func (st *state) addLocked(c contribution) {
+// addLocked adds one contribution and returns how many bytes the state grew
+// by (negative when it shrank), for the caller to count.
+func (st *state) addLocked(c contribution) (grown int64) {
 	id, key, e, remember := c.id, c.key, c.e, c.remember
 	look := st.parent.cfg.Lookback.Microseconds()
 	if id != "" {
 		if _, dup := st.seen[id]; dup {
-			return
+			return 0
 		}
 	}
 	if id != "" && remember && e.at >= st.newest-look {
 		st.seen[id] = e.at
-		st.parent.bytes.Add(int64(seenBytes + len(id)))
+		grown += int64(seenBytes + len(id))
 	}
 	st.newest = max(st.newest, e.at)
 	s := st.keys[key]
 	if s == nil {
 		s = &series{}
 		st.keys[key] = s
-		st.parent.bytes.Add(int64(keyBytes + len(key)))
+		grown += int64(keyBytes + len(key))
 	}
 	if st.parent.cfg.KeepAll {
-		st.insert(s, e)
-		return
+		return grown + st.insert(s, e)
 	}
 	// Drop what fell out of the window (for a read at newest less Lookback:
 	// a decision may read a little before the newest recorded), then bound
@@ -315,23 +326,23 @@ func (st *state) addLocked(c contribution) {
 	}
 	if cut > 0 {
 		s.ev = s.ev[cut:] // O(1): the dropped prefix is freed when the slice next grows
-		st.parent.bytes.Add(-int64(cut * eventBytes))
+		grown -= int64(cut * eventBytes)
 	}
 	if e.at < horizon {
-		return
+		return grown
 	}
-	st.insert(s, e)
+	return grown + st.insert(s, e)
 }
 
 // insert adds an event in time order; events come nearly in order, so it
 // searches from the end.
-func (st *state) insert(s *series, e event) {
+func (st *state) insert(s *series, e event) (grown int64) {
 	i := len(s.ev)
 	for i > 0 && s.ev[i-1].at > e.at {
 		i--
 	}
 	s.ev = slices.Insert(s.ev, i, e)
-	st.parent.bytes.Add(eventBytes)
+	return eventBytes
 }
 
 // Sweep forgets what no read can need any more: events older than their
