@@ -36,6 +36,10 @@ type ChainRow struct {
 	Fired          []byte
 	Body           []byte
 	Report         []byte
+	// RiskScore is SQLite's risk_score column (a copy of the report's, for
+	// counters); nil when NULL, and always for PostgreSQL, which has none.
+	// A trace without it hashes as before the column existed.
+	RiskScore *int64
 
 	Prev []byte // the previous trace's hash, as stored; nil for a trace from before the chain
 	Hash []byte // this trace's hash, as stored; nil for a trace from before the chain
@@ -80,6 +84,9 @@ func (c *ChainHasher) Hash(prev []byte, r *ChainRow) []byte {
 	c.h.Write(r.Body)
 	c.h.Write(binary.BigEndian.AppendUint64(b[:0], uint64(len(r.Report))))
 	c.h.Write(r.Report)
+	if r.RiskScore != nil {
+		c.h.Write(binary.BigEndian.AppendUint64(append(b[:0], 'S'), uint64(*r.RiskScore)))
+	}
 	c.buf = b[:0]
 	c.sum = c.h.Sum(c.sum[:0])
 	return c.sum

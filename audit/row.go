@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/verdicthq/verdict/report"
 )
 
 // Row is a trace encoded for storage: the columns every backend writes. The
@@ -20,6 +22,10 @@ type Row struct {
 	Context       []byte // JSON object, or nil
 	FiredRules    []byte // JSON array of the live fired rule ids, in order
 	PolicyOutcome string
+	// RiskScore is the stored report's risk_score, for a column beside it
+	// (SQLite); nil when not known, or when masking may have changed the
+	// report: a reader of the column then decodes the report instead.
+	RiskScore *int
 }
 
 // EncodeRow prepares a trace for storage: it fills and checks the trace as
@@ -65,8 +71,12 @@ func EncodeMaskedRow(t *Trace, now time.Time, m *Mask) (*Row, error) {
 	if len(t.Context) > 0 && string(t.Context) != "null" {
 		ctx = t.Context
 	}
+	var score *int
+	if t.RiskScore != nil && len(t.Report) > 0 && t.ReportStatus == report.StatusOK && m.Empty() {
+		score = t.RiskScore
+	}
 	return &Row{Trace: t, Body: b, Rules: rules, Report: t.Report, Tags: tagsJSON, Context: ctx,
-		FiredRules: firedJSON, PolicyOutcome: string(t.PolicyOutcome())}, nil
+		FiredRules: firedJSON, PolicyOutcome: string(t.PolicyOutcome()), RiskScore: score}, nil
 }
 
 // DecodeRow rebuilds a trace from a stored body and report. A body that

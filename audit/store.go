@@ -125,6 +125,17 @@ type LeanCounterSource interface {
 	LeanCounterRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
 }
 
+// LeanScoreSource is implemented by stores that also keep each trace's risk
+// score in a column of its own (SQLite; see Trace.RiskScore), for counters
+// that read no report field but user_id and risk_score.
+type LeanScoreSource interface {
+	// LeanScoreCounterRows is LeanCounterRows with RiskScore filled from
+	// that column; for a trace stored without it (before the column, or
+	// with masking on) the report is read instead (Report set,
+	// ReportOmitted false).
+	LeanScoreCounterRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
+}
+
 // ReplayRow is the part of a stored trace that replay reads, undecoded.
 type ReplayRow struct {
 	ID           string
@@ -140,5 +151,8 @@ type ReplayRow struct {
 	Report       []byte
 	// ReportOmitted says a report was stored but not read (LeanCounterRows).
 	ReportOmitted bool
-	Memory        []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
+	// RiskScore is the trace's risk score column (LeanScoreCounterRows);
+	// nil when it was read from nowhere.
+	RiskScore *int
+	Memory    []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
 }

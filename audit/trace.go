@@ -72,6 +72,13 @@ type Trace struct {
 	// from a misuse of the key (different body: 409).
 	RequestHash string `json:"request_hash,omitempty"`
 
+	// RiskScore is the report's risk_score as the decision read it; nil
+	// when it had no report, or when it is not known. Not part of the
+	// trace's JSON (the report holds it): the SQLite log keeps it in a
+	// column of its own, so backfilling a counter that reads it need not
+	// read every stored report.
+	RiskScore *int `json:"-"`
+
 	// Answer is the JSON answer the caller got, byte for byte, so an
 	// idempotent retry gets exactly the same answer back. Empty for traces
 	// not made by the API. With masking on, the masked fields' values in it

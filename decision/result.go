@@ -84,6 +84,8 @@ func (r *Result) Trace() *audit.Trace {
 	if r.Report != nil {
 		t.UserID = r.Report.UserID
 		t.Tags = r.Report.Tags
+		score := r.Report.RiskScore
+		t.RiskScore = &score
 	}
 	if r.MonitorOnly {
 		t.WouldBeOutcome = r.Live.Outcome

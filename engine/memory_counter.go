@@ -188,16 +188,16 @@ func (c *CounterDecl) String() string {
 }
 
 // ReadsReportOnly reports whether the counter's key, where and value
-// expressions read no field of the report but those named (e.g. "user_id",
-// which the decision log keeps in a column of its own): backfill then need
-// not read the stored reports at all. The context, the outcome, fired() and
-// now() are not report fields.
+// expressions read no field of the report but those named (e.g. "user_id"
+// or "risk_score", which the decision log keeps in columns of their own):
+// backfill then need not read the stored reports at all. The context, the
+// outcome, fired() and now() are not report fields.
 func (c *CounterDecl) ReadsReportOnly(fields ...string) bool {
 	if c.prog == nil {
 		return false
 	}
 	l := &c.prog.layout
-	if l.score || len(l.checks) > 0 {
+	if (l.score && !slices.Contains(fields, "risk_score")) || len(l.checks) > 0 {
 		return false
 	}
 	for _, r := range l.roots {

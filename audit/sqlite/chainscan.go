@@ -13,7 +13,7 @@ import (
 // chainQuery reads a trace's columns in the order chainScan takes them.
 const chainQuery = `SELECT seq, id, decided_at, session_id, user_id, outcome, policy_name,
 	policy_version, key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body,
-	report, prev_hash, hash FROM traces`
+	report, prev_hash, hash, risk_score FROM traces`
 
 // chainScan streams the rows of chainQuery+where in seq order. It reads
 // through the driver's own rows (database/sql's Conn.Raw), not Rows.Scan:
@@ -23,7 +23,7 @@ const chainQuery = `SELECT seq, id, decided_at, session_id, user_id, outcome, po
 // only until fn returns.
 func (s *Store) chainScan(ctx context.Context, where string, args []any, fn func(*audit.ChainRow) error) error {
 	var rd chainRowReader
-	err := s.rawRows(ctx, chainQuery+where+` ORDER BY seq`, args, 19, func(dest []driver.Value) error {
+	err := s.rawRows(ctx, chainQuery+where+` ORDER BY seq`, args, 20, func(dest []driver.Value) error {
 		if err := rd.fill(dest); err != nil {
 			return err
 		}
@@ -38,9 +38,10 @@ func (s *Store) chainScan(ctx context.Context, where string, args []any, fn func
 // chainRowReader turns a driver row of chainQuery into an audit.ChainRow,
 // reusing its buffers for the columns the driver hands over as strings.
 type chainRowReader struct {
-	row  audit.ChainRow
-	idem string
-	bufs [7][]byte // tags, context, fired, body, report, prev_hash, hash when not BLOBs
+	row   audit.ChainRow
+	idem  string
+	score int64
+	bufs  [7][]byte // tags, context, fired, body, report, prev_hash, hash when not BLOBs
 }
 
 // fill sets rd.row from one driver row, as database/sql's Scan into the
@@ -73,6 +74,13 @@ func (rd *chainRowReader) fill(d []driver.Value) error {
 	}
 	for i, to := range [...]*[]byte{&r.Tags, &r.Context, &r.Fired, &r.Body, &r.Report, &r.Prev, &r.Hash} {
 		*to, rd.bufs[i] = asBytes(d[12+i], rd.bufs[i])
+	}
+	r.RiskScore = nil
+	if d[19] != nil {
+		if rd.score, err = asInt(d[19]); err != nil {
+			return fmt.Errorf("read trace at seq %d: risk_score: %w", r.Seq, err)
+		}
+		r.RiskScore = &rd.score
 	}
 	// NOT NULL columns: hashed as empty, as a Scan into sql.RawBytes gave them.
 	for _, b := range [...]*[]byte{&r.Tags, &r.Fired, &r.Body, &r.Report} {

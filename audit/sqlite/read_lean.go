@@ -9,15 +9,32 @@ import (
 	"github.com/verdicthq/verdict/audit"
 )
 
-var _ audit.LeanCounterSource = (*Store)(nil)
+var (
+	_ audit.LeanCounterSource = (*Store)(nil)
+	_ audit.LeanScoreSource   = (*Store)(nil)
+)
 
 // LeanCounterRows is CounterRows without the reports: the user_id column
 // instead, and the report's length, which SQLite reads from the row's
 // header without its bytes (audit.LeanCounterSource).
 func (s *Store) LeanCounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
+	return s.leanRows(ctx, since, until, false, fn)
+}
+
+// LeanScoreCounterRows is LeanCounterRows with the risk_score column, and
+// the report of a trace stored without one (audit.LeanScoreSource).
+func (s *Store) LeanScoreCounterRows(ctx context.Context, since, until time.Time, fn func(*audit.ReplayRow) error) error {
+	return s.leanRows(ctx, since, until, true, fn)
+}
+
+func (s *Store) leanRows(ctx context.Context, since, until time.Time, withScore bool, fn func(*audit.ReplayRow) error) error {
 	w := counterWhere(since, until)
-	err := s.rawRows(ctx, `SELECT id, decided_at, report_status, policy_outcome, CAST(fired AS BLOB), CAST(context AS BLOB), user_id, length(report) FROM traces`+
-		w.SQL()+` ORDER BY seq`, w.Args(), 8, func(d []driver.Value) error {
+	score := `NULL, NULL`
+	if withScore {
+		score = `risk_score, CASE WHEN risk_score IS NULL THEN report END`
+	}
+	err := s.rawRows(ctx, `SELECT id, decided_at, report_status, policy_outcome, CAST(fired AS BLOB), CAST(context AS BLOB), user_id, length(report), `+
+		score+` FROM traces`+w.SQL()+` ORDER BY seq`, w.Args(), 10, func(d []driver.Value) error {
 		r, err := counterRow(d)
 		if err != nil {
 			return err
@@ -29,7 +46,22 @@ func (s *Store) LeanCounterRows(ctx context.Context, since, until time.Time, fn 
 		if err != nil {
 			return fmt.Errorf("read trace %s: length(report): %w", r.ID, err)
 		}
-		r.ReportOmitted = reportLen > 0
+		switch {
+		case d[8] != nil:
+			v, err := asInt(d[8])
+			if err != nil {
+				return fmt.Errorf("read trace %s: risk_score: %w", r.ID, err)
+			}
+			n := int(v)
+			r.RiskScore = &n
+			r.ReportOmitted = reportLen > 0
+		case d[9] != nil:
+			if r.Report, err = ownBytes(d[9]); err != nil {
+				return fmt.Errorf("read trace %s: report: %w", r.ID, err)
+			}
+		default:
+			r.ReportOmitted = reportLen > 0
+		}
 		return fn(r)
 	})
 	if err != nil {

@@ -82,6 +82,7 @@ var migrations = []audit.Migration{
 	}},
 	outboxMigration,    // webhook outbox: loop.go
 	leanIndexMigration, // fewer index writes per append
+	scoreMigration,     // the report's risk_score beside it, for counters
 }
 
 // traceColumns are the columns schema versions 1 and 2 share.
@@ -273,4 +274,13 @@ var leanIndexMigration = audit.Migration{Version: 6, Stmts: []string{
 	`DROP INDEX IF EXISTS traces_outcome`,
 	`CREATE INDEX traces_outcome ON traces (outcome, decided_at, id) WHERE outcome <> 'allow'`,
 	`DROP INDEX IF EXISTS trace_rules_time`,
+}}
+
+// scoreMigration adds a copy of each trace's risk score (its report's
+// risk_score; NULL for a trace written before, without a report, or with
+// masking on), so that backfilling a counter that reads risk_score reads a
+// column instead of decoding every report (LeanScoreCounterRows). The hash
+// chain covers it (audit.ChainRow.RiskScore).
+var scoreMigration = audit.Migration{Version: 7, Stmts: []string{
+	`ALTER TABLE traces ADD COLUMN risk_score INTEGER`,
 }}

@@ -50,6 +50,10 @@ func SampleTrace(i int) *audit.Trace {
 		FiredRules:   []engine.FiredRule{},
 		Timings:      audit.Timings{Fetch: 12500 * time.Microsecond, Evaluate: 40 * time.Microsecond, Total: 13100 * time.Microsecond},
 	}
+	if i%2 == 0 { // the other half as traces stored before the risk_score column
+		score := 75 // Report's
+		t.RiskScore = &score
+	}
 	if out != engine.Allow {
 		t.Reason = engine.ReasonRules
 		// rules fired: rule i%3 always, and rule (i+1)%3 on even i

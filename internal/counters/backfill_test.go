@@ -22,6 +22,12 @@ import (
 var policyWithCheck = strings.Replace(policy, "counters:\n",
 	"counters:\n  user_vpn_24h: { key: user_id, window: 24h, where: device_checks.vpn != \"Detected\" }\n", 1)
 
+// policyWithScore adds counters that read the report's risk_score, which
+// SQLite keeps in a column (LeanScoreCounterRows) and PostgreSQL reads from
+// the report.
+var policyWithScore = strings.Replace(policy, "counters:\n",
+	"counters:\n  user_risky_1h: { key: user_id, window: 1h, where: risk_score >= 50 }\n  user_score_24h: { key: user_id, window: 24h, sum: risk_score }\n", 1)
+
 // sortEvents puts events in decision order.
 func sortEvents(evs []event) {
 	slices.SortStableFunc(evs, func(a, b event) int { return cmp.Compare(a.at, b.at) })
@@ -42,6 +48,7 @@ func TestBackfillMatchesLive(t *testing.T) {
 	}{
 		{"top-level fields only", policy},
 		{"a counter reads a check", policyWithCheck},
+		{"counters read risk_score", policyWithScore},
 	}
 	stores := []struct {
 		name string
@@ -71,7 +78,8 @@ func TestBackfillMatchesLive(t *testing.T) {
 		// Over the last 26 hours: some outside the 1h and the 24h windows.
 		at := now.Sub(t0) - time.Duration(rng.Int64N(int64(26*time.Hour)))
 		evs = append(evs, event{user: fmt.Sprintf("u%d", rng.IntN(7)), card: fmt.Sprintf("c%d", rng.IntN(5)),
-			amount: float64(rng.IntN(3000)), outcome: outcome, fired: fired, at: at + time.Duration(i)*time.Microsecond})
+			amount: float64(rng.IntN(3000)), outcome: outcome, fired: fired, at: at + time.Duration(i)*time.Microsecond,
+			score: 1 + rng.IntN(100), noColumn: rng.IntN(4) == 0}) // a quarter as stored before the risk_score column
 	}
 	for _, s := range sets {
 		set, err := engine.LoadSources("rules", []engine.Source{{File: "rules/velocity.yaml", Data: []byte(s.src)}})

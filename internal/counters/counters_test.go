@@ -55,9 +55,10 @@ func decl(t testing.TB, set *engine.Set, name string) *engine.CounterDecl {
 }
 
 // reportFor is the sample report with another user_id.
-func reportFor(t testing.TB, user string) []byte {
+func reportFor(t testing.TB, user string, score int) []byte {
 	t.Helper()
-	return bytes.Replace(audittest.Report, []byte(`"user_id": "user-456"`), []byte(`"user_id": "`+user+`"`), 1)
+	r := bytes.Replace(audittest.Report, []byte(`"user_id": "user-456"`), []byte(`"user_id": "`+user+`"`), 1)
+	return bytes.Replace(r, []byte(`"risk_score": 75`), []byte(fmt.Sprintf(`"risk_score": %d`, score)), 1)
 }
 
 // event is one past decision of the tests.
@@ -67,21 +68,31 @@ type event struct {
 	outcome    engine.Outcome
 	fired      []string
 	at         time.Duration // after t0
+	score      int           // the report's risk_score: 75 when 0
+	noColumn   bool          // stored as before the risk_score column (Trace.RiskScore nil)
+}
+
+// riskScore is the event's report's risk_score.
+func (e event) riskScore() int {
+	if e.score == 0 {
+		return 75
+	}
+	return e.score
 }
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 var events = []event{
-	{"u1", "c1", 100, engine.Deny, nil, 0},
-	{"u1", "c2", 200, engine.Deny, []string{"many"}, 10 * time.Minute},
-	{"u1", "c2", 1500, engine.Review, []string{"big"}, 20 * time.Minute},
-	{"u1", "c3", 50, engine.Deny, nil, 30 * time.Minute},
-	{"u2", "c1", 3000, engine.Allow, nil, 40 * time.Minute},
-	{"u1", "c1", 10, engine.Deny, nil, 2 * time.Hour},
+	{"u1", "c1", 100, engine.Deny, nil, 0, 0, false},
+	{"u1", "c2", 200, engine.Deny, []string{"many"}, 10 * time.Minute, 0, false},
+	{"u1", "c2", 1500, engine.Review, []string{"big"}, 20 * time.Minute, 0, false},
+	{"u1", "c3", 50, engine.Deny, nil, 30 * time.Minute, 0, false},
+	{"u2", "c1", 3000, engine.Allow, nil, 40 * time.Minute, 0, false},
+	{"u1", "c1", 10, engine.Deny, nil, 2 * time.Hour, 0, false},
 }
 
 func (e event) past(t testing.TB) (string, engine.PastDecision) {
-	rep, err := report.Decode(reportFor(t, e.user))
+	rep, err := report.Decode(reportFor(t, e.user, e.riskScore()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +108,13 @@ func (e event) trace(t testing.TB) *audit.Trace {
 		fired = append(fired, engine.FiredRule{ID: f, Action: e.outcome})
 	}
 	_ = id
-	return &audit.Trace{DecidedAt: t0.Add(e.at), SessionID: "s", UserID: e.user, Context: ctx, Report: reportFor(t, e.user),
+	tr := &audit.Trace{DecidedAt: t0.Add(e.at), SessionID: "s", UserID: e.user, Context: ctx, Report: reportFor(t, e.user, e.riskScore()),
 		ReportStatus: "ok", Policy: engine.PolicyRef{Name: "velocity", Version: "v"}, Outcome: e.outcome, Reason: engine.ReasonRules, FiredRules: fired}
+	if !e.noColumn {
+		score := e.riskScore()
+		tr.RiskScore = &score // as decision.Result.Trace sets it
+	}
+	return tr
 }
 
 type read struct {
