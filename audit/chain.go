@@ -36,10 +36,12 @@ type ChainRow struct {
 	Fired          []byte
 	Body           []byte
 	Report         []byte
-	// RiskScore is SQLite's risk_score column (a copy of the report's, for
-	// counters); nil when NULL, and always for PostgreSQL, which has none.
-	// A trace without it hashes as before the column existed.
+	// RiskScore and Checks are SQLite's risk_score and checks columns
+	// (copies of the report's, for counters); nil when NULL, and always for
+	// PostgreSQL, which has neither. A trace without them hashes as before
+	// the columns existed.
 	RiskScore *int64
+	Checks    []byte
 
 	Prev []byte // the previous trace's hash, as stored; nil for a trace from before the chain
 	Hash []byte // this trace's hash, as stored; nil for a trace from before the chain
@@ -86,6 +88,9 @@ func (c *ChainHasher) Hash(prev []byte, r *ChainRow) []byte {
 	c.h.Write(r.Report)
 	if r.RiskScore != nil {
 		c.h.Write(binary.BigEndian.AppendUint64(append(b[:0], 'S'), uint64(*r.RiskScore)))
+	}
+	if r.Checks != nil {
+		c.h.Write(appendField(append(b[:0], 'C'), r.Checks))
 	}
 	c.buf = b[:0]
 	c.sum = c.h.Sum(c.sum[:0])

@@ -22,10 +22,12 @@ type Row struct {
 	Context       []byte // JSON object, or nil
 	FiredRules    []byte // JSON array of the live fired rule ids, in order
 	PolicyOutcome string
-	// RiskScore is the stored report's risk_score, for a column beside it
-	// (SQLite); nil when not known, or when masking may have changed the
-	// report: a reader of the column then decodes the report instead.
-	RiskScore *int
+	// RiskScore and CheckCodes are the stored report's risk_score and
+	// documented checks (Trace.RiskScore, Trace.CheckCodes), for columns
+	// beside it (SQLite); nil when not known, or when masking may have
+	// changed the report: a reader of the columns then decodes the report.
+	RiskScore  *int
+	CheckCodes []byte
 }
 
 // EncodeRow prepares a trace for storage: it fills and checks the trace as
@@ -72,11 +74,13 @@ func EncodeMaskedRow(t *Trace, now time.Time, m *Mask) (*Row, error) {
 		ctx = t.Context
 	}
 	var score *int
-	if t.RiskScore != nil && len(t.Report) > 0 && t.ReportStatus == report.StatusOK && m.Empty() {
-		score = t.RiskScore
+	var codes []byte
+	if t.RiskScore != nil && len(t.CheckCodes) == report.NumDocumentedChecks && len(t.Report) > 0 &&
+		t.ReportStatus == report.StatusOK && m.Empty() {
+		score, codes = t.RiskScore, t.CheckCodes
 	}
 	return &Row{Trace: t, Body: b, Rules: rules, Report: t.Report, Tags: tagsJSON, Context: ctx,
-		FiredRules: firedJSON, PolicyOutcome: string(t.PolicyOutcome()), RiskScore: score}, nil
+		FiredRules: firedJSON, PolicyOutcome: string(t.PolicyOutcome()), RiskScore: score, CheckCodes: codes}, nil
 }
 
 // DecodeRow rebuilds a trace from a stored body and report. A body that

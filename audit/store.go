@@ -125,15 +125,16 @@ type LeanCounterSource interface {
 	LeanCounterRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
 }
 
-// LeanScoreSource is implemented by stores that also keep each trace's risk
-// score in a column of its own (SQLite; see Trace.RiskScore), for counters
-// that read no report field but user_id and risk_score.
-type LeanScoreSource interface {
-	// LeanScoreCounterRows is LeanCounterRows with RiskScore filled from
-	// that column; for a trace stored without it (before the column, or
-	// with masking on) the report is read instead (Report set,
-	// ReportOmitted false).
-	LeanScoreCounterRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
+// ReportColumnSource is implemented by stores that also keep each trace's
+// risk score and documented checks in columns of their own (SQLite; see
+// Trace.RiskScore and Trace.CheckCodes), for counters that read no report
+// field but user_id, risk_score and documented checks.
+type ReportColumnSource interface {
+	// ReportColumnRows is LeanCounterRows with RiskScore and CheckCodes
+	// filled from those columns; for a trace stored without them (before
+	// the columns, or with masking on) the report is read instead (Report
+	// set, ReportOmitted false).
+	ReportColumnRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
 }
 
 // ReplayRow is the part of a stored trace that replay reads, undecoded.
@@ -151,8 +152,9 @@ type ReplayRow struct {
 	Report       []byte
 	// ReportOmitted says a report was stored but not read (LeanCounterRows).
 	ReportOmitted bool
-	// RiskScore is the trace's risk score column (LeanScoreCounterRows);
-	// nil when it was read from nowhere.
-	RiskScore *int
-	Memory    []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
+	// RiskScore and CheckCodes are the trace's report columns
+	// (ReportColumnRows); nil when not read.
+	RiskScore  *int
+	CheckCodes []byte
+	Memory     []byte // JSON of the trace's memory (engine.Memory: the lists and counters it read); nil when none
 }

@@ -78,6 +78,9 @@ type Trace struct {
 	// column of its own, so backfilling a counter that reads it need not
 	// read every stored report.
 	RiskScore *int `json:"-"`
+	// CheckCodes are the report's documented checks as the decision read
+	// them (report.DocumentedCodes); nil like RiskScore, and kept beside it.
+	CheckCodes []byte `json:"-"`
 
 	// Answer is the JSON answer the caller got, byte for byte, so an
 	// idempotent retry gets exactly the same answer back. Empty for traces

@@ -85,7 +85,7 @@ func (r *Result) Trace() *audit.Trace {
 		t.UserID = r.Report.UserID
 		t.Tags = r.Report.Tags
 		score := r.Report.RiskScore
-		t.RiskScore = &score
+		t.RiskScore, t.CheckCodes = &score, r.Report.DocumentedCodes()
 	}
 	if r.MonitorOnly {
 		t.WouldBeOutcome = r.Live.Outcome

@@ -189,16 +189,22 @@ func (c *CounterDecl) String() string {
 
 // ReadsReportOnly reports whether the counter's key, where and value
 // expressions read no field of the report but those named (e.g. "user_id"
-// or "risk_score", which the decision log keeps in columns of their own):
-// backfill then need not read the stored reports at all. The context, the
-// outcome, fired() and now() are not report fields.
+// or "risk_score", which the decision log keeps in columns of their own;
+// "checks" names every documented check read by name, as
+// device_checks.vpn): backfill then need not read the stored reports at
+// all. The context, the outcome, fired() and now() are not report fields.
 func (c *CounterDecl) ReadsReportOnly(fields ...string) bool {
 	if c.prog == nil {
 		return false
 	}
 	l := &c.prog.layout
-	if (l.score && !slices.Contains(fields, "risk_score")) || len(l.checks) > 0 {
+	if l.score && !slices.Contains(fields, "risk_score") {
 		return false
+	}
+	for _, ch := range l.checks {
+		if ch.index < 0 || !slices.Contains(fields, "checks") {
+			return false
+		}
 	}
 	for _, r := range l.roots {
 		if r == nameContext {

@@ -13,7 +13,7 @@ import (
 // chainQuery reads a trace's columns in the order chainScan takes them.
 const chainQuery = `SELECT seq, id, decided_at, session_id, user_id, outcome, policy_name,
 	policy_version, key_id, idempotency_key, report_status, policy_outcome, tags, context, fired, body,
-	report, prev_hash, hash, risk_score FROM traces`
+	report, prev_hash, hash, risk_score, CAST(checks AS BLOB) FROM traces`
 
 // chainScan streams the rows of chainQuery+where in seq order. It reads
 // through the driver's own rows (database/sql's Conn.Raw), not Rows.Scan:
@@ -23,7 +23,7 @@ const chainQuery = `SELECT seq, id, decided_at, session_id, user_id, outcome, po
 // only until fn returns.
 func (s *Store) chainScan(ctx context.Context, where string, args []any, fn func(*audit.ChainRow) error) error {
 	var rd chainRowReader
-	err := s.rawRows(ctx, chainQuery+where+` ORDER BY seq`, args, 20, func(dest []driver.Value) error {
+	err := s.rawRows(ctx, chainQuery+where+` ORDER BY seq`, args, 21, func(dest []driver.Value) error {
 		if err := rd.fill(dest); err != nil {
 			return err
 		}
@@ -81,6 +81,9 @@ func (rd *chainRowReader) fill(d []driver.Value) error {
 			return fmt.Errorf("read trace at seq %d: risk_score: %w", r.Seq, err)
 		}
 		r.RiskScore = &rd.score
+	}
+	if r.Checks, err = ownBytes(d[20]); err != nil {
+		return fmt.Errorf("read trace at seq %d: checks: %w", r.Seq, err)
 	}
 	// NOT NULL columns: hashed as empty, as a Scan into sql.RawBytes gave them.
 	for _, b := range [...]*[]byte{&r.Tags, &r.Fired, &r.Body, &r.Report} {

@@ -29,7 +29,7 @@ func newTable(name, cols string) table {
 var (
 	tracesTable = newTable("traces", `seq, id, decided_at, session_id, user_id, outcome,
 	policy_name, policy_version, key_id, idempotency_key,
-	report_status, policy_outcome, tags, context, fired, body, report, prev_hash, hash, risk_score`)
+	report_status, policy_outcome, tags, context, fired, body, report, prev_hash, hash, risk_score, checks`)
 	traceRulesTable    = newTable("trace_rules", "rule_id, decided_at, trace_id")
 	reviewsTable       = newTable("reviews", "decision_id, opened_at, session_id, user_id, policy_name, policy_version, rules, status, claimed_by, claimed_until, resolution, resolved_by, resolved_at, note")
 	reviewRulesTable   = newTable("review_rules", "rule_id, decision_id")

@@ -80,9 +80,9 @@ var migrations = []audit.Migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS list_changes_value ON list_changes (list, value, seq)`,
 	}},
-	outboxMigration,    // webhook outbox: loop.go
-	leanIndexMigration, // fewer index writes per append
-	scoreMigration,     // the report's risk_score beside it, for counters
+	outboxMigration,        // webhook outbox: loop.go
+	leanIndexMigration,     // fewer index writes per append
+	reportColumnsMigration, // the report's risk_score and checks beside it, for counters
 }
 
 // traceColumns are the columns schema versions 1 and 2 share.
@@ -276,11 +276,13 @@ var leanIndexMigration = audit.Migration{Version: 6, Stmts: []string{
 	`DROP INDEX IF EXISTS trace_rules_time`,
 }}
 
-// scoreMigration adds a copy of each trace's risk score (its report's
-// risk_score; NULL for a trace written before, without a report, or with
-// masking on), so that backfilling a counter that reads risk_score reads a
-// column instead of decoding every report (LeanScoreCounterRows). The hash
-// chain covers it (audit.ChainRow.RiskScore).
-var scoreMigration = audit.Migration{Version: 7, Stmts: []string{
+// reportColumnsMigration adds copies of each trace's risk score and
+// documented checks (its report's risk_score, and report.DocumentedCodes:
+// one byte '1'-'3' a check), NULL for a trace written before, without a
+// report, or with masking on, so that backfilling a counter that reads
+// only those of the report reads columns instead of decoding every report
+// (ReportColumnRows). The hash chain covers them (audit.ChainRow).
+var reportColumnsMigration = audit.Migration{Version: 7, Stmts: []string{
 	`ALTER TABLE traces ADD COLUMN risk_score INTEGER`,
+	`ALTER TABLE traces ADD COLUMN checks TEXT`,
 }}

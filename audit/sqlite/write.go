@@ -85,10 +85,11 @@ func (s *Store) traceArgs(args []any, r *audit.Row, seq int64, prev []byte) ([]a
 	}
 	cr := audit.ChainRowOf(r, nil)
 	cr.Seq = seq
-	var score any // NULL: not known, the report is read instead
-	if r.RiskScore != nil {
+	var score, checks any // NULL: not known, the report is read instead
+	if r.RiskScore != nil && r.CheckCodes != nil {
 		v := int64(*r.RiskScore)
 		cr.RiskScore, score = &v, v
+		cr.Checks, checks = r.CheckCodes, string(r.CheckCodes)
 	}
 	hash := append([]byte(nil), s.hasher.Hash(prev, &cr)...)
 	var context any
@@ -97,7 +98,7 @@ func (s *Store) traceArgs(args []any, r *audit.Row, seq int64, prev []byte) ([]a
 	}
 	return append(args, cr.Seq, t.ID, cr.DecidedAt, t.SessionID, t.UserID, string(t.Outcome),
 		t.Policy.Name, t.Policy.Version, t.KeyID, idem,
-		t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, cr.Report, prev, hash, score), hash
+		t.ReportStatus, r.PolicyOutcome, string(r.Tags), context, string(r.FiredRules), r.Body, cr.Report, prev, hash, score, checks), hash
 }
 
 // insertAll writes every trace of the batch and its fired rules in

@@ -9,6 +9,7 @@ import (
 
 	"github.com/verdicthq/verdict/audit"
 	"github.com/verdicthq/verdict/engine"
+	"github.com/verdicthq/verdict/report"
 )
 
 // Report is a realistic Roundtable report (about 1.7 KB, with its original
@@ -50,9 +51,9 @@ func SampleTrace(i int) *audit.Trace {
 		FiredRules:   []engine.FiredRule{},
 		Timings:      audit.Timings{Fetch: 12500 * time.Microsecond, Evaluate: 40 * time.Microsecond, Total: 13100 * time.Microsecond},
 	}
-	if i%2 == 0 { // the other half as traces stored before the risk_score column
+	if i%2 == 0 { // the other half as traces stored before the report's columns
 		score := 75 // Report's
-		t.RiskScore = &score
+		t.RiskScore, t.CheckCodes = &score, sampleCodes
 	}
 	if out != engine.Allow {
 		t.Reason = engine.ReasonRules
@@ -99,3 +100,12 @@ func firedRuleIndexes(i int) []int {
 	}
 	return []int{i % 3}
 }
+
+// sampleCodes are Report's documented checks (report.DocumentedCodes).
+var sampleCodes = func() []byte {
+	r, err := report.Decode(Report)
+	if err != nil {
+		panic("audittest.Report does not decode: " + err.Error())
+	}
+	return r.DocumentedCodes()
+}()

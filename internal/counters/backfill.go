@@ -109,26 +109,26 @@ func (c *Counters) Rebuild(ctx context.Context, set *engine.Set, src audit.RowSo
 type reading int
 
 const (
-	readFull      reading = iota // every report decoded whole
-	readScalars                  // only the reports' top-level fields: no counter reads a check (report.DecodeScalars)
-	readLean                     // no reports: no counter reads a report field but user_id, read from its column
-	readLeanScore                // no reports: no counter reads a report field but user_id and risk_score, read from their columns
+	readFull    reading = iota // every report decoded whole
+	readScalars                // only the reports' top-level fields: no counter reads a check (report.DecodeScalars)
+	readLean                   // no reports: no counter reads a report field but user_id, read from its column
+	readColumns                // no reports: no counter reads a report field but user_id, risk_score and documented checks, read from their columns
 )
 
 // readingFor is the cheapest reading that gives the states' counters what
 // a full decode would, as src can read.
 func readingFor(states []*state, src audit.RowSource) reading {
-	lean, leanScore, scalars := true, true, true
+	lean, columns, scalars := true, true, true
 	for _, st := range states {
 		lean = lean && st.decl.ReadsReportOnly("user_id")
-		leanScore = leanScore && st.decl.ReadsReportOnly("user_id", "risk_score")
+		columns = columns && st.decl.ReadsReportOnly("user_id", "risk_score", "checks")
 		scalars = scalars && !st.decl.ReadsChecks()
 	}
 	if _, ok := src.(audit.LeanCounterSource); ok && lean {
 		return readLean
 	}
-	if _, ok := src.(audit.LeanScoreSource); ok && leanScore {
-		return readLeanScore
+	if _, ok := src.(audit.ReportColumnSource); ok && columns {
+		return readColumns
 	}
 	if scalars {
 		return readScalars
@@ -237,8 +237,8 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, mode
 	if lean, ok := src.(audit.LeanCounterSource); ok && mode == readLean {
 		read = lean.LeanCounterRows
 	}
-	if lean, ok := src.(audit.LeanScoreSource); ok && mode == readLeanScore {
-		read = lean.LeanScoreCounterRows
+	if cols, ok := src.(audit.ReportColumnSource); ok && mode == readColumns {
+		read = cols.ReportColumnRows
 	}
 	readErr := read(ctx, since, until, func(r *audit.ReplayRow) error {
 		batch = append(batch, r)
@@ -286,13 +286,16 @@ func pastOf(r *audit.ReplayRow, mode reading) (engine.PastDecision, bool) {
 	switch {
 	case mode == readLean && r.ReportOmitted:
 		rep = &report.Report{UserID: r.UserID}
-	case mode == readLeanScore && r.ReportOmitted && r.RiskScore != nil:
-		rep = &report.Report{UserID: r.UserID, RiskScore: *r.RiskScore}
+	case mode == readColumns && r.ReportOmitted && r.RiskScore != nil:
+		var err error
+		if rep, err = report.FromColumns(r.UserID, *r.RiskScore, r.CheckCodes); err != nil {
+			return engine.PastDecision{}, false // a damaged column: verify says where
+		}
 	case len(r.Report) == 0:
 		return engine.PastDecision{}, false
 	default:
 		decode := report.DecodeOwned // the row is ours: no copy of the bytes
-		if mode == readScalars || mode == readLeanScore {
+		if mode == readScalars {
 			decode = report.DecodeScalars
 		}
 		var err error

@@ -58,7 +58,11 @@ func decl(t testing.TB, set *engine.Set, name string) *engine.CounterDecl {
 func reportFor(t testing.TB, user string, score int) []byte {
 	t.Helper()
 	r := bytes.Replace(audittest.Report, []byte(`"user_id": "user-456"`), []byte(`"user_id": "`+user+`"`), 1)
-	return bytes.Replace(r, []byte(`"risk_score": 75`), []byte(fmt.Sprintf(`"risk_score": %d`, score)), 1)
+	r = bytes.Replace(r, []byte(`"risk_score": 75`), []byte(fmt.Sprintf(`"risk_score": %d`, score)), 1)
+	if score%2 == 0 { // a VPN on odd scores only, so that counters of checks see both
+		r = bytes.Replace(r, []byte(`"vpn": "Detected"`), []byte(`"vpn": "Not detected"`), 1)
+	}
+	return r
 }
 
 // event is one past decision of the tests.
@@ -111,8 +115,9 @@ func (e event) trace(t testing.TB) *audit.Trace {
 	tr := &audit.Trace{DecidedAt: t0.Add(e.at), SessionID: "s", UserID: e.user, Context: ctx, Report: reportFor(t, e.user, e.riskScore()),
 		ReportStatus: "ok", Policy: engine.PolicyRef{Name: "velocity", Version: "v"}, Outcome: e.outcome, Reason: engine.ReasonRules, FiredRules: fired}
 	if !e.noColumn {
+		rep, _ := report.Decode(tr.Report)
 		score := e.riskScore()
-		tr.RiskScore = &score // as decision.Result.Trace sets it
+		tr.RiskScore, tr.CheckCodes = &score, rep.DocumentedCodes() // as decision.Result.Trace sets them
 	}
 	return tr
 }
