@@ -9,15 +9,19 @@ func TestCounterReads(t *testing.T) {
 		name, decl  string
 		onlyUserID  bool // ReadsReportOnly("user_id")
 		readsChecks bool
+		columns     bool // ReadsReportOnly("user_id", "risk_score", "checks"): what SQLite keeps in columns
 	}{
-		{"key user_id, where on the outcome", `{ key: user_id, window: 1h, where: outcome == "deny" }`, true, false},
-		{"key from the context, sum of it", `{ key: context.card, window: 24h, sum: context.amount }`, true, false},
-		{"fired() and now()", `{ key: user_id, window: 1h, where: 'fired("big") && now().Hour() >= 0' }`, true, false},
-		{"session_id", `{ key: session_id, window: 1h }`, false, false},
-		{"risk_score", `{ key: user_id, window: 1h, where: risk_score > 70 }`, false, false},
-		{"tags", `{ key: user_id, window: 1h, where: '"vip" in tags' }`, false, false},
-		{"a device check", `{ key: user_id, window: 1h, where: device_checks.vpn == "Detected" }`, false, true},
-		{"a check group whole", `{ key: user_id, window: 1h, where: len(biometric_checks) > 0 }`, false, true},
+		{"key user_id, where on the outcome", `{ key: user_id, window: 1h, where: outcome == "deny" }`, true, false, true},
+		{"key from the context, sum of it", `{ key: context.card, window: 24h, sum: context.amount }`, true, false, true},
+		{"fired() and now()", `{ key: user_id, window: 1h, where: 'fired("big") && now().Hour() >= 0' }`, true, false, true},
+		{"session_id", `{ key: session_id, window: 1h }`, false, false, false},
+		{"risk_score", `{ key: user_id, window: 1h, where: risk_score > 70 }`, false, false, true},
+		{"sum of risk_score", `{ key: user_id, window: 1h, sum: risk_score }`, false, false, true},
+		{"tags", `{ key: user_id, window: 1h, where: '"vip" in tags' }`, false, false, false},
+		{"a device check", `{ key: user_id, window: 1h, where: device_checks.vpn == "Detected" }`, false, true, true},
+		{"a biometric check and the score", `{ key: user_id, window: 1h, where: 'biometric_checks.all_pasted == "Detected" && risk_score > 5' }`, false, true, true},
+		{"an undocumented check", `{ key: user_id, window: 1h, where: 'device_checks["made_up"] == "Detected"' }`, false, true, false},
+		{"a check group whole", `{ key: user_id, window: 1h, where: len(biometric_checks) > 0 }`, false, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,6 +34,9 @@ func TestCounterReads(t *testing.T) {
 			d := set.Counters()[0]
 			if got := d.ReadsReportOnly("user_id"); got != tc.onlyUserID {
 				t.Errorf("ReadsReportOnly(user_id) = %v, want %v", got, tc.onlyUserID)
+			}
+			if got := d.ReadsReportOnly("user_id", "risk_score", "checks"); got != tc.columns {
+				t.Errorf("ReadsReportOnly(user_id, risk_score, checks) = %v, want %v", got, tc.columns)
 			}
 			if got := d.ReadsChecks(); got != tc.readsChecks {
 				t.Errorf("ReadsChecks() = %v, want %v", got, tc.readsChecks)

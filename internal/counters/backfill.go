@@ -277,7 +277,9 @@ func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) { return pastOf(r, r
 
 // pastOf is PastOf as mode reads: with readScalars the report's check
 // groups are skipped (report.DecodeScalars), with readLean the report is the
-// user_id of the row's column (LeanCounterRows read no report).
+// user_id of the row's column (LeanCounterRows read no report), with
+// readColumns it is rebuilt from the row's user_id, risk_score and checks
+// columns (report.FromColumns), or decoded whole for a row without them.
 func pastOf(r *audit.ReplayRow, mode reading) (engine.PastDecision, bool) {
 	if r.ReportStatus != report.StatusOK {
 		return engine.PastDecision{}, false
