@@ -178,11 +178,18 @@ func (o *batchObserver) observe(batch []decoded, remember int64) {
 	for i := range batch {
 		d := &batch[i]
 		at := d.past.DecidedAt.UnixMicro()
+		id := d.id
+		if at < remember {
+			// No state can have counted it yet: decisions observed live,
+			// and the ids remembered, are all within Lookback of the
+			// backfill's start. Without its id it is not looked up.
+			id = ""
+		}
 		for gi, g := range o.groups {
 			got = g.Contributions(d.past, got[:0])
 			for _, c := range got {
 				k := o.slots[gi][c.Index]
-				cs[k] = append(cs[k], o.states[k].contributionOf(d.id, at, c.Key, c.Value, remember))
+				cs[k] = append(cs[k], o.states[k].contributionOf(id, at, c.Key, c.Value, remember))
 			}
 		}
 	}
