@@ -219,13 +219,14 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, mode
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ctxs := newContextDecoder()
 			for batch := range rows {
 				if stop.Load() != nil {
 					continue // drain, so the reader ends
 				}
 				ds := make([]decoded, 0, len(batch))
 				for _, r := range batch {
-					if p, ok := pastOf(r, mode); ok {
+					if p, ok := pastOf(r, mode, ctxs); ok {
 						ds = append(ds, decoded{r.ID, p})
 					}
 				}
@@ -280,14 +281,14 @@ func feed(ctx context.Context, src audit.RowSource, since, until time.Time, mode
 // PastOf decodes a stored row into what counters read; ok is false for a
 // row without a report (it counts for nothing) or one that cannot be
 // decoded.
-func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) { return pastOf(r, readFull) }
+func PastOf(r *audit.ReplayRow) (engine.PastDecision, bool) { return pastOf(r, readFull, nil) }
 
 // pastOf is PastOf as mode reads: with readScalars the report's check
 // groups are skipped (report.DecodeScalars), with readLean the report is the
 // user_id of the row's column (LeanCounterRows read no report), with
 // readColumns it is rebuilt from the row's user_id, risk_score and checks
 // columns (report.FromColumns), or decoded whole for a row without them.
-func pastOf(r *audit.ReplayRow, mode reading) (engine.PastDecision, bool) {
+func pastOf(r *audit.ReplayRow, mode reading, ctxs *contextDecoder) (engine.PastDecision, bool) {
 	if r.ReportStatus != report.StatusOK {
 		return engine.PastDecision{}, false
 	}
@@ -316,8 +317,16 @@ func pastOf(r *audit.ReplayRow, mode reading) (engine.PastDecision, bool) {
 	if len(r.FiredRules) > 0 && string(r.FiredRules) != "[]" && decodeJSON(r.FiredRules, &p.FiredRules) != nil {
 		return engine.PastDecision{}, false
 	}
-	if len(r.Context) > 0 && string(r.Context) != "null" && decodeJSON(r.Context, &p.Context) != nil {
-		return engine.PastDecision{}, false
+	if len(r.Context) > 0 && string(r.Context) != "null" {
+		var err error
+		if ctxs != nil {
+			p.Context, err = ctxs.decode(r.Context)
+		} else {
+			err = decodeJSON(r.Context, &p.Context)
+		}
+		if err != nil {
+			return engine.PastDecision{}, false
+		}
 	}
 	return p, true
 }

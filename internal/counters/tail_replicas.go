@@ -37,7 +37,7 @@ func (rt *replicaTail) poll(ctx context.Context, c *Counters, since time.Time) e
 		n := min(chunk, len(ids))
 		err := rt.src.CounterRowsByID(ctx, ids[:n], func(r *audit.ReplayRow) error {
 			rt.read[r.ID] = r.DecidedAt.UnixMicro()
-			if p, ok := pastOf(r, readFull); ok { // full decodes: a state installed meanwhile may read checks
+			if p, ok := pastOf(r, readFull, nil); ok { // full decodes: a state installed meanwhile may read checks
 				c.Observe(r.ID, p)
 			}
 			return nil
