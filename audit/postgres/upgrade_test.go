@@ -71,13 +71,7 @@ func TestUpgradeFromV1(t *testing.T) {
 	ctx := context.Background()
 	s := audittest.MustOpen(t, url, audit.Options{})
 	want := audittest.FixtureTraces()
-	for _, w := range want {
-		got, err := s.Get(ctx, w.ID)
-		if err != nil {
-			t.Fatalf("get %s from the upgraded log: %v", w.ID, err)
-		}
-		audittest.AssertSame(t, got, w)
-	}
+	audittest.AssertStored(t, s, want)
 	if got, err := s.FindIdempotent(ctx, want[4].KeyID, want[4].IdempotencyKey); err != nil || got.ID != want[4].ID {
 		t.Fatalf("find idempotent: %v, %v", got, err)
 	}

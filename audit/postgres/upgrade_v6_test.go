@@ -93,13 +93,7 @@ func TestUpgradeFromV6(t *testing.T) {
 	}
 	defer s.Close()
 	want := audittest.FixtureTraces()
-	for _, w := range want {
-		got, err := s.Get(ctx, w.ID)
-		if err != nil {
-			t.Fatalf("get %s from the upgraded log: %v", w.ID, err)
-		}
-		audittest.AssertSame(t, got, w)
-	}
+	audittest.AssertStored(t, s, want)
 	if got, err := s.FindIdempotent(ctx, want[4].KeyID, want[4].IdempotencyKey); err != nil || got.ID != want[4].ID {
 		t.Fatalf("find idempotent: %v, %v", got, err)
 	}

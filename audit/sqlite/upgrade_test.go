@@ -37,13 +37,7 @@ func TestUpgradeFromV1(t *testing.T) {
 	ctx := context.Background()
 	s := audittest.MustOpen(t, path, audit.Options{})
 	want := audittest.FixtureTraces()
-	for _, w := range want {
-		got, err := s.Get(ctx, w.ID)
-		if err != nil {
-			t.Fatalf("get %s from the upgraded log: %v", w.ID, err)
-		}
-		audittest.AssertSame(t, got, w)
-	}
+	audittest.AssertStored(t, s, want)
 	var n int
 	if err := s.Export(ctx, audittest.Base.Add(-1), audittest.Base.Add(1e12), func(tr *audit.Trace) error {
 		audittest.AssertSame(t, tr, want[n])

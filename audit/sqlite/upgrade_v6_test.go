@@ -20,13 +20,7 @@ func TestUpgradeFromV6(t *testing.T) {
 	ctx := context.Background()
 	s := audittest.MustOpen(t, path, audit.Options{})
 	want := audittest.FixtureTraces()
-	for _, w := range want {
-		got, err := s.Get(ctx, w.ID)
-		if err != nil {
-			t.Fatalf("get %s from the upgraded log: %v", w.ID, err)
-		}
-		audittest.AssertSame(t, got, w)
-	}
+	audittest.AssertStored(t, s, want)
 	res, err := audit.Verify(ctx, s.(audit.CheckpointLog), audit.VerifyOptions{})
 	if err != nil || res.Break != nil || res.Verified != int64(len(want)) || res.Legacy != 0 {
 		t.Fatalf("verify of the upgraded log: %+v, %v; want %d verified", res, err, len(want))

@@ -64,6 +64,19 @@ func MustAppend(t testing.TB, s audit.Store, traces ...*audit.Trace) {
 	}
 }
 
+// AssertStored fails the test unless s holds each of want, by id, the same
+// (AssertSame): an upgraded log read back.
+func AssertStored(t testing.TB, s audit.Store, want []*audit.Trace) {
+	t.Helper()
+	for _, w := range want {
+		got, err := s.Get(context.Background(), w.ID)
+		if err != nil {
+			t.Fatalf("get %s: %v", w.ID, err)
+		}
+		AssertSame(t, got, w)
+	}
+}
+
 // AssertSame fails the test unless two traces are the same: equal JSON and
 // byte-identical reports.
 func AssertSame(t testing.TB, got, want *audit.Trace) {
