@@ -89,6 +89,21 @@ func (m *Mask) Fields() []string {
 	return out
 }
 
+// ContextOnly reports whether every field m masks is a context field (or
+// m masks nothing): the report, its user_id and session_id are then stored
+// as received.
+func (m *Mask) ContextOnly() bool {
+	if m == nil {
+		return true
+	}
+	for _, r := range m.rules {
+		if !r.ctx {
+			return false
+		}
+	}
+	return true
+}
+
 // String masks one string value as field is masked: what a search for a
 // masked field's clear value must look for. Fields not masked, and removed
 // ones, are returned as is.

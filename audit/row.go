@@ -25,7 +25,8 @@ type Row struct {
 	// RiskScore and CheckCodes are the stored report's risk_score and
 	// documented checks (Trace.RiskScore, Trace.CheckCodes), for columns
 	// beside it (SQLite); nil when not known, or when masking may have
-	// changed the report: a reader of the columns then decodes the report.
+	// changed the report (a field of it is masked, not only context
+	// fields): a reader of the columns then decodes the report.
 	RiskScore  *int
 	CheckCodes []byte
 }
@@ -76,7 +77,7 @@ func EncodeMaskedRow(t *Trace, now time.Time, m *Mask) (*Row, error) {
 	var score *int
 	var codes []byte
 	if t.RiskScore != nil && len(t.CheckCodes) == report.NumDocumentedChecks && len(t.Report) > 0 &&
-		t.ReportStatus == report.StatusOK && m.Empty() {
+		t.ReportStatus == report.StatusOK && m.ContextOnly() {
 		score, codes = t.RiskScore, t.CheckCodes
 	}
 	return &Row{Trace: t, Body: b, Rules: rules, Report: t.Report, Tags: tagsJSON, Context: ctx,

@@ -132,7 +132,7 @@ type LeanCounterSource interface {
 type ReportColumnSource interface {
 	// ReportColumnRows is LeanCounterRows with RiskScore and CheckCodes
 	// filled from those columns; for a trace stored without them (before
-	// the columns, or with masking on) the report is read instead (Report
+	// the columns, or with a report field masked) the report is read instead (Report
 	// set, ReportOmitted false).
 	ReportColumnRows(ctx context.Context, since, until time.Time, fn func(*ReplayRow) error) error
 }

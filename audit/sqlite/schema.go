@@ -279,7 +279,7 @@ var leanIndexMigration = audit.Migration{Version: 6, Stmts: []string{
 // reportColumnsMigration adds copies of each trace's risk score and
 // documented checks (its report's risk_score, and report.DocumentedCodes:
 // one byte '1'-'3' a check), NULL for a trace written before, without a
-// report, or with masking on, so that backfilling a counter that reads
+// report, or with a report field masked, so that backfilling a counter that reads
 // only those of the report reads columns instead of decoding every report
 // (ReportColumnRows). The hash chain covers them (audit.ChainRow).
 var reportColumnsMigration = audit.Migration{Version: 7, Stmts: []string{
