@@ -239,6 +239,42 @@ func TestKeyBounded(t *testing.T) {
 	}
 }
 
+// TestAddDropsWhatLeftTheWindow: without a sweep, adding a key's decisions
+// drops its events older than the window, so a key holds one window of
+// events (and Lookback's), before a sweep and after one.
+func TestAddDropsWhatLeftTheWindow(t *testing.T) {
+	set, err := engine.LoadSources("rules", []engine.Source{{File: "rules/w.yaml", Data: []byte("name: w\ndefault: allow\non_error: review\n" +
+		"counters: { per_user_1h: { key: user_id, window: 1h } }\nrules: [{id: r, when: 'counters.per_user_1h > 100', action: deny}]\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := counters.New(counters.Config{})
+	if err := c.Install(context.Background(), set, nil, t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := events[0] // user u1
+	observe := func(from, to int) {
+		for i := from; i < to; i++ {
+			e.at = time.Duration(i) * time.Minute
+			_, p := e.past(t)
+			c.Observe("", p) // no id: nothing remembered, the bytes are the key's events
+		}
+	}
+	keyOf := func(events int64) int64 { return engine.CounterKeyBytes + int64(len("u1")) + events*engine.CounterEventBytes }
+	observe(0, 3*60)
+	if got, want := c.Bytes(), keyOf(61); got > want {
+		t.Fatalf("after 3 hours of a decision a minute, the 1h counter holds %d bytes, over %d (61 events)", got, want)
+	}
+	c.Sweep(t0.Add(3 * time.Hour))
+	observe(3*60, 6*60)
+	if got, want := c.Bytes(), keyOf(61); got > want {
+		t.Fatalf("after a sweep and 3 more hours, %d bytes, over %d (61 events)", got, want)
+	}
+	if got, _ := c.Value(&set.Counters()[0], "u1", t0.Add(6*time.Hour)); got != 60 {
+		t.Fatalf("reads %v, want 60", got)
+	}
+}
+
 func TestRetain(t *testing.T) {
 	set := loadSet(t)
 	c := counters.New(counters.Config{})
