@@ -260,7 +260,9 @@ func TestAddDropsWhatLeftTheWindow(t *testing.T) {
 			c.Observe("", p) // no id: nothing remembered, the bytes are the key's events
 		}
 	}
-	keyOf := func(events int64) int64 { return engine.CounterKeyBytes + int64(len("u1")) + events*engine.CounterEventBytes }
+	keyOf := func(events int64) int64 {
+		return engine.CounterKeyBytes + int64(len("u1")) + events*engine.CounterEventBytes
+	}
 	observe(0, 3*60)
 	if got, want := c.Bytes(), keyOf(61); got > want {
 		t.Fatalf("after 3 hours of a decision a minute, the 1h counter holds %d bytes, over %d (61 events)", got, want)
