@@ -319,12 +319,7 @@ func pastOf(r *audit.ReplayRow, mode reading, ctxs *contextDecoder) (engine.Past
 	}
 	if len(r.Context) > 0 && string(r.Context) != "null" {
 		var err error
-		if ctxs != nil {
-			p.Context, err = ctxs.decode(r.Context)
-		} else {
-			err = decodeJSON(r.Context, &p.Context)
-		}
-		if err != nil {
+		if p.Context, err = ctxs.decode(r.Context); err != nil {
 			return engine.PastDecision{}, false
 		}
 	}

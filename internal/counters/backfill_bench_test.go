@@ -60,7 +60,7 @@ func BenchmarkBackfill(b *testing.B) {
 	})
 	// The same five and a sixth whose where reads the report's risk_score,
 	// which SQLite keeps in a column beside the report: still no report is
-	// read (LeanScoreCounterRows).
+	// read (ReportColumnRows).
 	withScore := loadPolicy(b, "  user_risky_1h: { key: user_id, window: 1h, where: risk_score >= 50 }\n", "counters.user_risky_1h > 2")
 	b.Run("backfill-6-counters-one-reading-risk_score", func(b *testing.B) {
 		rate(b, install(b, withScore, rs))

@@ -23,7 +23,7 @@ var policyWithCheck = strings.Replace(policy, "counters:\n",
 	"counters:\n  user_vpn_24h: { key: user_id, window: 24h, where: device_checks.vpn != \"Detected\" }\n", 1)
 
 // policyWithScore adds counters that read the report's risk_score, which
-// SQLite keeps in a column (LeanScoreCounterRows) and PostgreSQL reads from
+// SQLite keeps in a column (ReportColumnRows) and PostgreSQL reads from
 // the report.
 var policyWithScore = strings.Replace(policy, "counters:\n",
 	"counters:\n  user_risky_1h: { key: user_id, window: 1h, where: risk_score >= 50 }\n  user_score_24h: { key: user_id, window: 24h, sum: risk_score }\n", 1)

@@ -28,10 +28,13 @@ func newContextDecoder() *contextDecoder {
 	return c
 }
 
-// decode returns the context data holds.
+// decode returns the context data holds; a nil decoder (one-off reads,
+// such as the replicas' tail) leaves it all to decodeJSON.
 func (c *contextDecoder) decode(data []byte) (map[string]any, error) {
-	if m, ok := c.flat(data); ok {
-		return m, nil
+	if c != nil {
+		if m, ok := c.flat(data); ok {
+			return m, nil
+		}
 	}
 	var m map[string]any
 	err := decodeJSON(data, &m)

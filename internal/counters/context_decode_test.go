@@ -44,6 +44,10 @@ func TestContextDecoderMatchesUnmarshal(t *testing.T) {
 		if (err != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
 			t.Errorf("%q: got %#v, %v; want %#v, %v", in, got, err, want, wantErr)
 		}
+		var none *contextDecoder // the tail's one-off reads
+		if got, err := none.decode([]byte(in)); (err != nil) != (wantErr != nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q with no decoder: got %#v, %v; want %#v, %v", in, got, err, want, wantErr)
+		}
 		if _, ok := c.flat([]byte(in)); ok {
 			flat++
 		}
